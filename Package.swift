@@ -1,0 +1,102 @@
+// swift-tools-version: 6.2
+// failover — automated failover test harness for Linux.
+import PackageDescription
+
+let package = Package(
+    name: "failover",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "failover", targets: ["failover"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // C: Linux uapi headers and out-of-line shims (_GNU_SOURCE calls, netlink macros).
+        .target(
+            name: "CNetShims",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // Pure value types: playbook, topology, steps, assertions, run record. No I/O.
+        .target(name: "FailoverModel"),
+        // YAML -> model with strict keys, file:line:column diagnostics, semantic validation.
+        .target(
+            name: "FailoverPlaybook",
+            dependencies: ["FailoverModel", .product(name: "Yams", package: "Yams")]
+        ),
+        // Orchestration: backend/observer protocols, runner, condition waiting, ledger, plan.
+        .target(
+            name: "FailoverCore",
+            dependencies: ["FailoverModel", .product(name: "Logging", package: "swift-log")]
+        ),
+        // rtnetlink, namespace threads (setns), syscalls. No knowledge of playbooks.
+        .target(
+            name: "FailoverNetlink",
+            dependencies: [
+                "CNetShims",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // The network-namespace backend: topology, faults, observers, cleanup.
+        .target(
+            name: "FailoverLinux",
+            dependencies: [
+                "FailoverCore", "FailoverModel", "FailoverNetlink",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Kernel lab: boot a stock kernel with qemu and run failover inside.
+        .target(
+            name: "FailoverVM",
+            dependencies: [
+                "FailoverNetlink",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Report writers: JSON, JUnit, console summary.
+        .target(name: "FailoverReport", dependencies: ["FailoverModel"]),
+        // Thin CLI.
+        .executableTarget(
+            name: "failover",
+            dependencies: [
+                "FailoverModel", "FailoverPlaybook", "FailoverCore", "FailoverLinux",
+                "FailoverVM", "FailoverReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Unit tests: fast, deterministic, no root.
+        .testTarget(
+            name: "FailoverPlaybookTests",
+            dependencies: ["FailoverPlaybook", "FailoverModel", "FailoverCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "FailoverCoreTests", dependencies: ["FailoverCore", "FailoverModel"]),
+        .testTarget(name: "FailoverNetlinkTests", dependencies: ["FailoverNetlink"]),
+        .testTarget(name: "FailoverLinuxTests", dependencies: ["FailoverLinux", "FailoverModel"]),
+        .testTarget(name: "FailoverVMTests", dependencies: ["FailoverVM"]),
+        .testTarget(
+            name: "FailoverReportTests",
+            dependencies: ["FailoverReport", "FailoverModel"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "FailoverCLITests", dependencies: ["failover"]),
+        // Privileged integration tests: need root and FAILOVER_INTEGRATION=1.
+        .testTarget(
+            name: "FailoverIntegrationTests",
+            dependencies: ["FailoverLinux", "FailoverNetlink", "FailoverCore", "FailoverModel", "FailoverPlaybook", "FailoverVM"]
+        ),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    guard target.name != "CNetShims" else { continue }
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

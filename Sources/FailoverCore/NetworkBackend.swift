@@ -1,0 +1,125 @@
+public import FailoverModel
+
+/// What the kernel says about one interface right now.
+public struct InterfaceState: Sendable, Hashable, Codable {
+    public var exists: Bool
+    public var adminUp: Bool
+    /// Lower layer up (IFF_LOWER_UP / IFLA_CARRIER).
+    public var carrier: Bool
+    /// IFLA_CARRIER_CHANGES: counts edges netlink may have coalesced.
+    public var carrierChanges: Int?
+    public var mac: MACAddress?
+    /// Permanent MAC (bond slaves: the slave's own address before enslavement).
+    public var permanentMAC: MACAddress?
+    /// Set when the interface is a bond.
+    public var bond: BondState?
+    /// Set when the interface is a bond slave.
+    public var slave: SlaveState?
+
+    public init(
+        exists: Bool, adminUp: Bool = false, carrier: Bool = false, carrierChanges: Int? = nil,
+        mac: MACAddress? = nil, permanentMAC: MACAddress? = nil, bond: BondState? = nil, slave: SlaveState? = nil
+    ) {
+        self.exists = exists
+        self.adminUp = adminUp
+        self.carrier = carrier
+        self.carrierChanges = carrierChanges
+        self.mac = mac
+        self.permanentMAC = permanentMAC
+        self.bond = bond
+        self.slave = slave
+    }
+
+    public static let missing = InterfaceState(exists: false)
+}
+
+public struct BondState: Sendable, Hashable, Codable {
+    public var mode: BondMode?
+    /// Name of the active slave, nil when none.
+    public var activeSlave: String?
+    public var miimon: Int?
+
+    public init(mode: BondMode?, activeSlave: String?, miimon: Int?) {
+        self.mode = mode
+        self.activeSlave = activeSlave
+        self.miimon = miimon
+    }
+}
+
+public struct SlaveState: Sendable, Hashable, Codable {
+    /// The bond this interface is enslaved to.
+    public var master: String
+    public var miiStatus: MIIStatus
+    public var linkFailureCount: Int
+    /// `active` or `backup`.
+    public var state: String
+    public var permanentMAC: MACAddress?
+
+    public init(master: String, miiStatus: MIIStatus, linkFailureCount: Int, state: String, permanentMAC: MACAddress?)
+    {
+        self.master = master
+        self.miiStatus = miiStatus
+        self.linkFailureCount = linkFailureCount
+        self.state = state
+        self.permanentMAC = permanentMAC
+    }
+}
+
+/// What the running kernel can do, checked before anything is built.
+public struct KernelCapabilities: Sendable, Hashable {
+    public var release: String
+    public var hasBonding: Bool
+    public var hasNFTablesBridge: Bool
+
+    public init(release: String, hasBonding: Bool, hasNFTablesBridge: Bool) {
+        self.release = release
+        self.hasBonding = hasBonding
+        self.hasNFTablesBridge = hasNFTablesBridge
+    }
+}
+
+/// The clock every timestamp of a run is on (CLOCK_MONOTONIC on Linux), and sleeping on it.
+public protocol MonotonicClock: Sendable {
+    func now() -> MonotonicInstant
+    /// Sleeps until `deadline` (returns at once if it has passed). Throws on cancellation.
+    func sleep(until deadline: MonotonicInstant) async throws
+}
+
+/// Builds a playbook's topology for real, injects its faults, and observes what the kernel does.
+///
+/// One instance serves one playbook run: `build`, then any number of `perform`/`state` calls,
+/// then `teardown` (which must be safe to call at any point, more than once).
+public protocol NetworkBackend: Sendable {
+    /// Creates every namespace, bridge, cable, bond, address and route of `playbook`, records
+    /// each object for teardown as it is created, starts observers (which append to `log`),
+    /// and reads every bond option back from the kernel.
+    /// - Throws: `BackendError` naming the object and the kernel's errno / message; an option
+    ///   that reads back differently is an error naming option, value asked and value read.
+    func build(_ playbook: Playbook, names: RunNames, log: ObservationLog) async throws
+
+    /// Injects a fault or repair step and returns when the kernel acknowledged it.
+    /// Only fault steps (`StepAction.isFault`) are passed here.
+    func perform(_ action: StepAction) async throws -> MonotonicInstant
+
+    /// The kernel's current view of `interface`.
+    func state(of interface: InterfaceRef) async throws -> InterfaceState
+
+    /// Removes everything `build` created, in reverse order. Idempotent; never throws:
+    /// problems are logged and returned as text.
+    func teardown() async -> [String]
+}
+
+/// An error of the environment or the backend (verdict *errored*, exit 70).
+public struct BackendError: Error, Sendable, CustomStringConvertible {
+    public var operation: String
+    public var object: String
+    public var detail: String
+
+    public init(operation: String, object: String, detail: String) {
+        self.operation = operation
+        self.object = object
+        self.detail = detail
+    }
+
+    public var description: String { "\(operation) \(object): \(detail)" }
+}

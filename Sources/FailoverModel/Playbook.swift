@@ -1,0 +1,195 @@
+/// One scenario: a topology and the ordered steps run against it.
+public struct Playbook: Sendable, Hashable, Codable {
+    public var name: String
+    public var description: String?
+    /// Free text: which seed or behaviour this checks.
+    public var seed: String?
+    public var references: [String]
+    public var topology: Topology
+    public var steps: [Step]
+    /// The file it was loaded from, as given on the command line.
+    public var file: String
+
+    public init(
+        name: String, description: String? = nil, seed: String? = nil, references: [String] = [],
+        topology: Topology, steps: [Step], file: String
+    ) {
+        self.name = name
+        self.description = description
+        self.seed = seed
+        self.references = references
+        self.topology = topology
+        self.steps = steps
+        self.file = file
+    }
+
+    /// True when any host declares a bond (the kernel needs the bonding driver).
+    public var needsBonding: Bool { topology.hosts.contains { !$0.bonds.isEmpty } }
+}
+
+/// One step of a playbook, with where it was written.
+public struct Step: Sendable, Hashable, Codable {
+    public var action: StepAction
+    public var location: SourceLocation?
+
+    public init(_ action: StepAction, location: SourceLocation? = nil) {
+        self.action = action
+        self.location = location
+    }
+}
+
+public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Carrier fault: the far end of the cable at this host interface goes down.
+    case pull(InterfaceRef)
+    /// Carrier restored: the far end comes back up.
+    case plug(InterfaceRef)
+    /// Admin state of an interface (slave, bond, any).
+    case down(InterfaceRef)
+    case up(InterfaceRef)
+    /// A whole switch stops forwarding; carrier stays up on every port.
+    case switchDown(String)
+    case switchUp(String)
+    /// All frames on a cable dropped, carrier kept (grey failure).
+    case blackhole(InterfaceRef)
+    case restore(InterfaceRef)
+    /// A bond option at run time (`active_slave`, `primary`, `primary_reselect`, …).
+    case set(bond: InterfaceRef, option: String, value: String)
+    /// A fixed wait: the only one; used for "nothing changes" checks.
+    case hold(Duration)
+    case expect([Expectation])
+
+    /// The step as a playbook would spell it, for reports and logs.
+    public var description: String {
+        switch self {
+        case .pull(let ref): "pull \(ref)"
+        case .plug(let ref): "plug \(ref)"
+        case .down(let ref): "down \(ref)"
+        case .up(let ref): "up \(ref)"
+        case .switchDown(let name): "switch_down \(name)"
+        case .switchUp(let name): "switch_up \(name)"
+        case .blackhole(let ref): "blackhole \(ref)"
+        case .restore(let ref): "restore \(ref)"
+        case .set(let bond, let option, let value): "set \(bond) \(option)=\(value)"
+        case .hold(let duration): "hold \(duration.playbookText)"
+        case .expect(let expectations): "expect " + expectations.map(\.description).joined(separator: "; ")
+        }
+    }
+
+    /// True for steps that inject a fault or a repair (they open a new fault window).
+    public var isFault: Bool {
+        switch self {
+        case .pull, .plug, .down, .up, .switchDown, .switchUp, .blackhole, .restore, .set: true
+        case .hold, .expect: false
+        }
+    }
+}
+
+/// One assertion, checked at once or waited for until `within` has passed.
+public struct Expectation: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var assertion: Assertion
+    /// nil: checked once, immediately.
+    public var within: Duration?
+    public var location: SourceLocation?
+
+    public init(_ assertion: Assertion, within: Duration? = nil, location: SourceLocation? = nil) {
+        self.assertion = assertion
+        self.within = within
+        self.location = location
+    }
+
+    public var description: String {
+        guard let within else { return assertion.description }
+        return "\(assertion) within \(within.playbookText)"
+    }
+}
+
+public enum MIIStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    case up
+    case down
+    case goingBack = "going_back"
+    case goingDown = "going_down"
+}
+
+public enum CountComparison: Sendable, Hashable, Codable, CustomStringConvertible {
+    case equals(Int)
+    case atLeast(Int)
+    case atMost(Int)
+
+    public func holds(for value: Int) -> Bool {
+        switch self {
+        case .equals(let n): value == n
+        case .atLeast(let n): value >= n
+        case .atMost(let n): value <= n
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .equals(let n): "== \(n)"
+        case .atLeast(let n): ">= \(n)"
+        case .atMost(let n): "<= \(n)"
+        }
+    }
+}
+
+public enum MACExpectation: Sendable, Hashable, Codable, CustomStringConvertible {
+    case literal(MACAddress)
+    /// The current MAC of another interface.
+    case sameAs(InterfaceRef)
+    /// The permanent (burned-in) MAC of a bond slave.
+    case permanentOf(InterfaceRef)
+
+    public var description: String {
+        switch self {
+        case .literal(let mac): "\(mac)"
+        case .sameAs(let ref): "same as \(ref)"
+        case .permanentOf(let ref): "permanent MAC of \(ref)"
+        }
+    }
+}
+
+public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The bond's active slave is this one (nil: none).
+    case activeSlave(bond: InterfaceRef, expected: String?)
+    /// MII status of a bond slave (or of the bond).
+    case miiStatus(InterfaceRef, expected: MIIStatus)
+    /// The slave's link failure count.
+    case linkFailures(InterfaceRef, CountComparison)
+    /// Carrier (lower-layer up) of any interface.
+    case carrier(InterfaceRef, expected: Bool)
+    /// The interface's current MAC.
+    case mac(InterfaceRef, expected: MACExpectation)
+
+    /// The key that spells it in a playbook.
+    public var key: String {
+        switch self {
+        case .activeSlave: "active_slave"
+        case .miiStatus: "mii_status"
+        case .linkFailures: "link_failures"
+        case .carrier: "carrier"
+        case .mac: "mac"
+        }
+    }
+
+    /// The interface this assertion observes.
+    public var subject: InterfaceRef {
+        switch self {
+        case .activeSlave(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _), .carrier(let ref, _),
+            .mac(let ref, _):
+            ref
+        }
+    }
+
+    /// Expected value as text (reports show expected vs actual).
+    public var expectedText: String {
+        switch self {
+        case .activeSlave(_, let expected): expected ?? "none"
+        case .miiStatus(_, let expected): expected.rawValue
+        case .linkFailures(_, let comparison): comparison.description
+        case .carrier(_, let expected): expected ? "up" : "down"
+        case .mac(_, let expected): expected.description
+        }
+    }
+
+    public var description: String { "\(key) of \(subject) is \(expectedText)" }
+}

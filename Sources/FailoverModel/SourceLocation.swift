@@ -1,0 +1,15 @@
+/// A position in a playbook file, 1-based, as editors show it.
+public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    /// `file:line:column`, the form compilers and editors understand.
+    public var description: String { "\(file):\(line):\(column)" }
+}

@@ -1,0 +1,147 @@
+/// What a playbook builds: switches (a namespace with a Linux bridge), hosts (namespaces),
+/// cables (veth pairs) and bonds. Order is kept everywhere: it is the build order, and for
+/// bond slaves the enslave order, which matters to the kernel.
+public struct Topology: Sendable, Hashable, Codable {
+    public var switches: [Switch]
+    public var hosts: [Host]
+    public var cables: [Cable]
+
+    public init(switches: [Switch] = [], hosts: [Host] = [], cables: [Cable] = []) {
+        self.switches = switches
+        self.hosts = hosts
+        self.cables = cables
+    }
+
+    public func host(named name: String) -> Host? { hosts.first { $0.name == name } }
+    public func `switch`(named name: String) -> Switch? { switches.first { $0.name == name } }
+
+    /// The cable one of whose host ends is `host/interface`.
+    public func cable(at end: InterfaceRef) -> Cable? {
+        cables.first { $0.a == end || $0.b.hostEnd == end }
+    }
+
+    /// The bond `host/name`, if declared.
+    public func bond(at ref: InterfaceRef) -> Bond? {
+        host(named: ref.host)?.bonds.first { $0.name == ref.interface }
+    }
+}
+
+/// `host/interface`: how steps and assertions name an interface.
+public struct InterfaceRef: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var host: String
+    public var interface: String
+
+    public init(host: String, interface: String) {
+        self.host = host
+        self.interface = interface
+    }
+
+    /// Parses `host/interface`.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        self.init(host: String(parts[0]), interface: String(parts[1]))
+    }
+
+    public var description: String { "\(host)/\(interface)" }
+}
+
+/// A switch: a namespace holding one Linux bridge (STP off, forward delay 0), one port per cable.
+public struct Switch: Sendable, Hashable, Codable {
+    public var name: String
+    public var location: SourceLocation?
+
+    public init(name: String, location: SourceLocation? = nil) {
+        self.name = name
+        self.location = location
+    }
+}
+
+/// A host: a network namespace with cables, bonds, addresses and routes.
+public struct Host: Sendable, Hashable, Codable {
+    public var name: String
+    /// Interfaces that are a cable end in this host, in declaration order.
+    public var interfaces: [String]
+    public var bonds: [Bond]
+    /// Addresses per interface name (cable end, bond, or `lo`), in declaration order.
+    public var addresses: [InterfaceAddresses]
+    /// Pinned MAC per interface (cable ends; bonds carry theirs in `Bond.mac`).
+    public var macs: [String: MACAddress]
+    public var routes: [Route]
+    public var location: SourceLocation?
+
+    public init(
+        name: String, interfaces: [String] = [], bonds: [Bond] = [], addresses: [InterfaceAddresses] = [],
+        macs: [String: MACAddress] = [:], routes: [Route] = [], location: SourceLocation? = nil
+    ) {
+        self.name = name
+        self.interfaces = interfaces
+        self.bonds = bonds
+        self.addresses = addresses
+        self.macs = macs
+        self.routes = routes
+        self.location = location
+    }
+
+    public func addresses(of interface: String) -> [InterfaceAddress] {
+        addresses.first { $0.interface == interface }?.addresses ?? []
+    }
+
+    /// Interfaces enslaved to one of this host's bonds.
+    public var enslavedInterfaces: Set<String> { Set(bonds.flatMap(\.slaves)) }
+}
+
+public struct InterfaceAddresses: Sendable, Hashable, Codable {
+    public var interface: String
+    public var addresses: [InterfaceAddress]
+
+    public init(interface: String, addresses: [InterfaceAddress]) {
+        self.interface = interface
+        self.addresses = addresses
+    }
+}
+
+/// A route inside a host: `to` (a prefix or `default`) via a gateway and/or out of a device.
+public struct Route: Sendable, Hashable, Codable {
+    public var destination: InterfaceAddress?  // nil = default route
+    public var family: InterfaceAddress.Family
+    public var via: IPAddress?
+    public var device: String?
+
+    public init(destination: InterfaceAddress?, family: InterfaceAddress.Family, via: IPAddress?, device: String?) {
+        self.destination = destination
+        self.family = family
+        self.via = via
+        self.device = device
+    }
+}
+
+/// A veth pair. End `a` is always on a host; end `b` is a switch port or another host's interface.
+public struct Cable: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum FarEnd: Sendable, Hashable, Codable {
+        case `switch`(String)
+        case host(InterfaceRef)
+
+        public var hostEnd: InterfaceRef? {
+            if case .host(let ref) = self { return ref }
+            return nil
+        }
+    }
+
+    public var a: InterfaceRef
+    public var b: FarEnd
+    public var location: SourceLocation?
+
+    public init(a: InterfaceRef, b: FarEnd, location: SourceLocation? = nil) {
+        self.a = a
+        self.b = b
+        self.location = location
+    }
+
+    public var description: String {
+        switch b {
+        case .switch(let name): return "\(a) <-> switch \(name)"
+        case .host(let ref): return "\(a) <-> \(ref)"
+        }
+    }
+}

@@ -1,0 +1,6 @@
+import FailoverModel
+
+@main
+struct Failover {
+    static func main() {}
+}
