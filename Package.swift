@@ -56,6 +56,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Traffic probes: sequenced UDP streams opened inside namespaces, and outage metrics (RFC 6414).
+        .target(
+            name: "FailoverProbe",
+            dependencies: [
+                "FailoverModel", "FailoverNetlink",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Report writers: JSON, JUnit, console summary.
         .target(name: "FailoverReport", dependencies: ["FailoverModel"]),
         // Thin CLI.
@@ -63,7 +71,7 @@ let package = Package(
             name: "failover",
             dependencies: [
                 "FailoverModel", "FailoverPlaybook", "FailoverCore", "FailoverLinux",
-                "FailoverVM", "FailoverReport",
+                "FailoverVM", "FailoverReport", "FailoverProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -79,6 +87,7 @@ let package = Package(
         .testTarget(name: "FailoverNetlinkTests", dependencies: ["FailoverNetlink"]),
         .testTarget(name: "FailoverLinuxTests", dependencies: ["FailoverLinux", "FailoverModel"]),
         .testTarget(name: "FailoverVMTests", dependencies: ["FailoverVM"]),
+        .testTarget(name: "FailoverProbeTests", dependencies: ["FailoverProbe", "FailoverModel"]),
         .testTarget(
             name: "FailoverReportTests",
             dependencies: ["FailoverReport", "FailoverModel"],
@@ -88,7 +97,10 @@ let package = Package(
         // Privileged integration tests: need root and FAILOVER_INTEGRATION=1.
         .testTarget(
             name: "FailoverIntegrationTests",
-            dependencies: ["FailoverLinux", "FailoverNetlink", "FailoverCore", "FailoverModel", "FailoverPlaybook", "FailoverVM"]
+            dependencies: [
+                "FailoverLinux", "FailoverNetlink", "FailoverCore", "FailoverModel", "FailoverPlaybook", "FailoverVM",
+                "FailoverProbe",
+            ]
         ),
     ]
 )
