@@ -6,19 +6,22 @@ public struct Playbook: Sendable, Hashable, Codable {
     public var seed: String?
     public var references: [String]
     public var topology: Topology
+    /// Traffic probes declared at top level (started at build unless `start: manual`).
+    public var probes: [ProbeSpec]
     public var steps: [Step]
     /// The file it was loaded from, as given on the command line.
     public var file: String
 
     public init(
         name: String, description: String? = nil, seed: String? = nil, references: [String] = [],
-        topology: Topology, steps: [Step], file: String
+        topology: Topology, probes: [ProbeSpec] = [], steps: [Step], file: String
     ) {
         self.name = name
         self.description = description
         self.seed = seed
         self.references = references
         self.topology = topology
+        self.probes = probes
         self.steps = steps
         self.file = file
     }
@@ -56,6 +59,9 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     case set(bond: InterfaceRef, option: String, value: String)
     /// A fixed wait: the only one; used for "nothing changes" checks.
     case hold(Duration)
+    /// Starts / stops a probe declared with `start: manual`.
+    case startProbe(String)
+    case stopProbe(String)
     case expect([Expectation])
 
     /// The step as a playbook would spell it, for reports and logs.
@@ -71,6 +77,8 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
         case .restore(let ref): "restore \(ref)"
         case .set(let bond, let option, let value): "set \(bond) \(option)=\(value)"
         case .hold(let duration): "hold \(duration.playbookText)"
+        case .startProbe(let name): "start_probe \(name)"
+        case .stopProbe(let name): "stop_probe \(name)"
         case .expect(let expectations): "expect " + expectations.map(\.description).joined(separator: "; ")
         }
     }
@@ -79,27 +87,40 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     public var isFault: Bool {
         switch self {
         case .pull, .plug, .down, .up, .switchDown, .switchUp, .blackhole, .restore, .set: true
-        case .hold, .expect: false
+        case .hold, .expect, .startProbe, .stopProbe: false
         }
     }
 }
 
-/// One assertion, checked at once or waited for until `within` has passed.
+/// How long an assertion may take to come true.
+public enum Wait: Sendable, Hashable, Codable {
+    /// Checked once, now.
+    case immediate
+    /// Waited for until this much time has passed (`within: 500ms`), exactly as written.
+    case within(Duration)
+    /// `within: auto`: deadline derived from the bond's timers (plus the documented allowance
+    /// when timing is unreliable, e.g. a TCG virtual machine).
+    case derived
+}
+
+/// One assertion, checked at once or waited for.
 public struct Expectation: Sendable, Hashable, Codable, CustomStringConvertible {
     public var assertion: Assertion
-    /// nil: checked once, immediately.
-    public var within: Duration?
+    public var wait: Wait
     public var location: SourceLocation?
 
-    public init(_ assertion: Assertion, within: Duration? = nil, location: SourceLocation? = nil) {
+    public init(_ assertion: Assertion, wait: Wait = .immediate, location: SourceLocation? = nil) {
         self.assertion = assertion
-        self.within = within
+        self.wait = wait
         self.location = location
     }
 
     public var description: String {
-        guard let within else { return assertion.description }
-        return "\(assertion) within \(within.playbookText)"
+        switch wait {
+        case .immediate: assertion.description
+        case .within(let duration): "\(assertion) within \(duration.playbookText)"
+        case .derived: "\(assertion) within auto"
+        }
     }
 }
 
@@ -159,6 +180,12 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     case carrier(InterfaceRef, expected: Bool)
     /// The interface's current MAC.
     case mac(InterfaceRef, expected: MACExpectation)
+    /// Packets lost by a probe (per direction), in a scope.
+    case loss(probe: String, ProbeScope, CountComparison)
+    /// Outage (failover time) of a probe in a scope, by a method, at most this long.
+    case outage(probe: String, ProbeScope, OutageMethod, atMost: Duration)
+    /// Packets received out of order.
+    case reordered(probe: String, ProbeScope, CountComparison)
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -168,15 +195,30 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .linkFailures: "link_failures"
         case .carrier: "carrier"
         case .mac: "mac"
+        case .loss: "loss"
+        case .outage: "outage"
+        case .reordered: "reordered"
         }
     }
 
-    /// The interface this assertion observes.
-    public var subject: InterfaceRef {
+    /// What this assertion observes: `host/if` or `probe NAME (scope)`.
+    public var subject: String {
+        switch self {
+        case .activeSlave(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _), .carrier(let ref, _),
+            .mac(let ref, _):
+            ref.description
+        case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
+            "probe \(probe) (\(scope))"
+        }
+    }
+
+    /// The interface observed, for interface assertions.
+    public var interface: InterfaceRef? {
         switch self {
         case .activeSlave(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _), .carrier(let ref, _),
             .mac(let ref, _):
             ref
+        case .loss, .outage, .reordered: nil
         }
     }
 
@@ -188,6 +230,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .linkFailures(_, let comparison): comparison.description
         case .carrier(_, let expected): expected ? "up" : "down"
         case .mac(_, let expected): expected.description
+        case .loss(_, _, let comparison), .reordered(_, _, let comparison): comparison.description
+        case .outage(_, _, let method, let atMost): "<= \(atMost.playbookText) (\(method.rawValue))"
         }
     }
 
