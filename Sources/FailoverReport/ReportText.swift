@@ -1,0 +1,207 @@
+import FailoverModel
+
+/// Text shared by all report formats: durations with units, verdict words, assertion
+/// outcomes ("expected … , was … at the deadline") and the environment line.
+///
+/// Every number is formatted with integer arithmetic so output is identical on every machine.
+public enum ReportText {
+    /// `ns` divided by `divisor`, rounded half away from zero to `decimals` places.
+    /// With `trim`, trailing zeros (and a trailing point) are removed.
+    static func decimal(_ value: Int64, divisor: Int64, decimals: Int, trim: Bool) -> String {
+        let negative = value < 0
+        let magnitude = value.magnitude
+        var scale: UInt64 = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let unsignedDivisor = divisor.magnitude
+        // Rounded value in units of 1/scale.
+        let scaled = (magnitude * scale + unsignedDivisor / 2) / unsignedDivisor
+        let whole = scaled / scale
+        var fraction = decimals > 0 ? String(scaled % scale) : ""
+        while fraction.count < decimals { fraction = "0" + fraction }
+        if trim {
+            while fraction.hasSuffix("0") { fraction.removeLast() }
+        }
+        let sign = negative && scaled != 0 ? "-" : ""
+        return fraction.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
+    }
+
+    /// Milliseconds with up to three decimals and the unit: `512.3 ms`, `0.25 ms`, `1300 ms`.
+    public static func milliseconds(nanoseconds: Int64) -> String {
+        decimal(nanoseconds, divisor: 1_000_000, decimals: 3, trim: true) + " ms"
+    }
+
+    /// Milliseconds as a bare number with up to three decimals (`512.3`), for tables and axes.
+    public static func millisecondsNumber(nanoseconds: Int64) -> String {
+        decimal(nanoseconds, divisor: 1_000_000, decimals: 3, trim: true)
+    }
+
+    /// Seconds with exactly two decimals and the unit: `1.23 s`.
+    public static func seconds(nanoseconds: Int64) -> String {
+        decimal(nanoseconds, divisor: 1_000_000_000, decimals: 2, trim: false) + " s"
+    }
+
+    /// Seconds with exactly three decimals, no unit (JUnit `time` attributes).
+    public static func junitSeconds(nanoseconds: Int64) -> String {
+        decimal(nanoseconds, divisor: 1_000_000_000, decimals: 3, trim: false)
+    }
+
+    /// `later - earlier` in nanoseconds (negative if `later` is earlier).
+    static func span(from earlier: MonotonicInstant, to later: MonotonicInstant) -> Int64 {
+        Int64(bitPattern: later.nanoseconds &- earlier.nanoseconds)
+    }
+
+    /// `PASS`, `FAIL`, `ERROR`, `SKIP`.
+    public static func word(_ verdict: Verdict) -> String {
+        switch verdict {
+        case .passed: "PASS"
+        case .failed: "FAIL"
+        case .errored: "ERROR"
+        case .skipped: "SKIP"
+        }
+    }
+
+    /// The deadline as a phrase: `within 500 ms`, `within 1300 ms (derived from bond timers,
+    /// incl. 1000 ms timing allowance)`.
+    public static func deadline(_ deadline: DeadlineRecord) -> String {
+        var notes: [String] = []
+        if deadline.source == "derived" {
+            notes.append("derived from bond timers")
+        } else if deadline.source != "playbook" {
+            notes.append("source: \(deadline.source)")
+        }
+        if deadline.allowanceNanoseconds != 0 {
+            notes.append("incl. \(milliseconds(nanoseconds: deadline.allowanceNanoseconds)) timing allowance")
+        }
+        let base = "within \(milliseconds(nanoseconds: deadline.nanoseconds))"
+        return notes.isEmpty ? base : "\(base) (\(notes.joined(separator: ", ")))"
+    }
+
+    /// What was expected, with its deadline: `eth1 within 500 ms`.
+    public static func expectation(_ assertion: AssertionRecord) -> String {
+        if let deadline = assertion.deadline {
+            return "\(assertion.expected) \(Self.deadline(deadline))"
+        }
+        return "\(assertion.expected) (checked once)"
+    }
+
+    /// The outcome of one assertion in one line, with expected vs actual in the text itself,
+    /// e.g. `expected eth1 within 500 ms, was eth0 at the deadline`.
+    public static func outcome(_ assertion: AssertionRecord) -> String {
+        let expected = expectation(assertion)
+        var text: String
+        switch assertion.verdict {
+        case .passed:
+            if let satisfied = assertion.satisfiedAt {
+                let after = span(from: assertion.started, to: satisfied)
+                text = "expected \(expected), was \(assertion.actual) after \(milliseconds(nanoseconds: after))"
+            } else {
+                text = "expected \(expected), was \(assertion.actual)"
+            }
+        case .failed:
+            if let deadline = assertion.deadline {
+                text = "expected \(expected), was \(assertion.actual) at the deadline"
+                if let satisfied = assertion.satisfiedAt {
+                    let after = span(from: assertion.started, to: satisfied)
+                    if after > deadline.nanoseconds {
+                        let late = after - deadline.nanoseconds
+                        text += "; it first held after \(milliseconds(nanoseconds: after))"
+                            + " (\(milliseconds(nanoseconds: late)) late)"
+                    } else {
+                        text += "; it held after \(milliseconds(nanoseconds: after)) but did not stay"
+                    }
+                }
+            } else {
+                text = "expected \(expected), was \(assertion.actual)"
+            }
+        case .errored:
+            text = "could not check (expected \(expected)): \(assertion.message ?? assertion.actual)"
+            return text
+        case .skipped:
+            return "skipped (expected \(expected))" + (assertion.message.map { ": \($0)" } ?? "")
+        }
+        if let message = assertion.message, !message.isEmpty {
+            text += "; \(message)"
+        }
+        return text
+    }
+
+    /// `Playbooks/x.yaml:14:7` or nil.
+    static func location(_ location: SourceLocation?) -> String? {
+        location?.description
+    }
+
+    /// The one-line environment statement every report carries: kernel, host or VM,
+    /// accelerator and timing allowance (always stated, also when 0).
+    public static func environment(_ environment: EnvironmentRecord) -> String {
+        "kernel \(environment.kernel), \(executionText(environment)), \(allowanceText(environment))"
+    }
+
+    /// `host`, `vm (tcg)`, `vm (kvm)`; `accelerator none` when not given.
+    static func executionText(_ environment: EnvironmentRecord) -> String {
+        if let accelerator = environment.accelerator, !accelerator.isEmpty {
+            return "\(environment.execution), accelerator \(accelerator)"
+        }
+        return "\(environment.execution), accelerator none"
+    }
+
+    /// `timing allowance 0 ms` or `timing allowance 1000 ms (TCG: …)`.
+    static func allowanceText(_ environment: EnvironmentRecord) -> String {
+        var text = "timing allowance \(milliseconds(nanoseconds: environment.timingAllowanceNanoseconds))"
+        if let reason = environment.timingAllowanceReason, !reason.isEmpty {
+            text += " (\(reason))"
+        }
+        return text
+    }
+
+    /// Counts of playbook verdicts.
+    struct Tally: Sendable, Equatable {
+        var passed = 0
+        var failed = 0
+        var errored = 0
+        var skipped = 0
+
+        mutating func add(_ verdict: Verdict) {
+            switch verdict {
+            case .passed: passed += 1
+            case .failed: failed += 1
+            case .errored: errored += 1
+            case .skipped: skipped += 1
+            }
+        }
+
+        init() {}
+
+        init(_ verdicts: some Sequence<Verdict>) {
+            for verdict in verdicts { add(verdict) }
+        }
+
+        /// `N passed, N failed, N errored, N skipped`.
+        var line: String { "\(passed) passed, \(failed) failed, \(errored) errored, \(skipped) skipped" }
+    }
+
+    /// True when the runs ran on more than one distinct kernel (a matrix).
+    static func isMatrix(_ runs: [RunRecord]) -> Bool {
+        Set(runs.map(\.environment.kernel)).count > 1 || runs.count > 1
+    }
+
+    /// Playbook name, plus ` [kernel K]` in a matrix.
+    static func playbookTitle(_ playbook: PlaybookRecord, run: RunRecord, matrix: Bool) -> String {
+        matrix ? "\(playbook.name) [kernel \(run.environment.kernel)]" : playbook.name
+    }
+
+    /// Assertions grouped by their `expect` step, in step order.
+    static func assertionsByStep(_ playbook: PlaybookRecord) -> [(stepIndex: Int, assertions: [AssertionRecord])] {
+        var order: [Int] = []
+        var groups: [Int: [AssertionRecord]] = [:]
+        for assertion in playbook.assertions {
+            if groups[assertion.stepIndex] == nil { order.append(assertion.stepIndex) }
+            groups[assertion.stepIndex, default: []].append(assertion)
+        }
+        return order.sorted().map { ($0, groups[$0] ?? []) }
+    }
+
+    /// The worst verdict of a group (passed for an empty group).
+    static func worst(_ assertions: [AssertionRecord]) -> Verdict {
+        assertions.map(\.verdict).max() ?? .passed
+    }
+}
