@@ -1,0 +1,54 @@
+# failover — see README.md. `make run` and `make test` do all the set-up on a fresh
+# Debian/Ubuntu machine when run as root.
+SWIFT      ?= swift
+BUILD_FLAGS ?= -Xswiftc -warnings-as-errors
+BIN        := .build/debug/failover
+STANDARD   := Playbooks/host Playbooks/seed-001
+
+.PHONY: all deps build run test unit integration validate format lint bench cleanup clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+
+# The standard suite: host-kernel playbooks, then the seed-001 bond suite (in the kernel lab
+# when this kernel has no bonding driver).
+run: build
+	$(BIN) run $(STANDARD)
+
+# Unit tests, then the privileged integration tests (root; they use network namespaces and the
+# kernel lab VM).
+test: build
+	$(SWIFT) test --skip-build --skip FailoverIntegrationTests
+	FAILOVER_INTEGRATION=1 $(SWIFT) test --skip-build --filter FailoverIntegrationTests
+
+unit:
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	$(SWIFT) test --skip-build --skip FailoverIntegrationTests
+
+integration: build
+	FAILOVER_INTEGRATION=1 $(SWIFT) test --skip-build --filter FailoverIntegrationTests
+
+validate:
+	$(SWIFT) build --product failover
+	$(BIN) validate Playbooks
+
+format:
+	$(SWIFT) format format --in-place --parallel --recursive Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --strict --parallel --recursive Sources Tests Package.swift
+
+bench: build
+	$(SWIFT) build -c release --product failover-bench
+	.build/release/failover-bench
+
+cleanup:
+	$(BIN) cleanup
+
+clean:
+	rm -rf .build

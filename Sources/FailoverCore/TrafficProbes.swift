@@ -1,0 +1,39 @@
+public import FailoverModel
+
+/// A fault step that opened a window, for probe analysis.
+public struct FaultMark: Sendable, Hashable, Codable {
+    public var stepIndex: Int
+    public var at: MonotonicInstant
+
+    public init(stepIndex: Int, at: MonotonicInstant) {
+        self.stepIndex = stepIndex
+        self.at = at
+    }
+}
+
+/// Traffic probes of one playbook run (implemented over real sockets in FailoverProbe).
+public protocol TrafficProbes: Sendable {
+    /// Opens sockets in the namespaces and starts the given probes.
+    func start(_ names: [String]) async throws
+    /// Stops a probe and drains packets in flight.
+    func stop(_ name: String) async throws
+    /// Evaluates a probe assertion on what has been received so far (stops nothing).
+    /// - Returns: whether it holds, the actual value as text, and whether the path was
+    ///   unclean before the first fault (then the verdict is *errored*).
+    func evaluate(_ assertion: Assertion, stepIndex: Int, faults: [FaultMark]) async throws -> ProbeEvaluation
+    /// Stops every running probe; returns each probe's figures as JSON text for the report.
+    func finish(faults: [FaultMark]) async -> [String: String]
+}
+
+public struct ProbeEvaluation: Sendable {
+    public var holds: Bool
+    public var actual: String
+    /// Set when the measurement cannot be trusted (loss before the first fault, receiver overflow).
+    public var measurementError: String?
+
+    public init(holds: Bool, actual: String, measurementError: String? = nil) {
+        self.holds = holds
+        self.actual = actual
+        self.measurementError = measurementError
+    }
+}

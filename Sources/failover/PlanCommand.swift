@@ -1,0 +1,26 @@
+import ArgumentParser
+import FailoverCore
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Print what a run would build and do, as ip/bridge commands a person could paste.",
+        discussion: "The run itself uses rtnetlink directly; the commands are the equivalent."
+    )
+
+    @Argument(help: "A playbook file.")
+    var playbook: String
+
+    @Option(help: "Run id to name namespaces with (6 hex digits).")
+    var runID: String = "000000"
+
+    func run() throws {
+        guard runID.count == 6, runID.allSatisfy(\.isHexDigit), runID == runID.lowercased() else {
+            throw ValidationError("--run-id must be 6 lowercase hex digits")
+        }
+        let loaded = try PlaybookFiles.loadAll([playbook])
+        for playbook in loaded {
+            printOut(PlanRenderer.render(playbook, names: RunNames(runID: runID)))
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import FailoverModel
+import FailoverPlaybook
+import Foundation
+
+/// Playbook paths from the command line: files as given, directories searched recursively
+/// for `*.yaml` / `*.yml` in name order.
+enum PlaybookFiles {
+    static func expand(_ paths: [String]) throws -> [String] {
+        var result: [String] = []
+        let manager = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw fail(ExitCodes.usage, "\(path): no such file or directory")
+            }
+            if isDirectory.boolValue {
+                guard let enumerator = manager.enumerator(atPath: path) else {
+                    throw fail(ExitCodes.usage, "\(path): cannot list directory")
+                }
+                var found: [String] = []
+                for case let relative as String in enumerator
+                where relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
+                    found.append((path as NSString).appendingPathComponent(relative))
+                }
+                if found.isEmpty { throw fail(ExitCodes.usage, "\(path): no playbooks (*.yaml) in this directory") }
+                result += found.sorted()
+            } else {
+                result.append(path)
+            }
+        }
+        return result
+    }
+
+    /// Loads every playbook, prints every diagnostic (errors and warnings) to stderr, and throws
+    /// exit 65 if any is invalid — before anything touches the system.
+    static func loadAll(_ paths: [String], quietWarnings: Bool = false) throws -> [Playbook] {
+        var playbooks: [Playbook] = []
+        var errors = 0
+        for path in try expand(paths) {
+            do {
+                let loaded = try PlaybookLoader.load(contentsOf: path)
+                if !quietWarnings { for warning in loaded.warnings { printError(warning.description) } }
+                playbooks.append(loaded.playbook)
+            } catch let error as PlaybookError {
+                for diagnostic in error.diagnostics { printError(diagnostic.description) }
+                errors += error.diagnostics.filter { $0.severity == .error }.count
+            }
+        }
+        if errors > 0 {
+            throw fail(ExitCodes.invalidPlaybook, "\(errors) error\(errors == 1 ? "" : "s"); nothing was run")
+        }
+        return playbooks
+    }
+}
+
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+func printOut(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}

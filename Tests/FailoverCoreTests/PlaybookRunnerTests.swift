@@ -1,0 +1,176 @@
+import FailoverCore
+import FailoverModel
+import Logging
+import Synchronization
+import Testing
+
+@Suite("PlaybookRunner")
+struct PlaybookRunnerTests {
+    let clock = SimulatedClock()
+    let bond = InterfaceRef("server/bond0")!
+    let eth0 = InterfaceRef("server/eth0")!
+
+    func runner(_ backend: ScriptedBackend, timing: TimingPolicy = .exact) -> PlaybookRunner {
+        PlaybookRunner(backend: backend, clock: clock, timing: timing, logger: Logger(label: "test"))
+    }
+
+    @Test("within: passes at the kernel event that makes it true, not at a polling tick")
+    func waitsForEvent() async {
+        let backend = ScriptedBackend(clock: clock)
+        backend.set("server/bond0", bondState(active: "eth0"))
+        backend.on(.pull(eth0), after: .milliseconds(37)) { $0[InterfaceRef("server/bond0")!] = bondState(active: "eth1") }
+        let playbook = seedPlaybook(steps: [
+            .pull(eth0),
+            .expect([Expectation(.activeSlave(bond: bond, expected: "eth1"), wait: .within(.milliseconds(500)))]),
+        ])
+        let record = await runner(backend).run(playbook, names: RunNames(runID: "abcdef"))
+        #expect(record.verdict == .passed)
+        let assertion = try! #require(record.assertions.first)
+        #expect(assertion.verdict == .passed)
+        #expect(assertion.actual == "eth1")
+        let ack = try! #require(record.steps[0].acknowledged)
+        #expect(assertion.satisfiedAt == ack.advanced(by: .milliseconds(37)))
+        #expect(assertion.deadline == DeadlineRecord(nanoseconds: 500_000_000, source: "playbook", allowanceNanoseconds: 0))
+        #expect(backend.tornDown == 1)
+        #expect(record.observations.count == 1)
+    }
+
+    @Test("within: fails at the deadline with expected vs actual, later steps are skipped")
+    func failsAtDeadline() async {
+        let backend = ScriptedBackend(clock: clock)
+        backend.set("server/bond0", bondState(active: "eth0"))
+        let playbook = seedPlaybook(steps: [
+            .pull(eth0),
+            .expect([Expectation(.activeSlave(bond: bond, expected: "eth1"), wait: .within(.milliseconds(500)))]),
+            .plug(eth0),
+        ])
+        let start = clock.now()
+        let record = await runner(backend).run(playbook, names: RunNames(runID: "abcdef"))
+        #expect(record.verdict == .failed)
+        let assertion = try! #require(record.assertions.first)
+        #expect(assertion.verdict == .failed)
+        #expect(assertion.actual == "eth0")
+        #expect(assertion.message == "expected eth1 within 500ms (playbook), was eth0 at the deadline")
+        #expect(assertion.ended == start.advanced(by: .milliseconds(500)))
+        #expect(record.steps.map(\.verdict) == [.passed, .failed, .skipped])
+        #expect(backend.performed == [.pull(eth0)])
+        #expect(backend.tornDown == 1)
+    }
+
+    @Test("immediate checks do not wait")
+    func immediate() async {
+        let backend = ScriptedBackend(clock: clock)
+        backend.set("server/bond0", bondState(active: "eth0"))
+        let start = clock.now()
+        let playbook = seedPlaybook(steps: [.expect([Expectation(.activeSlave(bond: bond, expected: "eth1"))])])
+        let record = await runner(backend).run(playbook, names: RunNames(runID: "abcdef"))
+        #expect(record.verdict == .failed)
+        #expect(record.assertions.first?.message == "expected eth1, was eth0")
+        #expect(record.ended == start)
+    }
+
+    @Test("within: auto derives the deadline from miimon and adds the allowance, recorded as such")
+    func derived() async {
+        let backend = ScriptedBackend(clock: clock)
+        backend.set("server/bond0", bondState(active: "eth0"))
+        let playbook = seedPlaybook(
+            steps: [.expect([Expectation(.activeSlave(bond: bond, expected: "eth1"), wait: .derived)])], miimon: 100)
+        let timing = TimingPolicy(allowance: .milliseconds(400), allowanceReason: "TCG")
+        let start = clock.now()
+        let record = await runner(backend, timing: timing).run(playbook, names: RunNames(runID: "abcdef"))
+        let assertion = try! #require(record.assertions.first)
+        // 2 x 100ms + 0 delays + 50ms margin + 400ms allowance
+        #expect(assertion.deadline == DeadlineRecord(nanoseconds: 650_000_000, source: "derived", allowanceNanoseconds: 400_000_000))
+        #expect(assertion.ended == start.advanced(by: .milliseconds(650)))
+        #expect(record.timers == [TimerRecord(name: "server/bond0 miimon", milliseconds: 100)])
+    }
+
+    @Test("hold waits exactly its duration")
+    func hold() async {
+        let backend = ScriptedBackend(clock: clock)
+        let start = clock.now()
+        let record = await runner(backend).run(seedPlaybook(steps: [.hold(.milliseconds(1500))]), names: RunNames(runID: "abcdef"))
+        #expect(record.verdict == .passed)
+        #expect(record.steps[0].ended == start.advanced(by: .milliseconds(1500)))
+    }
+
+    @Test("a build error is verdict errored with the backend's message, and teardown still runs")
+    func buildError() async {
+        let backend = ScriptedBackend(clock: clock)
+        backend.state.withLock {
+            $0.buildError = BackendError(operation: "create bond", object: "server/bond0", detail: "Operation not supported (EOPNOTSUPP)")
+        }
+        let record = await runner(backend).run(seedPlaybook(steps: [.pull(eth0)]), names: RunNames(runID: "abcdef"))
+        #expect(record.verdict == .errored)
+        #expect(record.message == "create bond server/bond0: Operation not supported (EOPNOTSUPP)")
+        #expect(record.steps.map(\.verdict) == [.skipped])
+        #expect(backend.tornDown == 1)
+    }
+
+    @Test("asking a plain interface for its active slave is errored, not failed")
+    func wrongKind() async {
+        let backend = ScriptedBackend(clock: clock)
+        backend.set("server/eth0", InterfaceState(exists: true, adminUp: true, carrier: true))
+        let playbook = seedPlaybook(steps: [.expect([Expectation(.activeSlave(bond: eth0, expected: "eth1"))])])
+        let record = await runner(backend).run(playbook, names: RunNames(runID: "abcdef"))
+        #expect(record.verdict == .errored)
+        #expect(record.assertions.first?.message == "server/eth0 is not a bond")
+    }
+
+    @Test("a cancelled run is errored as interrupted and tears down")
+    func cancelled() async {
+        let backend = ScriptedBackend(clock: clock)
+        let task = Task { [clock] in
+            await PlaybookRunner(backend: backend, clock: clock, logger: Logger(label: "t")).run(
+                seedPlaybook(steps: [.hold(.seconds(10)), .pull(eth0)]), names: RunNames(runID: "abcdef"))
+        }
+        task.cancel()
+        let record = await task.value
+        #expect(record.verdict == .errored)
+        #expect(record.message?.hasPrefix("interrupted") == true)
+        #expect(backend.performed.isEmpty)
+        #expect(backend.tornDown == 1)
+    }
+}
+
+@Suite("AssertionEvaluator")
+struct AssertionEvaluatorTests {
+    let states: [InterfaceRef: InterfaceState] = [
+        InterfaceRef("s/bond0")!: bondState(active: nil, carrier: false),
+        InterfaceRef("s/eth0")!: slaveState(mii: .down, failures: 2, perm: "02:00:00:00:00:0a"),
+        InterfaceRef("s/eth1")!: slaveState(mii: .up, failures: 0, perm: "02:00:00:00:00:01"),
+    ]
+
+    func check(_ assertion: Assertion) async throws -> Check {
+        let states = self.states
+        return try await AssertionEvaluator.check(assertion) { states[$0] ?? .missing }
+    }
+
+    @Test func activeSlaveNone() async throws {
+        #expect(try await check(.activeSlave(bond: InterfaceRef("s/bond0")!, expected: nil)) == Check(holds: true, actual: "none"))
+    }
+
+    @Test func miiOfSlaveAndBond() async throws {
+        #expect(try await check(.miiStatus(InterfaceRef("s/eth0")!, expected: .down)).holds)
+        #expect(try await check(.miiStatus(InterfaceRef("s/bond0")!, expected: .up)) == Check(holds: false, actual: "down"))
+    }
+
+    @Test func linkFailures() async throws {
+        #expect(try await check(.linkFailures(InterfaceRef("s/eth0")!, .atLeast(1))) == Check(holds: true, actual: "2"))
+        #expect(try await check(.linkFailures(InterfaceRef("s/eth0")!, .equals(1))).holds == false)
+        #expect(try await check(.linkFailures(InterfaceRef("s/bond0")!, .equals(0))).error == "s/bond0 is not a bond slave")
+    }
+
+    @Test func macForms() async throws {
+        let bond = InterfaceRef("s/bond0")!
+        #expect(try await check(.mac(bond, expected: .literal(MACAddress("02:00:00:00:00:01")!))).holds)
+        #expect(try await check(.mac(bond, expected: .permanentOf(InterfaceRef("s/eth1")!))).holds)
+        let wrong = try await check(.mac(bond, expected: .permanentOf(InterfaceRef("s/eth0")!)))
+        #expect(wrong == Check(holds: false, actual: "02:00:00:00:00:01 (wanted 02:00:00:00:00:0a)"))
+        #expect(try await check(.mac(bond, expected: .sameAs(InterfaceRef("s/eth0")!))).holds)
+    }
+
+    @Test func missingInterface() async throws {
+        #expect(try await check(.carrier(InterfaceRef("s/eth9")!, expected: true)) == Check(holds: false, actual: "s/eth9 does not exist"))
+    }
+}
