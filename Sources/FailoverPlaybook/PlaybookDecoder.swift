@@ -1,0 +1,494 @@
+import FailoverModel
+import Yams
+
+/// Turns a composed YAML tree into a `Playbook`, collecting every problem with its location.
+final class PlaybookDecoder {
+    let reader: NodeReader
+    var allowAnyAddresses = false
+
+    // Topology as decoded, for reference checks in steps, probes and assertions.
+    var switches: [Switch] = []
+    var hostOrder: [String] = []
+    var hosts: [String: HostDecl] = [:]
+    var cables: [Cable] = []
+    var probes: [ProbeSpec] = []
+
+    static let topKeys = [
+        "name", "description", "seed", "references", "topology", "probes", "steps", "allow_any_addresses",
+    ]
+    static let hostKeys = ["cables", "bonds", "address", "addresses", "routes"]
+
+    init(file: String) { reader = NodeReader(file: file) }
+
+    func location(_ node: Node?) -> SourceLocation { reader.location(node) }
+
+    func decode(_ root: Node) -> Playbook? {
+        guard let top = reader.mapping(root, "playbook", expected: "a mapping with name, topology and steps") else {
+            return nil
+        }
+        reader.checkKeys(top, allowed: Self.topKeys, context: "the playbook (top level)")
+        if let node = top["allow_any_addresses"] { allowAnyAddresses = reader.bool(node, "allow_any_addresses") ?? false }
+        var name = ""
+        if let node = top["name"] {
+            name = reader.string(node, "name") ?? ""
+            if name.allSatisfy(\.isWhitespace) && !NodeReader.isNull(node) {
+                reader.error(node, "name: must not be empty")
+            }
+        } else {
+            reader.error(root, "playbook: missing required key 'name'")
+        }
+        let description = top["description"].flatMap { reader.string($0, "description") }
+        let seed = top["seed"].flatMap { reader.string($0, "seed") }
+        var references: [String] = []
+        if let node = top["references"], let items = reader.list(node, "references") {
+            references = items.enumerated().compactMap { reader.string($1, "references[\($0)]") }
+        }
+        if let node = top["topology"] {
+            decodeTopology(node)
+        } else {
+            reader.error(root, "playbook: missing required key 'topology'")
+        }
+        if let node = top["probes"] { decodeProbes(node) }
+        var steps: [Step] = []
+        if let node = top["steps"] {
+            steps = decodeSteps(node)
+        } else {
+            reader.error(root, "playbook: missing required key 'steps'")
+        }
+        let topology = Topology(
+            switches: switches, hosts: hostOrder.compactMap { hosts[$0]?.host }, cables: cables)
+        return Playbook(
+            name: name, description: description, seed: seed, references: references, topology: topology,
+            probes: probes, steps: steps, file: reader.file)
+    }
+
+    // MARK: Names
+
+    /// Host and switch names: `[a-z0-9][a-z0-9_-]*`, at most 20 characters (each becomes a namespace).
+    func checkNodeName(_ name: String, _ node: Node, _ path: String, what: String) -> Bool {
+        let chars = Array(name.unicodeScalars)
+        let validFirst = chars.first.map { ("a"..."z").contains($0) || ("0"..."9").contains($0) } ?? false
+        let validRest = chars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
+        guard validFirst && validRest else {
+            reader.error(node, "\(path): \(what) name '\(name)' must match [a-z0-9][a-z0-9_-]*")
+            return false
+        }
+        guard chars.count <= 20 else {
+            reader.error(node, "\(path): \(what) name '\(name)' is \(chars.count) characters; at most 20")
+            return false
+        }
+        return true
+    }
+
+    /// Linux interface names: 1–15 bytes, no '/', ':' or whitespace, not '.' or '..'.
+    func checkInterfaceName(_ name: String, _ node: Node, _ path: String, allowLoopback: Bool = false) -> Bool {
+        if name.isEmpty || name == "." || name == ".." {
+            reader.error(node, "\(path): '\(name)' is not a valid interface name")
+            return false
+        }
+        if name.utf8.count > 15 {
+            reader.error(node, "\(path): interface name '\(name)' is \(name.utf8.count) bytes; Linux allows at most 15")
+            return false
+        }
+        if name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace }) {
+            reader.error(node, "\(path): interface name '\(name)' must not contain '/', ':' or spaces")
+            return false
+        }
+        if name == "lo" && !allowLoopback {
+            reader.error(node, "\(path): 'lo' is the loopback interface of every host; choose another name")
+            return false
+        }
+        return true
+    }
+
+    // MARK: Topology
+
+    func decodeTopology(_ node: Node) {
+        guard let view = reader.mapping(node, "topology") else { return }
+        reader.checkKeys(view, allowed: ["switches", "hosts"], context: "topology")
+        if let node = view["switches"], let items = reader.list(node, "topology.switches") {
+            for (index, item) in items.enumerated() {
+                let path = "topology.switches[\(index)]"
+                guard let name = reader.string(item, path, expected: "a switch name"),
+                    checkNodeName(name, item, path, what: "switch")
+                else { continue }
+                if switches.contains(where: { $0.name == name }) {
+                    reader.error(item, "\(path): switch \(name) is declared twice")
+                    continue
+                }
+                switches.append(Switch(name: name, location: location(item)))
+            }
+        }
+        guard let hostsNode = view["hosts"] else {
+            reader.error(node, "topology: missing required key 'hosts'")
+            return
+        }
+        guard let hostsView = reader.mapping(hostsNode, "topology.hosts") else { return }
+        for entry in hostsView.entries {
+            let path = "topology.hosts.\(entry.key)"
+            guard checkNodeName(entry.key, entry.keyNode, path, what: "host") else { continue }
+            if switches.contains(where: { $0.name == entry.key }) {
+                reader.error(
+                    entry.keyNode,
+                    "\(path): '\(entry.key)' is already a switch; hosts and switches share one name space")
+                continue
+            }
+            decodeHost(entry.key, entry.keyNode, entry.value, path)
+        }
+        resolveCables()
+        for name in hostOrder { if let host = hosts[name] { checkHost(host) } }
+        assignDefaultAddresses()
+        checkAddressRanges()
+    }
+
+    func decodeHost(_ name: String, _ keyNode: Node, _ value: Node, _ path: String) {
+        var declaration = HostDecl(name: name, keyNode: keyNode, location: location(keyNode))
+        hostOrder.append(name)
+        defer { hosts[name] = declaration }
+        if NodeReader.isNull(value) { return }
+        guard let view = reader.mapping(value, path) else { return }
+        reader.checkKeys(view, allowed: Self.hostKeys, context: "host \(name)")
+        if let node = view["cables"], let cablesView = reader.mapping(node, "\(path).cables", expected: "a mapping interface: switch") {
+            for entry in cablesView.entries {
+                let cablePath = "\(path).cables.\(entry.key)"
+                guard checkInterfaceName(entry.key, entry.keyNode, cablePath) else { continue }
+                if let cable = decodeCable(host: name, interface: entry.key, entry.keyNode, entry.value, cablePath) {
+                    declaration.cables.append(cable)
+                }
+            }
+        }
+        if let node = view["bonds"], let bondsView = reader.mapping(node, "\(path).bonds") {
+            for entry in bondsView.entries {
+                let bondPath = "\(path).bonds.\(entry.key)"
+                guard checkInterfaceName(entry.key, entry.keyNode, bondPath) else { continue }
+                if declaration.cables.contains(where: { $0.interface == entry.key }) {
+                    reader.error(entry.keyNode, "\(bondPath): bond \(name)/\(entry.key) has the name of a cable of \(name)")
+                    continue
+                }
+                if let bond = decodeBond(host: name, name: entry.key, keyNode: entry.keyNode, value: entry.value, path: bondPath) {
+                    declaration.bonds.append(bond)
+                }
+            }
+        }
+        if view.has("address") && view.has("addresses") {
+            reader.error(view.keyNode("addresses"), "\(path): give either 'address' or 'addresses', not both")
+        }
+        if let key = ["address", "addresses"].first(where: view.has), let node = view[key],
+            let addressView = reader.mapping(node, "\(path).\(key)", expected: "a mapping interface: address")
+        {
+            for entry in addressView.entries {
+                let addressPath = "\(path).\(key).\(entry.key)"
+                let list = decodeAddressList(entry.value, addressPath)
+                declaration.addresses.append(AddressDecl(interface: entry.key, keyNode: entry.keyNode, addresses: list))
+            }
+        }
+        if let node = view["routes"], let items = reader.list(node, "\(path).routes", allowSingle: false) {
+            for (index, item) in items.enumerated() {
+                if let route = decodeRoute(item, "\(path).routes[\(index)]") { declaration.routes.append(route) }
+            }
+        }
+    }
+
+    func decodeAddressList(_ node: Node, _ path: String) -> [InterfaceAddress] {
+        guard let items = reader.list(node, path) else { return [] }
+        var result: [InterfaceAddress] = []
+        for (index, item) in items.enumerated() {
+            let itemPath = items.count == 1 && !isSequence(node) ? path : "\(path)[\(index)]"
+            guard let address = reader.interfaceAddress(item, itemPath) else { continue }
+            result.append(address)
+            addressNodes.append((address, item, itemPath))
+        }
+        return result
+    }
+
+    private func isSequence(_ node: Node) -> Bool {
+        if case .sequence = node { return true }
+        return false
+    }
+
+    func decodeCable(host: String, interface: String, _ keyNode: Node, _ value: Node, _ path: String) -> CableDecl? {
+        var targetNode = value
+        var mac: MACAddress?
+        if case .mapping = value {
+            guard let view = reader.mapping(value, path) else { return nil }
+            reader.checkKeys(view, allowed: ["to", "mac"], context: "cable \(host)/\(interface)")
+            if let node = view["mac"] { mac = reader.mac(node, "\(path).mac") }
+            guard let to = view["to"] else {
+                reader.error(value, "\(path): cable \(host)/\(interface) needs 'to' (a switch or host/interface)")
+                return nil
+            }
+            targetNode = to
+        }
+        guard let target = reader.string(targetNode, path, expected: "a switch name or host/interface") else { return nil }
+        let far: Cable.FarEnd
+        if target.contains("/") {
+            guard let ref = InterfaceRef(target) else {
+                reader.error(targetNode, "\(path): expected a switch name or host/interface, found '\(target)'")
+                return nil
+            }
+            far = .host(ref)
+        } else {
+            far = .switch(target)
+        }
+        return CableDecl(host: host, interface: interface, keyNode: keyNode, targetNode: targetNode, far: far, mac: mac)
+    }
+
+    func decodeRoute(_ node: Node, _ path: String) -> Route? {
+        guard let view = reader.mapping(node, path) else { return nil }
+        reader.checkKeys(view, allowed: ["to", "via", "dev"], context: "route")
+        var destination: InterfaceAddress?
+        var isDefault = false
+        var ok = true
+        if let to = view["to"] {
+            if case .scalar(let scalar) = to, scalar.string == "default" {
+                isDefault = true
+            } else if let prefix = reader.interfaceAddress(to, "\(path).to") {
+                destination = prefix
+                addressNodes.append((prefix, to, "\(path).to"))
+            } else {
+                ok = false
+            }
+        } else {
+            reader.error(node, "\(path): a route needs 'to' (default or a prefix)")
+            ok = false
+        }
+        var via: IPAddress?
+        if let node = view["via"] {
+            via = reader.ipAddress(node, "\(path).via")
+            if let via { viaNodes.append((via, node, "\(path).via")) } else { ok = false }
+        }
+        var device: String?
+        if let node = view["dev"] {
+            device = reader.string(node, "\(path).dev", expected: "an interface name")
+            if let device { routeDevices.append((device, node, "\(path).dev")) }
+        }
+        if via == nil && device == nil {
+            reader.error(node, "\(path): a route needs 'via' or 'dev'")
+            ok = false
+        }
+        let family = destination?.family ?? via?.family ?? .ipv4
+        if let destination, let via, destination.family != via.family {
+            reader.error(node, "\(path): 'to' and 'via' are of different address families")
+            ok = false
+        }
+        guard ok else { return nil }
+        _ = isDefault
+        return Route(destination: destination, family: family, via: via, device: device)
+    }
+
+    /// Checks every cable's far end, merges host-to-host cables declared on both sides, and
+    /// builds each host's interface list.
+    func resolveCables() {
+        var seen: Set<InterfaceRef> = []
+        let allDeclared = hostOrder.flatMap { hosts[$0]?.cables ?? [] }
+        var declaredAt: [InterfaceRef: CableDecl] = [:]
+        for cable in allDeclared { declaredAt[cable.ref] = cable }
+        for cable in allDeclared {
+            let path = "topology.hosts.\(cable.host).cables.\(cable.interface)"
+            switch cable.far {
+            case .switch(let name):
+                guard switches.contains(where: { $0.name == name }) else {
+                    let known = switches.map(\.name)
+                    let hint = hosts[name] != nil ? " (\(name) is a host: write \(name)/<interface>)" : ""
+                    reader.error(
+                        cable.targetNode,
+                        "\(path): no switch \(name)\(hint); switches: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
+                    continue
+                }
+                seen.insert(cable.ref)
+                cables.append(Cable(a: cable.ref, b: .switch(name), location: location(cable.keyNode)))
+            case .host(let far):
+                guard let farHost = hosts[far.host] else {
+                    reader.error(cable.targetNode, "\(path): no host \(far.host) (cable to \(far))")
+                    continue
+                }
+                if far == cable.ref {
+                    reader.error(cable.targetNode, "\(path): a cable cannot connect \(far) to itself")
+                    continue
+                }
+                if let other = declaredAt[far] {
+                    // Declared on both sides: must agree; build it once, at the first declaration.
+                    guard case .host(let back) = other.far, back == cable.ref else {
+                        reader.error(
+                            cable.targetNode,
+                            "\(path): cable \(cable.ref) goes to \(far), but \(far) is declared as a cable to \(other.targetText)")
+                        continue
+                    }
+                    if seen.contains(far) { continue }
+                } else if farHost.bonds.contains(where: { $0.name == far.interface }) {
+                    reader.error(cable.targetNode, "\(path): \(far) is a bond; a cable ends on a plain interface")
+                    continue
+                } else if !checkInterfaceName(far.interface, cable.targetNode, path) {
+                    continue
+                } else {
+                    hosts[far.host]?.implicitInterfaces.append(far.interface)
+                }
+                if seen.contains(far) || seen.contains(cable.ref) {
+                    reader.error(cable.targetNode, "\(path): \(far) already has a cable")
+                    continue
+                }
+                seen.insert(cable.ref)
+                seen.insert(far)
+                cables.append(Cable(a: cable.ref, b: .host(far), location: location(cable.keyNode)))
+            }
+        }
+        // Implicit far ends that a host also uses itself for something else.
+        for name in hostOrder {
+            guard let host = hosts[name] else { continue }
+            var counts: [String: Int] = [:]
+            for interface in host.implicitInterfaces { counts[interface, default: 0] += 1 }
+            for (interface, count) in counts where count > 1 {
+                reader.error(host.keyNode, "topology.hosts.\(name): \(name)/\(interface) is the far end of \(count) cables")
+            }
+        }
+    }
+
+    /// Bond slaves, addresses and routes of one host, now that every cable is known.
+    func checkHost(_ host: HostDecl) {
+        let path = "topology.hosts.\(host.name)"
+        let cableEnds = host.interfaceNames
+        var enslavedBy: [String: String] = [:]
+        for bond in host.bonds {
+            let bondPath = "\(path).bonds.\(bond.name)"
+            if host.implicitInterfaces.contains(bond.name) {
+                reader.error(bond.keyNode, "\(bondPath): bond \(host.name)/\(bond.name) has the name of a cable end of \(host.name)")
+            }
+            for (slave, node) in bond.slaves {
+                if !cableEnds.contains(slave) {
+                    let bonds = host.bonds.map(\.name)
+                    let why = bonds.contains(slave) ? " (\(slave) is a bond)" : ""
+                    reader.error(
+                        node,
+                        "\(bondPath).slaves: no cable \(host.name)/\(slave)\(why); cables of \(host.name): \(Self.list(cableEnds))")
+                    continue
+                }
+                if let other = enslavedBy[slave] {
+                    reader.error(node, "\(bondPath).slaves: \(host.name)/\(slave) is already a slave of \(other)")
+                    continue
+                }
+                enslavedBy[slave] = bond.name
+            }
+            let slaveNames = bond.slaves.map(\.0)
+            if let primary = bond.options.primary, !slaveNames.contains(primary) {
+                reader.error(
+                    bond.optionNodes["primary"] ?? bond.keyNode,
+                    "\(bondPath).primary: \(primary) is not a slave of \(host.name)/\(bond.name); slaves: \(Self.list(slaveNames))")
+            }
+            for (slave, node) in bond.prioNodes where !slaveNames.contains(slave) {
+                reader.error(
+                    node,
+                    "\(bondPath).prio: \(slave) is not a slave of \(host.name)/\(bond.name); slaves: \(Self.list(slaveNames))")
+            }
+            warnModeIgnoredOptions(bond)
+        }
+        let bondNames = host.bonds.map(\.name)
+        for bond in host.bonds where !bond.addresses.isEmpty {
+            if host.addresses.contains(where: { $0.interface == bond.name }) {
+                reader.error(bond.addressNode, "\(path).bonds.\(bond.name).address: the address of \(bond.name) is also given under \(host.name)'s 'address'")
+            }
+        }
+        for address in host.addresses {
+            let known = cableEnds + bondNames + ["lo"]
+            if !known.contains(address.interface) {
+                reader.error(
+                    address.keyNode,
+                    "\(path).address: no interface \(host.name)/\(address.interface); interfaces of \(host.name): \(Self.list(cableEnds + bondNames))")
+            } else if let bond = enslavedBy[address.interface] {
+                reader.error(
+                    address.keyNode,
+                    "\(path).address: \(host.name)/\(address.interface) is a slave of \(bond); put the address on the bond")
+            }
+        }
+        for (device, node, devicePath) in routeDevices where devicePath.hasPrefix(path + ".") {
+            if !(cableEnds + bondNames + ["lo"]).contains(device) {
+                reader.error(node, "\(devicePath): no interface \(host.name)/\(device); interfaces of \(host.name): \(Self.list(cableEnds + bondNames))")
+            } else if let bond = enslavedBy[device] {
+                reader.error(node, "\(devicePath): \(host.name)/\(device) is a slave of \(bond); route via the bond")
+            }
+        }
+    }
+
+    static func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
+
+    /// User addresses must stay inside the benchmark ranges 198.18.0.0/15 and 2001:2::/48.
+    func checkAddressRanges() {
+        guard !allowAnyAddresses else { return }
+        let hint = "; playbooks use 198.18.0.0/15 and 2001:2::/48 only (set allow_any_addresses: true to override)"
+        for (address, node, path) in addressNodes where !AddressDefaults.isBenchmark(address.family, address.bytes) {
+            reader.error(node, "\(path): \(address) is outside the benchmark ranges\(hint)")
+        }
+        for (address, node, path) in viaNodes where !AddressDefaults.isBenchmark(address.family, address.bytes) {
+            reader.error(node, "\(path): \(address) is outside the benchmark ranges\(hint)")
+        }
+        for host in hostOrder.compactMap({ hosts[$0] }) {
+            for bond in host.bonds {
+                for target in bond.options.arpIPTargets + bond.options.nsIP6Targets
+                where !AddressDefaults.isBenchmark(target.family, target.bytes) {
+                    reader.error(
+                        bond.optionNodes["arp_ip_target"] ?? bond.keyNode,
+                        "topology.hosts.\(host.name).bonds.\(bond.name): target \(target) is outside the benchmark ranges\(hint)")
+                }
+            }
+        }
+    }
+
+    // Nodes of user-written addresses and route parts, for range checks.
+    var addressNodes: [(InterfaceAddress, Node, String)] = []
+    var viaNodes: [(IPAddress, Node, String)] = []
+    var routeDevices: [(String, Node, String)] = []
+}
+
+struct CableDecl {
+    var host: String
+    var interface: String
+    var keyNode: Node
+    var targetNode: Node
+    var far: Cable.FarEnd
+    var mac: MACAddress?
+
+    var ref: InterfaceRef { InterfaceRef(host: host, interface: interface) }
+    var targetText: String {
+        switch far {
+        case .switch(let name): name
+        case .host(let ref): ref.description
+        }
+    }
+}
+
+struct AddressDecl {
+    var interface: String
+    var keyNode: Node
+    var addresses: [InterfaceAddress]
+}
+
+struct HostDecl {
+    var name: String
+    var keyNode: Node
+    var location: SourceLocation
+    var cables: [CableDecl] = []
+    /// Far ends of host-to-host cables declared only by the other host.
+    var implicitInterfaces: [String] = []
+    var bonds: [BondDecl] = []
+    var addresses: [AddressDecl] = []
+    var routes: [Route] = []
+    /// Filled by the address defaults.
+    var defaultAddresses: [InterfaceAddresses] = []
+
+    var interfaceNames: [String] { cables.map(\.interface) + implicitInterfaces }
+
+    var host: Host {
+        var all: [InterfaceAddresses] = []
+        for bond in bonds where !bond.addresses.isEmpty {
+            all.append(InterfaceAddresses(interface: bond.name, addresses: bond.addresses))
+        }
+        for address in addresses where !address.addresses.isEmpty {
+            all.append(InterfaceAddresses(interface: address.interface, addresses: address.addresses))
+        }
+        all += defaultAddresses
+        var macs: [String: MACAddress] = [:]
+        for cable in cables { if let mac = cable.mac { macs[cable.interface] = mac } }
+        return Host(
+            name: name, interfaces: interfaceNames, bonds: bonds.map(\.bond), addresses: all, macs: macs, routes: routes,
+            location: location)
+    }
+}
