@@ -2,3 +2,19 @@
 #error "_GNU_SOURCE must be defined"
 #endif
 #include "CNetShims.h"
+#include <sched.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/mount.h>
+
+int CNetShims_setns(int fd, int nstype) { return setns(fd, nstype); }
+int CNetShims_unshare(int flags) { return unshare(flags); }
+int CNetShims_CLONE_NEWNET(void) { return CLONE_NEWNET; }
+uint32_t CNetShims_NLMSG_ALIGN(uint32_t len) { return NLMSG_ALIGN(len); }
+uint32_t CNetShims_NLMSG_HDRLEN(void) { return NLMSG_HDRLEN; }
+uint32_t CNetShims_RTA_ALIGN(uint32_t len) { return RTA_ALIGN(len); }
+int CNetShims_gettid(void) { return (int)syscall(SYS_gettid); }
+int CNetShims_bind_mount(const char *source, const char *target) {
+    return mount(source, target, "none", MS_BIND, NULL);
+}
+int CNetShims_umount_detach(const char *target) { return umount2(target, MNT_DETACH); }

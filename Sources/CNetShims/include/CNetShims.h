@@ -1,1 +1,47 @@
 #pragma once
+// Linux uapi headers for rtnetlink and out-of-line shims for calls that need _GNU_SOURCE
+// (setns, unshare) or are function-like macros (NLMSG_ALIGN, RTA_ALIGN). The shims are
+// defined in shims.c: a static inline version here cannot see the target's _GNU_SOURCE.
+
+#include <stdint.h>
+#include <sched.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/eventfd.h>
+#include <poll.h>
+#include <net/if.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/if_addr.h>
+#include <linux/if_bridge.h>
+#include <linux/veth.h>
+#include <linux/if_ether.h>
+
+// Bonding uapi numbers this code relies on. The installed headers (if_link.h) define all of
+// them; these guards only matter on older header sets, where the enums below stop earlier.
+// IFLA_BOND_MISSED_MAX (Linux 5.19) and IFLA_BOND_SLAVE_PRIO (Linux 6.0) are numbered from
+// the uapi enums: IFLA_BOND_MISSED_MAX = 30, IFLA_BOND_NS_IP6_TARGET = 31,
+// IFLA_BOND_SLAVE_PRIO = 9.
+#define CNETSHIMS_IFLA_BOND_MISSED_MAX 30
+#define CNETSHIMS_IFLA_BOND_NS_IP6_TARGET 31
+#define CNETSHIMS_IFLA_BOND_SLAVE_PRIO 9
+
+/// setns(2). Returns 0 or -1 with errno set.
+int CNetShims_setns(int fd, int nstype);
+/// unshare(2). Returns 0 or -1 with errno set.
+int CNetShims_unshare(int flags);
+/// The CLONE_NEWNET flag (hidden behind _GNU_SOURCE in <sched.h>).
+int CNetShims_CLONE_NEWNET(void);
+/// NLMSG_ALIGN(len).
+uint32_t CNetShims_NLMSG_ALIGN(uint32_t len);
+/// NLMSG_HDRLEN.
+uint32_t CNetShims_NLMSG_HDRLEN(void);
+/// RTA_ALIGN(len) (equal to NLA_ALIGN).
+uint32_t CNetShims_RTA_ALIGN(uint32_t len);
+/// gettid(2).
+int CNetShims_gettid(void);
+/// mount(src, dst, "none", MS_BIND, NULL): pins a namespace file like `ip netns add`.
+int CNetShims_bind_mount(const char *source, const char *target);
+/// umount2(path, MNT_DETACH), as `ip netns del` does.
+int CNetShims_umount_detach(const char *target);
