@@ -1,0 +1,141 @@
+import Foundation
+
+/// Counts a probe stream's packets in a classic pcap file (as written by `tcpdump -w`): the
+/// independent witness the probe's own figures are checked against.
+///
+/// Supports microsecond and nanosecond pcap, either byte order; link types Ethernet (1, with
+/// 802.1Q tags), raw IP (101), Linux cooked SLL (113) and SLL2 (276); IPv4 and IPv6 (no extension
+/// headers) carrying UDP whose payload starts with a `ProbeHeader`.
+public struct PcapWitness: Sendable, Hashable {
+    /// Records in the file.
+    public var records: Int
+    /// Packets of the stream (duplicates included).
+    public var matching: Int
+    /// Sequence numbers of the stream's packets, in capture order.
+    public var sequences: [UInt64]
+    /// Capture timestamps (CLOCK_REALTIME ns) of the stream's packets, in capture order.
+    public var timestamps: [UInt64]
+
+    /// Distinct sequence numbers seen.
+    public var uniqueSequences: Int { Set(sequences).count }
+
+    /// The longest time between two consecutive matching packets, and the sequence numbers around it.
+    public var largestGap: (nanoseconds: UInt64, before: UInt64, after: UInt64)? {
+        guard timestamps.count >= 2 else { return nil }
+        var best: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        for index in 1..<timestamps.count where timestamps[index] &- timestamps[index - 1] > best.0 {
+            best = (timestamps[index] &- timestamps[index - 1], sequences[index - 1], sequences[index])
+        }
+        return best
+    }
+
+    /// Parses `bytes` (a whole pcap file) and counts packets of `streamID` in `direction`
+    /// (nil: any) sent to UDP port `port` (nil: any).
+    /// - Throws: `ProbeError` with code `.malformedCapture` for a bad header or truncated record.
+    public static func count(
+        pcap bytes: [UInt8], streamID: UInt32, direction: ProbeDirection? = nil, port: Int? = nil
+    ) throws -> PcapWitness {
+        func fail(_ what: String) -> ProbeError { ProbeError(.malformedCapture, operation: what, object: "pcap") }
+        guard bytes.count >= 24 else { throw fail("file header") }
+        let magicLE = read32(bytes, 0, littleEndian: true)
+        let littleEndian: Bool
+        let nanosecond: Bool
+        switch magicLE {
+        case 0xA1B2_C3D4: (littleEndian, nanosecond) = (true, false)
+        case 0xA1B2_3C4D: (littleEndian, nanosecond) = (true, true)
+        case 0xD4C3_B2A1: (littleEndian, nanosecond) = (false, false)
+        case 0x4D3C_B2A1: (littleEndian, nanosecond) = (false, true)
+        default: throw fail("magic \(String(magicLE, radix: 16))")
+        }
+        let linkType = read32(bytes, 20, littleEndian: littleEndian) & 0x0FFF_FFFF
+        var witness = PcapWitness(records: 0, matching: 0, sequences: [], timestamps: [])
+        var offset = 24
+        while offset < bytes.count {
+            guard offset + 16 <= bytes.count else { throw fail("record header at \(offset)") }
+            let seconds = UInt64(read32(bytes, offset, littleEndian: littleEndian))
+            let fraction = UInt64(read32(bytes, offset + 4, littleEndian: littleEndian))
+            let included = Int(read32(bytes, offset + 8, littleEndian: littleEndian))
+            let start = offset + 16
+            guard start + included <= bytes.count else { throw fail("record at \(offset)") }
+            witness.records += 1
+            let frame = bytes[start..<(start + included)]
+            if let header = probeHeader(in: frame, linkType: linkType, port: port), header.streamID == streamID,
+                direction == nil || header.direction == direction
+            {
+                witness.matching += 1
+                witness.sequences.append(header.sequence)
+                witness.timestamps.append(seconds * 1_000_000_000 + (nanosecond ? fraction : fraction * 1000))
+            }
+            offset = start + included
+        }
+        return witness
+    }
+
+    /// Reads a pcap file and counts the stream's packets (see `count(pcap:streamID:direction:port:)`).
+    /// - Throws: `ProbeError` (`.syscall` when the file cannot be read, `.malformedCapture`).
+    public static func count(
+        pcapFile path: String, streamID: UInt32, direction: ProbeDirection? = nil, port: Int? = nil
+    ) throws -> PcapWitness {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ProbeError(.syscall, operation: "read", object: path)
+        }
+        return try count(pcap: [UInt8](data), streamID: streamID, direction: direction, port: port)
+    }
+
+    private static func read32(_ bytes: [UInt8], _ offset: Int, littleEndian: Bool) -> UInt32 {
+        let b = (UInt32(bytes[offset]), UInt32(bytes[offset + 1]), UInt32(bytes[offset + 2]), UInt32(bytes[offset + 3]))
+        return littleEndian ? b.0 | b.1 << 8 | b.2 << 16 | b.3 << 24 : b.3 | b.2 << 8 | b.1 << 16 | b.0 << 24
+    }
+
+    private static func read16(_ bytes: ArraySlice<UInt8>, _ offset: Int) -> Int {
+        Int(bytes[bytes.startIndex + offset]) << 8 | Int(bytes[bytes.startIndex + offset + 1])
+    }
+
+    /// Finds the UDP payload of an IP packet in a frame and decodes the probe header there.
+    private static func probeHeader(in frame: ArraySlice<UInt8>, linkType: UInt32, port: Int?) -> ProbeHeader? {
+        var offset: Int
+        var etherType: Int
+        switch linkType {
+        case 1:  // Ethernet
+            guard frame.count >= 14 else { return nil }
+            offset = 14
+            etherType = read16(frame, 12)
+            while etherType == 0x8100 || etherType == 0x88A8 {
+                guard frame.count >= offset + 4 else { return nil }
+                etherType = read16(frame, offset + 2)
+                offset += 4
+            }
+        case 113:  // Linux SLL
+            guard frame.count >= 16 else { return nil }
+            offset = 16
+            etherType = read16(frame, 14)
+        case 276:  // Linux SLL2
+            guard frame.count >= 20 else { return nil }
+            offset = 20
+            etherType = read16(frame, 0)
+        case 101:  // raw IP
+            guard let first = frame.first else { return nil }
+            offset = 0
+            etherType = first >> 4 == 6 ? 0x86DD : 0x0800
+        default:
+            return nil
+        }
+        var udp: Int
+        if etherType == 0x0800 {
+            guard frame.count >= offset + 20 else { return nil }
+            let ihl = Int(frame[frame.startIndex + offset] & 0x0F) * 4
+            let fragment = read16(frame, offset + 6) & 0x1FFF
+            guard frame[frame.startIndex + offset + 9] == 17, fragment == 0 else { return nil }
+            udp = offset + ihl
+        } else if etherType == 0x86DD {
+            guard frame.count >= offset + 40, frame[frame.startIndex + offset + 6] == 17 else { return nil }
+            udp = offset + 40
+        } else {
+            return nil
+        }
+        guard frame.count >= udp + 8 + ProbeHeader.size else { return nil }
+        if let port, read16(frame, udp + 2) != port { return nil }
+        let payloadStart = frame.startIndex + udp + 8
+        return frame[payloadStart..<(payloadStart + ProbeHeader.size)].withUnsafeBytes { ProbeHeader(decoding: $0) }
+    }
+}

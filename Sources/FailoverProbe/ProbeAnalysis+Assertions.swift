@@ -1,0 +1,85 @@
+public import FailoverModel
+
+extension ProbeAnalysis {
+    /// Evaluates a probe assertion (`loss`, `outage`, `reordered`) against one stream's report.
+    /// - Parameters:
+    ///   - currentStep: 0-based index of the `expect` step (resolves `ProbeScope.lastFault`).
+    /// - Returns: nil when the assertion is not a probe assertion or names another probe;
+    ///   otherwise whether it holds and the actual value as text.
+    public static func evaluate(_ assertion: Assertion, report: ProbeReport, currentStep: Int) -> (
+        holds: Bool, actual: String
+    )? {
+        let probe: String
+        let scope: ProbeScope
+        switch assertion {
+        case .loss(let name, let s, _), .reordered(let name, let s, _), .outage(let name, let s, _, _):
+            probe = name
+            scope = s
+        default:
+            return nil
+        }
+        guard probe == report.probe else { return nil }
+        let figures: ProbeFigures
+        switch scope {
+        case .run:
+            figures = report.run
+        case .lastFault:
+            guard let window = report.windows.last(where: { ($0.stepIndex ?? Int.max) < currentStep }) else {
+                return (false, "no fault step before step \(currentStep + 1)")
+            }
+            figures = window
+        case .step(let index):
+            guard let window = report.window(step: index) else {
+                return (false, "step \(index + 1) opened no fault window")
+            }
+            figures = window
+        }
+        switch assertion {
+        case .loss(_, _, let comparison):
+            var actual = "\(figures.lost) lost of \(figures.sent)"
+            if figures.sendErrors > 0 { actual += " (\(figures.sendErrors) send errors, not counted)" }
+            return (comparison.holds(for: figures.lost), actual)
+        case .reordered(_, _, let comparison):
+            return (comparison.holds(for: figures.reordered), "\(figures.reordered) reordered of \(figures.received)")
+        case .outage(_, _, let method, let atMost):
+            let figure = method == .timestamp ? figures.failoverTime : figures.lossTime
+            let holds = figures.recovered && figure.nanoseconds <= atMost.totalNanoseconds
+            return (holds, figure.description)
+        default:
+            return nil
+        }
+    }
+
+    /// Evaluates against every report of the probe (one per direction): holds when all hold.
+    /// - Returns: nil when no report belongs to the assertion's probe.
+    public static func evaluate(_ assertion: Assertion, reports: [ProbeReport], currentStep: Int) -> (
+        holds: Bool, actual: String
+    )? {
+        var results: [(ProbeDirection, Bool, String)] = []
+        for report in reports {
+            if let result = evaluate(assertion, report: report, currentStep: currentStep) {
+                results.append((report.direction, result.holds, result.actual))
+            }
+        }
+        guard !results.isEmpty else { return nil }
+        if results.count == 1 { return (results[0].1, results[0].2) }
+        return (results.allSatisfy(\.1), results.map { "\($0.0): \($0.2)" }.joined(separator: "; "))
+    }
+
+    /// Why verdicts on these reports cannot be trusted, if they cannot (path not clean before the
+    /// first fault, receiver overflow). The runner turns this into verdict *errored*.
+    public static func measurementProblem(_ reports: [ProbeReport]) -> String? {
+        var problems: [String] = []
+        for report in reports {
+            if report.pathNotClean {
+                problems.append(
+                    "probe \(report.probe) (\(report.direction)): path not clean, "
+                        + "\(report.beforeFirstFault.lost) lost before the first fault")
+            }
+            if let error = report.measurementError {
+                problems.append("probe \(report.probe) (\(report.direction)): \(error)")
+            }
+        }
+        return problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+}

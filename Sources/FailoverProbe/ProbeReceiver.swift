@@ -1,0 +1,211 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// Receives one stream on a dedicated thread and stores compact arrival records.
+///
+/// Timestamps: the socket has SO_TIMESTAMPNS, so every datagram carries the kernel's receive
+/// time (CLOCK_REALTIME, ns). After each receive batch the thread samples CLOCK_REALTIME and
+/// CLOCK_MONOTONIC back to back and converts with that offset; a datagram without the control
+/// message is stamped with clock_gettime(CLOCK_MONOTONIC) at receipt. SO_RXQ_OVFL reports
+/// datagrams the socket dropped for lack of buffer: measurement error, never network loss.
+///
+/// Receiving uses `recvmsg` (blocking, with a 20 ms SO_RCVTIMEO so stop is seen) followed by
+/// non-blocking `recvmsg` calls that drain the queue; the batch is then published under a lock.
+/// (`recvmmsg` needs `_GNU_SOURCE`, which Glibc's Swift module does not expose.)
+final class ProbeReceiver: Sendable {
+    static let batchLimit = 256
+    static let chunkCapacity = 1 << 16
+
+    let configuration: ProbeStreamConfiguration
+    private let fd: Int32
+    private let stopFlag = Atomic<Bool>(false)
+    private let store = Mutex(Store())
+    private let thread = Mutex<ProbeThread?>(nil)
+
+    private struct Store {
+        var chunks: [[ProbeArrival]] = []
+        var statistics = ReceiverStatistics()
+        /// Largest one-way delay seen (ns), for the drain interval.
+        var maxOneWayDelay: UInt64 = 0
+
+        mutating func append(contentsOf batch: [ProbeArrival]) {
+            for arrival in batch {
+                if chunks.isEmpty || chunks[chunks.count - 1].count == ProbeReceiver.chunkCapacity {
+                    var chunk: [ProbeArrival] = []
+                    chunk.reserveCapacity(ProbeReceiver.chunkCapacity)
+                    chunks.append(chunk)
+                }
+                chunks[chunks.count - 1].append(arrival)
+            }
+        }
+    }
+
+    /// Opens and binds the receiving socket with a large buffer, timestamps and drop counting.
+    init(configuration: ProbeStreamConfiguration, socketFactory: SocketFactory) throws {
+        self.configuration = configuration
+        let object = "probe \(configuration.probe) receiver (\(configuration.direction)) port \(configuration.port)"
+        let family = ProbeSocket.family(of: configuration.destinationAddress)
+        let fd = try socketFactory(configuration.receiverNamespace, family, Int32(SOCK_DGRAM.rawValue))
+        do {
+            let size = Int32(clamping: configuration.receiveBufferBytes)
+            do {
+                try ProbeSocket.setOption(fd, SOL_SOCKET, soRcvBufForce, size, label: "SO_RCVBUFFORCE", object: object)
+            } catch {
+                try ProbeSocket.setOption(fd, SOL_SOCKET, SO_RCVBUF, size, label: "SO_RCVBUF", object: object)
+            }
+            try ProbeSocket.setOption(fd, SOL_SOCKET, soTimestampNS, 1, label: "SO_TIMESTAMPNS", object: object)
+            try ProbeSocket.setOption(fd, SOL_SOCKET, soRxqOvfl, 1, label: "SO_RXQ_OVFL", object: object)
+            try ProbeSocket.setReceiveTimeout(fd, microseconds: 20_000, object: object)
+            try ProbeSocket.bind(
+                fd, address: configuration.destinationAddress, family: family, port: configuration.port, object: object)
+        } catch {
+            close(fd)
+            throw error
+        }
+        self.fd = fd
+        let granted = Int(ProbeSocket.getIntOption(fd, SOL_SOCKET, SO_RCVBUF) ?? 0)
+        store.withLock { $0.statistics.receiveBufferBytes = granted }
+    }
+
+    func start() {
+        let runner = ProbeThread(name: "probe-recv-\(configuration.probe)") { [self] in run() }
+        thread.withLock { $0 = runner }
+    }
+
+    /// Largest one-way delay seen so far, ns.
+    var maxOneWayDelay: UInt64 { store.withLock { $0.maxOneWayDelay } }
+
+    /// A copy of everything received so far.
+    func snapshot() -> (arrivals: [ProbeArrival], statistics: ReceiverStatistics) {
+        store.withLock { store in
+            var flat: [ProbeArrival] = []
+            flat.reserveCapacity(store.chunks.reduce(0) { $0 + $1.count })
+            for chunk in store.chunks { flat.append(contentsOf: chunk) }
+            return (flat, store.statistics)
+        }
+    }
+
+    /// Stops the thread, closes the socket, returns everything received.
+    func stop() async -> (arrivals: [ProbeArrival], statistics: ReceiverStatistics) {
+        stopFlag.store(true, ordering: .releasing)
+        if let runner = thread.withLock({ $0 }) { await runner.join() }
+        return snapshot()
+    }
+
+    private func run() {
+        defer { close(fd) }
+        let bufferSize = 65_536
+        let controlSize = 256
+        let data = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 16)
+        let control = UnsafeMutableRawPointer.allocate(byteCount: controlSize, alignment: 16)
+        defer {
+            data.deallocate()
+            control.deallocate()
+        }
+        var iov = iovec(iov_base: data, iov_len: bufferSize)
+        var batch: [ProbeArrival] = []
+        batch.reserveCapacity(Self.batchLimit)
+        var foreign: UInt64 = 0
+        var errors: UInt64 = 0
+        var userspaceStamped: UInt64 = 0
+        var drops: UInt64 = 0
+        var maxDelay: UInt64 = 0
+        let streamID = configuration.streamID
+        let direction = configuration.direction
+
+        withUnsafeMutablePointer(to: &iov) { iovPointer in
+            while !stopFlag.load(ordering: .relaxed) {
+                // Kernel stamps (realtime) of this batch, converted after the batch.
+                var kernelStamps: [UInt64] = []
+                var headers: [ProbeHeader] = []
+                var flags: Int32 = 0
+                while headers.count < Self.batchLimit {
+                    var message = msghdr()
+                    message.msg_iov = iovPointer
+                    message.msg_iovlen = 1
+                    message.msg_control = control
+                    message.msg_controllen = controlSize
+                    let count = recvmsg(fd, &message, flags)
+                    if count < 0 {
+                        let code = errno
+                        if code != EAGAIN && code != EWOULDBLOCK && code != EINTR { errors += 1 }
+                        break
+                    }
+                    flags = Int32(MSG_DONTWAIT)
+                    let (stamp, dropCounter) = Self.parseControl(control, length: Int(message.msg_controllen))
+                    if let dropCounter { drops = max(drops, UInt64(dropCounter)) }
+                    guard
+                        let header = ProbeHeader(decoding: UnsafeRawBufferPointer(start: data, count: count)),
+                        header.streamID == streamID, header.direction == direction
+                    else {
+                        foreign += 1
+                        continue
+                    }
+                    headers.append(header)
+                    kernelStamps.append(stamp ?? 0)
+                }
+                if headers.isEmpty && flags == 0 { continue }
+                let realtime1 = realtimeNanoseconds()
+                let monotonic = monotonicNanoseconds()
+                let realtime2 = realtimeNanoseconds()
+                let offset = Int64(bitPattern: (realtime1 / 2 &+ realtime2 / 2) &- monotonic)
+                batch.removeAll(keepingCapacity: true)
+                for (index, header) in headers.enumerated() {
+                    var received = monotonic
+                    let kernel = kernelStamps[index]
+                    if kernel != 0 {
+                        let converted = UInt64(bitPattern: Int64(bitPattern: kernel) &- offset)
+                        received = min(converted, monotonic)
+                    } else {
+                        userspaceStamped += 1
+                    }
+                    if received > header.sendNanoseconds { maxDelay = max(maxDelay, received - header.sendNanoseconds) }
+                    batch.append(
+                        ProbeArrival(
+                            sequence: header.sequence, sentNanoseconds: header.sendNanoseconds,
+                            receivedNanoseconds: received, flow: header.flowIndex))
+                }
+                let snapshotForeign = foreign
+                let snapshotErrors = errors
+                let snapshotDrops = drops
+                let snapshotStamped = userspaceStamped
+                let snapshotDelay = maxDelay
+                store.withLock { store in
+                    store.append(contentsOf: batch)
+                    store.statistics.received += UInt64(batch.count)
+                    store.statistics.foreign = snapshotForeign
+                    store.statistics.receiveErrors = snapshotErrors
+                    store.statistics.socketDrops = snapshotDrops
+                    store.statistics.userspaceStamped = snapshotStamped
+                    store.maxOneWayDelay = snapshotDelay
+                }
+            }
+        }
+    }
+
+    /// Walks the control messages: SCM_TIMESTAMPNS (timespec) and SO_RXQ_OVFL (u32 drop counter).
+    private static func parseControl(_ control: UnsafeMutableRawPointer, length: Int) -> (UInt64?, UInt32?) {
+        var stamp: UInt64?
+        var drops: UInt32?
+        let headerSize = MemoryLayout<cmsghdr>.size  // 16 on 64-bit; data follows, aligned to 8
+        var offset = 0
+        while offset + headerSize <= length {
+            let header = control.load(fromByteOffset: offset, as: cmsghdr.self)
+            let messageLength = Int(header.cmsg_len)
+            guard messageLength >= headerSize, offset + messageLength <= length else { break }
+            let dataOffset = offset + headerSize
+            if header.cmsg_level == SOL_SOCKET {
+                if header.cmsg_type == soTimestampNS, messageLength - headerSize >= MemoryLayout<timespec>.size {
+                    let ts = control.load(fromByteOffset: dataOffset, as: timespec.self)
+                    stamp = UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+                } else if header.cmsg_type == soRxqOvfl, messageLength - headerSize >= 4 {
+                    drops = control.loadUnaligned(fromByteOffset: dataOffset, as: UInt32.self)
+                }
+            }
+            offset += (messageLength + 7) & ~7
+        }
+        return (stamp, drops)
+    }
+}

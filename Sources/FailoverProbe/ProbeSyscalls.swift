@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import FailoverModel
+
+// Linux socket constants that Glibc's Swift overlay does not always surface (asm-generic/socket.h).
+let soRcvBufForce: Int32 = 33
+let soTimestampNS: Int32 = 35  // SO_TIMESTAMPNS_OLD == SCM_TIMESTAMPNS on 64-bit
+let soRxqOvfl: Int32 = 40
+
+/// CLOCK_MONOTONIC now, in nanoseconds (wraps clock_gettime(2)).
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
+
+/// CLOCK_REALTIME now, in nanoseconds (wraps clock_gettime(2)).
+@inline(__always)
+func realtimeNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
+
+/// Sleeps until an absolute CLOCK_MONOTONIC deadline (wraps clock_nanosleep(2) with TIMER_ABSTIME).
+func sleepUntilMonotonic(_ deadline: UInt64) {
+    var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+    while true {
+        let rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil)
+        if rc != EINTR { return }
+    }
+}
+
+/// The current CLOCK_MONOTONIC instant.
+public func probeMonotonicNow() -> MonotonicInstant { MonotonicInstant(nanoseconds: monotonicNanoseconds()) }
+
+/// Runs `body` with `-1 → errno` conversion and EINTR retry.
+@inline(__always)
+func valueOrErrno<T: BinaryInteger>(_ body: () -> T) -> Result<T, SystemErrno> {
+    while true {
+        let value = body()
+        if value != -1 { return .success(value) }
+        let code = errno
+        if code != EINTR { return .failure(SystemErrno(code: code)) }
+    }
+}
+
+/// errno as an Error value, for `Result`.
+struct SystemErrno: Error, Sendable {
+    var code: Int32
+}
+
+/// Socket plumbing for probe streams; every call checks its result.
+enum ProbeSocket {
+    static func family(of address: IPAddress) -> Int32 {
+        address.family == .ipv4 ? AF_INET : AF_INET6
+    }
+
+    /// Calls `body` with a sockaddr for `address` (or the wildcard of `family` when nil) and `port`.
+    static func withSockaddr<R>(
+        _ address: IPAddress?, family: Int32, port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R
+    ) -> R {
+        if family == AF_INET {
+            var sin = sockaddr_in()
+            sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = UInt16(truncatingIfNeeded: port).bigEndian
+            if let bytes = address?.bytes, bytes.count == 4 {
+                withUnsafeMutableBytes(of: &sin.sin_addr) { raw in
+                    for index in 0..<4 { raw[index] = bytes[index] }
+                }
+            }
+            return withUnsafePointer(to: &sin) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        var sin6 = sockaddr_in6()
+        sin6.sin6_family = sa_family_t(AF_INET6)
+        sin6.sin6_port = UInt16(truncatingIfNeeded: port).bigEndian
+        if let bytes = address?.bytes, bytes.count == 16 {
+            withUnsafeMutableBytes(of: &sin6.sin6_addr) { raw in
+                for index in 0..<16 { raw[index] = bytes[index] }
+            }
+        }
+        return withUnsafePointer(to: &sin6) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        }
+    }
+
+    static func bind(_ fd: Int32, address: IPAddress?, family: Int32, port: Int, object: String) throws(ProbeError) {
+        let result = withSockaddr(address, family: family, port: port) { pointer, length in
+            valueOrErrno { Glibc.bind(fd, pointer, length) }
+        }
+        if case .failure(let code) = result {
+            throw ProbeError(.syscall, operation: "bind", object: object, errno: code.code)
+        }
+    }
+
+    static func connect(_ fd: Int32, address: IPAddress, port: Int, object: String) throws(ProbeError) {
+        let result = withSockaddr(address, family: family(of: address), port: port) { pointer, length in
+            valueOrErrno { Glibc.connect(fd, pointer, length) }
+        }
+        if case .failure(let code) = result {
+            throw ProbeError(.syscall, operation: "connect", object: object, errno: code.code)
+        }
+    }
+
+    static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32, label: String, object: String)
+        throws(ProbeError)
+    {
+        var value = value
+        let result = valueOrErrno { setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) }
+        if case .failure(let code) = result {
+            throw ProbeError(.syscall, operation: "setsockopt(\(label))", object: object, errno: code.code)
+        }
+    }
+
+    static func getIntOption(_ fd: Int32, _ level: Int32, _ name: Int32) -> Int32? {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, level, name, &value, &length) == 0 else { return nil }
+        return value
+    }
+
+    /// Sets a receive timeout so blocking receives wake up to check for stop.
+    static func setReceiveTimeout(_ fd: Int32, microseconds: Int, object: String) throws(ProbeError) {
+        var tv = timeval(tv_sec: microseconds / 1_000_000, tv_usec: microseconds % 1_000_000)
+        let result = valueOrErrno { setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) }
+        if case .failure(let code) = result {
+            throw ProbeError(.syscall, operation: "setsockopt(SO_RCVTIMEO)", object: object, errno: code.code)
+        }
+    }
+
+    /// The local port a socket is bound to.
+    static func localPort(_ fd: Int32) -> Int? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard rc == 0 else { return nil }
+        return withUnsafeBytes(of: &storage) { raw in
+            Int(UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+        }
+    }
+}
