@@ -20,15 +20,21 @@ public enum ConsoleSummary {
         for run in runs {
             let environment = run.environment
             lines.append(
-                "failover \(environment.failoverVersion) run \(run.runID) on \(environment.hostname): "
-                    + ReportText.environment(environment))
-            let width = run.playbooks.map { $0.name.count }.max() ?? 0
+                ReportText.printable(
+                    "failover \(environment.failoverVersion) run \(run.runID) on \(environment.hostname): "
+                        + ReportText.environment(environment)))
+            let width = run.playbooks.map { ReportText.printable($0.name).count }.max() ?? 0
             for playbook in run.playbooks {
                 tally.add(playbook.verdict)
                 lines.append(contentsOf: playbookLines(playbook, width: width, color: color))
             }
             if matrix {
-                lines.append("kernel \(environment.kernel): " + ReportText.Tally(run.playbooks.map(\.verdict)).line)
+                // Deliberately not in the final line's form, so CI regexes match only the last line.
+                let run = ReportText.Tally(run.playbooks.map(\.verdict))
+                lines.append(
+                    ReportText.printable(
+                        "kernel \(environment.kernel): pass \(run.passed), fail \(run.failed), "
+                            + "error \(run.errored), skip \(run.skipped)"))
             }
             if run.playbooks.isEmpty {
                 lines.append("(no playbooks)")
@@ -41,20 +47,23 @@ public enum ConsoleSummary {
     static func playbookLines(_ playbook: PlaybookRecord, width: Int, color: Bool) -> [String] {
         let word = ReportText.word(playbook.verdict)
         let padded = word + String(repeating: " ", count: max(0, 5 - word.count))
-        let name = playbook.name + String(repeating: " ", count: max(0, width - playbook.name.count))
+        let printableName = ReportText.printable(playbook.name)
+        let name = printableName + String(repeating: " ", count: max(0, width - printableName.count))
         let passed = playbook.assertions.filter { $0.verdict == .passed }.count
         let duration = ReportText.seconds(nanoseconds: ReportText.span(from: playbook.started, to: playbook.ended))
         let head = paint(padded, playbook.verdict, color: color)
         var lines = ["\(head)  \(name)  (\(passed)/\(playbook.assertions.count) assertions, \(duration))"]
         let indent = "         "
         if playbook.verdict != .passed, let message = playbook.message, !message.isEmpty {
-            lines.append(indent + message)
+            lines.append(indent + ReportText.printable(message))
         }
         for assertion in playbook.assertions where assertion.verdict == .failed || assertion.verdict == .errored {
             var prefix = "step \(assertion.stepIndex + 1)"
             if let location = assertion.location { prefix += " at \(location)" }
             let label = assertion.verdict == .errored ? " [error]" : ""
-            lines.append(indent + "\(prefix)\(label): \(assertion.description): \(ReportText.outcome(assertion))")
+            lines.append(
+                indent
+                    + ReportText.printable("\(prefix)\(label): \(assertion.description): \(ReportText.outcome(assertion))"))
         }
         let assertionSteps = Set(playbook.assertions.map(\.stepIndex))
         for step in playbook.steps
@@ -62,7 +71,7 @@ public enum ConsoleSummary {
             var prefix = "step \(step.index + 1)"
             if let location = step.location { prefix += " at \(location)" }
             let detail = step.message.map { ": \($0)" } ?? ""
-            lines.append(indent + "\(prefix) [\(step.verdict.rawValue)]: \(step.text)\(detail)")
+            lines.append(indent + ReportText.printable("\(prefix) [\(step.verdict.rawValue)]: \(step.text)\(detail)"))
         }
         return lines
     }

@@ -21,6 +21,7 @@ public enum HTMLReport {
         html.append("<body>")
         html.append("<h1>failover report \(badge(overall))</h1>")
         html.append("<p class=\"tally\">\(esc(tally.line))</p>")
+        html.append(legend)
         var anchor = 0
         for run in runs {
             html.append(contentsOf: runSection(run, matrix: matrix, anchor: &anchor))
@@ -49,6 +50,19 @@ public enum HTMLReport {
         svg { border: 1px solid #ddd; background: #fcfcfc; }
         svg text { font: 11px ui-monospace, monospace; fill: #333; }
 
+        """
+
+    /// How to read the timelines.
+    static let legend = """
+        <p class="legend">Timeline: numbered squares mark step starts (colour = step verdict: \
+        <span class="badge passed">PASS</span> <span class="badge failed">FAIL</span> \
+        <span class="badge errored">ERROR</span> <span class="badge skipped">SKIP</span>), a short black tick \
+        the kernel's acknowledgement; each assertion has a row with a bar from its start to its deadline \
+        (to its end when checked once) and a black bar when the condition held; dots are observations \
+        on per-interface lanes (<span style="color:#1565c0">link</span>, \
+        <span style="color:#ef6c00">active_slave</span>, <span style="color:#00897b">slave</span>, \
+        <span style="color:#6d4c41">mac/address</span>, <span style="color:#616161">other</span>). \
+        Hover any mark for details. Times are ms since the playbook started (CLOCK_MONOTONIC).</p>
         """
 
     static func runSection(_ run: RunRecord, matrix: Bool, anchor: inout Int) -> [String] {
@@ -256,7 +270,8 @@ struct Timeline {
         let lanes = self.lanes
         let axisY: Int64 = 24
         let stepsY: Int64 = 44
-        let assertionTop: Int64 = stepsY + 20
+        let labelLevels: Int64 = 3
+        let assertionTop: Int64 = stepsY + 16 * (labelLevels - 1) + 20
         let assertionRow: Int64 = 18
         let laneTop = assertionTop + Int64(playbook.assertions.count) * assertionRow + 8
         let laneRow: Int64 = 22
@@ -282,8 +297,15 @@ struct Timeline {
         }
         // Steps: a mark per step start across all lanes, acknowledgement as a small tick.
         out.append("<text x=\"4\" y=\"\(stepsY + 4)\">steps</text>")
+        // Step labels that would overlap the previous one move down a level (up to three).
+        var previousLabelTenths: Int64 = -1_000
+        var level: Int64 = 0
         for record in playbook.steps {
             let sx = x(offset(record.started), span: span)
+            let tenths = Self.labelWidth * 10 + plotWidth * 10 * min(max(offset(record.started), 0), span) / span
+            level = tenths - previousLabelTenths < 170 ? (level + 1) % labelLevels : 0
+            previousLabelTenths = tenths
+            let labelY = stepsY + 16 * level
             let colour = HTMLReport.colour(record.verdict)
             var title = "step \(record.index + 1): \(record.text) at \(ReportText.milliseconds(nanoseconds: offset(record.started))) [\(record.verdict.rawValue)]"
             if let message = record.message { title += " - \(message)" }
@@ -291,12 +313,12 @@ struct Timeline {
                 "<g><title>\(HTMLReport.esc(title))</title>"
                     + "<line x1=\"\(sx)\" y1=\"\(stepsY - 8)\" x2=\"\(sx)\" y2=\"\(height - 4)\" stroke=\"\(colour)\" "
                     + "stroke-dasharray=\"3,3\" stroke-opacity=\"0.6\"/>"
-                    + "<rect x=\"\(sx)\" y=\"\(stepsY - 8)\" width=\"14\" height=\"14\" fill=\"\(colour)\"/>"
-                    + "<text x=\"\(sx)\" dx=\"3\" y=\"\(stepsY + 3)\" style=\"fill:#fff\">\(record.index + 1)</text></g>")
+                    + "<rect x=\"\(sx)\" y=\"\(labelY - 8)\" width=\"16\" height=\"14\" fill=\"\(colour)\"/>"
+                    + "<text x=\"\(sx)\" dx=\"3\" y=\"\(labelY + 3)\" style=\"fill:#fff\">\(record.index + 1)</text></g>")
             if let acknowledged = record.acknowledged {
                 let ax = x(offset(acknowledged), span: span)
                 out.append(
-                    "<line x1=\"\(ax)\" y1=\"\(stepsY + 6)\" x2=\"\(ax)\" y2=\"\(stepsY + 12)\" stroke=\"#000\">"
+                    "<line x1=\"\(ax)\" y1=\"\(labelY + 6)\" x2=\"\(ax)\" y2=\"\(labelY + 12)\" stroke=\"#000\">"
                         + "<title>step \(record.index + 1) acknowledged at "
                         + "\(ReportText.milliseconds(nanoseconds: offset(acknowledged)))</title></line>")
             }

@@ -224,6 +224,8 @@ public enum JUnitReport {
         if let message = playbook.message { lines.append("message: \(message)") }
         lines.append("environment: \(ReportText.environment(run.environment))")
         lines.append("times in ms since playbook start")
+        // Steps and observations merged in time order (steps first at equal times).
+        var events: [(time: MonotonicInstant, order: Int, line: String)] = []
         for step in playbook.steps {
             let offset = ReportText.millisecondsNumber(nanoseconds: ReportText.span(from: playbook.started, to: step.started))
             var line = "+\(offset) ms  step \(step.index + 1): \(step.text) [\(step.verdict.rawValue)]"
@@ -232,14 +234,19 @@ public enum JUnitReport {
                 line += " acknowledged after \(ReportText.milliseconds(nanoseconds: after))"
             }
             if let message = step.message { line += " - \(message)" }
-            lines.append(line)
+            events.append((step.started, events.count, line))
         }
         for observation in playbook.observations {
             let offset = ReportText.millisecondsNumber(
                 nanoseconds: ReportText.span(from: playbook.started, to: observation.time))
-            lines.append(
-                "+\(offset) ms  \(observation.host)/\(observation.interface) \(observation.kind): \(observation.detail)")
+            events.append(
+                (
+                    observation.time, events.count,
+                    "+\(offset) ms  \(observation.host)/\(observation.interface) \(observation.kind): \(observation.detail)"
+                ))
         }
+        events.sort { ($0.time, $0.order) < ($1.time, $1.order) }
+        lines.append(contentsOf: events.map(\.line))
         return lines.joined(separator: "\n")
     }
 

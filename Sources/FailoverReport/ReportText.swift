@@ -114,8 +114,8 @@ public enum ReportText {
                 text = "expected \(expected), was \(assertion.actual)"
             }
         case .errored:
-            text = "could not check (expected \(expected)): \(assertion.message ?? assertion.actual)"
-            return text
+            return "could not check (expected \(assertion.expected), was \(assertion.actual)): "
+                + (assertion.message ?? "no reason recorded")
         case .skipped:
             return "skipped (expected \(expected))" + (assertion.message.map { ": \($0)" } ?? "")
         }
@@ -123,6 +123,22 @@ public enum ReportText {
             text += "; \(message)"
         }
         return text
+    }
+
+    /// The text with every control character (C0 including tab and newline, DEL, C1) written as
+    /// `\u{XX}`, so one record can never break a line-oriented format or drive a terminal.
+    public static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if value < 0x20 || (0x7F...0x9F).contains(value) {
+                let digits = String(value, radix: 16, uppercase: true)
+                out += "\\u{" + (digits.count < 2 ? "0" + digits : digits) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     /// `Playbooks/x.yaml:14:7` or nil.
