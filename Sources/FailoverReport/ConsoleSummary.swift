@@ -63,7 +63,8 @@ public enum ConsoleSummary {
             let label = assertion.verdict == .errored ? " [error]" : ""
             lines.append(
                 indent
-                    + ReportText.printable("\(prefix)\(label): \(assertion.description): \(ReportText.outcome(assertion))"))
+                    + ReportText.printable(
+                        "\(prefix)\(label): \(assertion.description): \(ReportText.outcome(assertion))"))
         }
         let assertionSteps = Set(playbook.assertions.map(\.stepIndex))
         for step in playbook.steps

@@ -69,7 +69,8 @@ public enum HTMLReport {
         let environment = run.environment
         var html: [String] = []
         html.append("<section class=\"run\">")
-        html.append("<h2>Run <code>\(esc(run.runID))</code> on kernel \(esc(environment.kernel)) \(badge(run.verdict))</h2>")
+        html.append(
+            "<h2>Run <code>\(esc(run.runID))</code> on kernel \(esc(environment.kernel)) \(badge(run.verdict))</h2>")
         html.append("<p class=\"env\">\(esc(ReportText.environment(environment)))</p>")
         html.append("<table class=\"environment\">")
         let rows: [(String, String)] = [
@@ -91,7 +92,8 @@ public enum HTMLReport {
         }
         html.append("</table>")
         html.append("<table class=\"overview\">")
-        html.append("<tr><th>playbook</th><th>verdict</th><th>assertions passed</th><th>duration</th><th>file</th></tr>")
+        html.append(
+            "<tr><th>playbook</th><th>verdict</th><th>assertions passed</th><th>duration</th><th>file</th></tr>")
         var anchors: [String] = []
         for playbook in run.playbooks {
             anchor += 1
@@ -123,7 +125,8 @@ public enum HTMLReport {
             "<h3>\(esc(ReportText.playbookTitle(playbook, run: run, matrix: matrix))) \(badge(playbook.verdict))</h3>")
         var facts = "file <code>\(esc(playbook.file))</code>"
         if let seed = playbook.seed { facts += ", seed: \(esc(seed))" }
-        facts += ", duration \(ReportText.seconds(nanoseconds: ReportText.span(from: playbook.started, to: playbook.ended)))"
+        facts +=
+            ", duration \(ReportText.seconds(nanoseconds: ReportText.span(from: playbook.started, to: playbook.ended)))"
         html.append("<p>\(facts)</p>")
         html.append("<p class=\"env\">\(esc(ReportText.environment(run.environment)))</p>")
         if let message = playbook.message, !message.isEmpty {
@@ -152,7 +155,8 @@ public enum HTMLReport {
                         + "<td class=\"mono\">\(esc(step.text))</td><td class=\"num\">\(offset(step.started))</td>"
                         + "<td class=\"num\">\(ReportText.millisecondsNumber(nanoseconds: ReportText.span(from: step.started, to: step.ended)))</td>"
                         + "<td class=\"num\">\(acknowledged ?? "")</td><td>\(badge(step.verdict))</td>"
-                        + "<td class=\"mono\">\(esc(step.location?.description ?? ""))</td><td>\(esc(step.message ?? ""))</td></tr>")
+                        + "<td class=\"mono\">\(esc(step.location?.description ?? ""))</td><td>\(esc(step.message ?? ""))</td></tr>"
+                )
             }
             html.append("</table>")
         }
@@ -281,7 +285,8 @@ struct Timeline {
         var out: [String] = []
         out.append(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Self.width)\" height=\"\(height)\" "
-                + "viewBox=\"0 0 \(Self.width) \(height)\" role=\"img\" aria-label=\"timeline of \(HTMLReport.esc(playbook.name))\">")
+                + "viewBox=\"0 0 \(Self.width) \(height)\" role=\"img\" aria-label=\"timeline of \(HTMLReport.esc(playbook.name))\">"
+        )
         // Axis with ticks.
         out.append("<line x1=\"\(plotLeft)\" y1=\"\(axisY)\" x2=\"\(plotRight)\" y2=\"\(axisY)\" stroke=\"#555\"/>")
         out.append("<text x=\"4\" y=\"\(axisY - 8)\">ms since start</text>")
@@ -307,14 +312,16 @@ struct Timeline {
             previousLabelTenths = tenths
             let labelY = stepsY + 16 * level
             let colour = HTMLReport.colour(record.verdict)
-            var title = "step \(record.index + 1): \(record.text) at \(ReportText.milliseconds(nanoseconds: offset(record.started))) [\(record.verdict.rawValue)]"
+            var title =
+                "step \(record.index + 1): \(record.text) at \(ReportText.milliseconds(nanoseconds: offset(record.started))) [\(record.verdict.rawValue)]"
             if let message = record.message { title += " - \(message)" }
             out.append(
                 "<g><title>\(HTMLReport.esc(title))</title>"
                     + "<line x1=\"\(sx)\" y1=\"\(stepsY - 8)\" x2=\"\(sx)\" y2=\"\(height - 4)\" stroke=\"\(colour)\" "
                     + "stroke-dasharray=\"3,3\" stroke-opacity=\"0.6\"/>"
                     + "<rect x=\"\(sx)\" y=\"\(labelY - 8)\" width=\"16\" height=\"14\" fill=\"\(colour)\"/>"
-                    + "<text x=\"\(sx)\" dx=\"3\" y=\"\(labelY + 3)\" style=\"fill:#fff\">\(record.index + 1)</text></g>")
+                    + "<text x=\"\(sx)\" dx=\"3\" y=\"\(labelY + 3)\" style=\"fill:#fff\">\(record.index + 1)</text></g>"
+            )
             if let acknowledged = record.acknowledged {
                 let ax = x(offset(acknowledged), span: span)
                 out.append(
@@ -352,7 +359,8 @@ struct Timeline {
             let y = laneTop + Int64(row) * laneRow
             out.append(
                 "<text x=\"4\" y=\"\(y + 14)\">\(HTMLReport.esc(Self.truncate(lane, to: 27)))</text>"
-                    + "<line x1=\"\(plotLeft)\" y1=\"\(y + 10)\" x2=\"\(plotRight)\" y2=\"\(y + 10)\" stroke=\"#bbb\"/>")
+                    + "<line x1=\"\(plotLeft)\" y1=\"\(y + 10)\" x2=\"\(plotRight)\" y2=\"\(y + 10)\" stroke=\"#bbb\"/>"
+            )
             for observation in playbook.observations where "\(observation.host)/\(observation.interface)" == lane {
                 let ox = x(offset(observation.time), span: span)
                 let title =

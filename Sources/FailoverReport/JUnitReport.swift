@@ -147,7 +147,8 @@ public enum JUnitReport {
             cases.insert(
                 Case(
                     name: name, classname: classname,
-                    nanoseconds: playbook.steps.isEmpty ? ReportText.span(from: playbook.started, to: playbook.ended) : 0,
+                    nanoseconds: playbook.steps.isEmpty
+                        ? ReportText.span(from: playbook.started, to: playbook.ended) : 0,
                     outcome: .error(message: message, body: message)),
                 at: playbook.steps.isEmpty ? 0 : cases.count)
         }
@@ -164,9 +165,11 @@ public enum JUnitReport {
                 case .passed: .passed
                 case .skipped: .skipped(message: playbook.message ?? "skipped")
                 case .failed:
-                    .failure(message: playbook.message ?? "playbook failed", body: playbook.message ?? "playbook failed")
+                    .failure(
+                        message: playbook.message ?? "playbook failed", body: playbook.message ?? "playbook failed")
                 case .errored:
-                    .error(message: playbook.message ?? "playbook errored", body: playbook.message ?? "playbook errored")
+                    .error(
+                        message: playbook.message ?? "playbook errored", body: playbook.message ?? "playbook errored")
                 }
             cases.append(
                 Case(
@@ -227,7 +230,8 @@ public enum JUnitReport {
         // Steps and observations merged in time order (steps first at equal times).
         var events: [(time: MonotonicInstant, order: Int, line: String)] = []
         for step in playbook.steps {
-            let offset = ReportText.millisecondsNumber(nanoseconds: ReportText.span(from: playbook.started, to: step.started))
+            let offset = ReportText.millisecondsNumber(
+                nanoseconds: ReportText.span(from: playbook.started, to: step.started))
             var line = "+\(offset) ms  step \(step.index + 1): \(step.text) [\(step.verdict.rawValue)]"
             if let acknowledged = step.acknowledged {
                 let after = ReportText.span(from: step.started, to: acknowledged)

@@ -104,7 +104,8 @@ public enum ReportText {
                     let after = span(from: assertion.started, to: satisfied)
                     if after > deadline.nanoseconds {
                         let late = after - deadline.nanoseconds
-                        text += "; it first held after \(milliseconds(nanoseconds: after))"
+                        text +=
+                            "; it first held after \(milliseconds(nanoseconds: after))"
                             + " (\(milliseconds(nanoseconds: late)) late)"
                     } else {
                         text += "; it held after \(milliseconds(nanoseconds: after)) but did not stay"

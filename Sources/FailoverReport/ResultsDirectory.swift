@@ -37,7 +37,8 @@ public struct ResultsDirectory: Sendable {
     ///   or `runID` would escape the root.
     public static func create(root: String, runID: String, date: Date) throws -> String {
         guard !runID.isEmpty, !runID.contains("/"), runID != ".", runID != ".." else {
-            throw ReportError(operation: "create directory", path: root, errno: nil, detail: "invalid run ID '\(runID)'")
+            throw ReportError(
+                operation: "create directory", path: root, errno: nil, detail: "invalid run ID '\(runID)'")
         }
         let path = (root as NSString).appendingPathComponent(directoryName(runID: runID, date: date))
         do {

@@ -52,7 +52,9 @@ struct GoldenTests {
             try Data(rendered.utf8).write(to: file, options: .atomic)
         }
         let expected = try String(decoding: Data(contentsOf: file), as: UTF8.self)
-        #expect(rendered == expected, "\(file.lastPathComponent) differs; rerun with FAILOVER_UPDATE_GOLDEN=1 and review the diff")
+        #expect(
+            rendered == expected,
+            "\(file.lastPathComponent) differs; rerun with FAILOVER_UPDATE_GOLDEN=1 and review the diff")
     }
 
     @Test("rendering is deterministic")

@@ -88,7 +88,9 @@ struct JUnitReportTests {
         #expect(Self.attribute(runError, "message")?.contains("ENOBUFS") == true)
         let skipped = Self.children(suites[3], "testcase")
         #expect(skipped.count == 1)
-        #expect(Self.children(skipped[0], "skipped").first.flatMap { Self.attribute($0, "message") }?.contains("ucarp") == true)
+        #expect(
+            Self.children(skipped[0], "skipped").first.flatMap { Self.attribute($0, "message") }?.contains("ucarp")
+                == true)
     }
 
     @Test("suite names carry the kernel only in a matrix")
@@ -112,7 +114,8 @@ struct JUnitReportTests {
 
 @Suite("XML escaping")
 struct EscapingTests {
-    static let nasty = "a \"quoted\" 'single' <tag> & amp; ]]> \u{1}\u{8}\u{1B}[31m\u{7F} tab\there\r\nnew line \u{FFFE} ü"
+    static let nasty =
+        "a \"quoted\" 'single' <tag> & amp; ]]> \u{1}\u{8}\u{1B}[31m\u{7F} tab\there\r\nnew line \u{FFFE} ü"
 
     @Test("attribute escaping")
     func attribute() {
@@ -139,7 +142,8 @@ struct EscapingTests {
         let document = try XMLDocument(xmlString: JUnitReport.render(runs), options: [])
         let root = try #require(document.rootElement())
         let suites = root.elements(forName: "testsuite")
-        let expected = "a \"quoted\" 'single' <tag> & amp; ]]> \\u{01}\\u{08}\\u{1B}[31m\\u{7F} tab\there\r\nnew line \\u{FFFE} ü"
+        let expected =
+            "a \"quoted\" 'single' <tag> & amp; ]]> \\u{01}\\u{08}\\u{1B}[31m\\u{7F} tab\there\r\nnew line \\u{FFFE} ü"
         #expect(suites.first?.attribute(forName: "hostname")?.stringValue == expected)
         let caseElement = try #require(suites.first?.elements(forName: "testcase").first)
         #expect(caseElement.attribute(forName: "classname")?.stringValue == expected)

@@ -61,18 +61,24 @@ enum ReportFixtures {
                 location: location(file, 24, 15)),
             AssertionRecord(
                 stepIndex: 4, description: "mii_status of server/eth0 is up within 500ms", expected: "up", actual: "up",
-                verdict: .passed, deadline: DeadlineRecord(nanoseconds: 500_000_000, source: "playbook", allowanceNanoseconds: 0),
+                verdict: .passed,
+                deadline: DeadlineRecord(nanoseconds: 500_000_000, source: "playbook", allowanceNanoseconds: 0),
                 satisfiedAt: at(221.6), started: at(116.2), ended: at(221.7), location: location(file, 27, 15)),
         ]
         var observations = [
-            ObservationRecord(time: at(3.0), host: "server", interface: "eth0", kind: "link", detail: "carrier down (changes 1)"),
-            ObservationRecord(time: at(104.1), host: "server", interface: "eth0", kind: "slave", detail: "mii down, backup"),
-            ObservationRecord(time: at(115.9), host: "server", interface: "eth0", kind: "link", detail: "carrier up (changes 2)"),
-            ObservationRecord(time: at(221.5), host: "server", interface: "eth0", kind: "slave", detail: "mii up, backup"),
+            ObservationRecord(
+                time: at(3.0), host: "server", interface: "eth0", kind: "link", detail: "carrier down (changes 1)"),
+            ObservationRecord(
+                time: at(104.1), host: "server", interface: "eth0", kind: "slave", detail: "mii down, backup"),
+            ObservationRecord(
+                time: at(115.9), host: "server", interface: "eth0", kind: "link", detail: "carrier up (changes 2)"),
+            ObservationRecord(
+                time: at(221.5), host: "server", interface: "eth0", kind: "slave", detail: "mii up, backup"),
         ]
         if !failing {
             observations.insert(
-                ObservationRecord(time: at(112.3), host: "server", interface: "bond0", kind: "active_slave", detail: "eth1"),
+                ObservationRecord(
+                    time: at(112.3), host: "server", interface: "bond0", kind: "active_slave", detail: "eth1"),
                 at: 2)
         }
         return PlaybookRecord(
@@ -110,8 +116,10 @@ enum ReportFixtures {
                     index: 1, text: "pull server/eth0", location: location(file, 31), started: at(3), ended: at(4.1),
                     acknowledged: at(4), verdict: .passed),
                 StepRecord(
-                    index: 2, text: "expect active_slave of server/bond0 is eth1 within 500ms; carrier of server/eth0 is down",
-                    location: location(file, 32), started: at(4.2), ended: at(504.2), acknowledged: nil, verdict: .failed),
+                    index: 2,
+                    text: "expect active_slave of server/bond0 is eth1 within 500ms; carrier of server/eth0 is down",
+                    location: location(file, 32), started: at(4.2), ended: at(504.2), acknowledged: nil,
+                    verdict: .failed),
                 StepRecord(
                     index: 3, text: "expect outage of probe p1 (last fault window) is <= 300ms (timestamp) within auto",
                     location: location(file, 36), started: at(504.3), ended: at(1_639), acknowledged: nil,
@@ -129,20 +137,26 @@ enum ReportFixtures {
                     verdict: .passed, deadline: nil, satisfiedAt: at(4.3), started: at(4.2), ended: at(4.3),
                     location: location(file, 34, 9)),
                 AssertionRecord(
-                    stepIndex: 3, description: "outage of probe p1 (last fault window) is <= 300ms (timestamp) within auto",
+                    stepIndex: 3,
+                    description: "outage of probe p1 (last fault window) is <= 300ms (timestamp) within auto",
                     expected: "<= 300ms (timestamp)", actual: "412.5 ms (timestamp method, resolution 0.1 ms)",
                     verdict: .failed,
-                    deadline: DeadlineRecord(nanoseconds: 1_130_000_000, source: "derived", allowanceNanoseconds: 1_000_000_000),
+                    deadline: DeadlineRecord(
+                        nanoseconds: 1_130_000_000, source: "derived", allowanceNanoseconds: 1_000_000_000),
                     satisfiedAt: nil, started: at(504.3), ended: at(1_634.3), location: location(file, 37, 9)),
             ],
             observations: [
-                ObservationRecord(time: at(4.05), host: "server", interface: "eth0", kind: "link", detail: "carrier down (changes 1)"),
-                ObservationRecord(time: at(110.2), host: "server", interface: "eth0", kind: "slave", detail: "mii down"),
-                ObservationRecord(time: at(730.9), host: "server", interface: "bond0", kind: "active_slave", detail: "eth1"),
+                ObservationRecord(
+                    time: at(4.05), host: "server", interface: "eth0", kind: "link", detail: "carrier down (changes 1)"),
+                ObservationRecord(
+                    time: at(110.2), host: "server", interface: "eth0", kind: "slave", detail: "mii down"),
+                ObservationRecord(
+                    time: at(730.9), host: "server", interface: "bond0", kind: "active_slave", detail: "eth1"),
             ])
         let buildError = PlaybookRecord(
             name: "lacp-two-switches", file: "Playbooks/lacp-two-switches.yaml", seed: nil, verdict: .errored,
-            message: "build: ip -n fo1a2b3c-server link add bond0 type bond mode 802.3ad: exit 2: Error: Unknown device type.",
+            message:
+                "build: ip -n fo1a2b3c-server link add bond0 type bond mode 802.3ad: exit 2: Error: Unknown device type.",
             started: at(2_000), ended: at(2_140), timers: [], steps: [], assertions: [], observations: [])
         let runError = PlaybookRecord(
             name: "switch-down", file: "Playbooks/switch-down.yaml", seed: nil, verdict: .errored,
@@ -152,7 +166,8 @@ enum ReportFixtures {
                     index: 0, text: "switch_down sw1", location: location("Playbooks/switch-down.yaml", 18),
                     started: at(3_001), ended: at(3_002), acknowledged: at(3_001.9), verdict: .passed),
                 StepRecord(
-                    index: 1, text: "expect carrier of client/eth0 is up", location: location("Playbooks/switch-down.yaml", 19),
+                    index: 1, text: "expect carrier of client/eth0 is up",
+                    location: location("Playbooks/switch-down.yaml", 19),
                     started: at(3_003), ended: at(3_200), acknowledged: nil, verdict: .errored,
                     message: "netlink dump failed: ENOBUFS twice"),
             ],
@@ -160,7 +175,8 @@ enum ReportFixtures {
                 AssertionRecord(
                     stepIndex: 1, description: "carrier of client/eth0 is up", expected: "up", actual: "unknown",
                     verdict: .errored, deadline: nil, satisfiedAt: nil, started: at(3_003), ended: at(3_200),
-                    location: location("Playbooks/switch-down.yaml", 19, 13), message: "netlink dump failed: ENOBUFS twice")
+                    location: location("Playbooks/switch-down.yaml", 19, 13),
+                    message: "netlink dump failed: ENOBUFS twice")
             ],
             observations: [])
         let skipped = PlaybookRecord(

@@ -31,7 +31,8 @@ struct ResultsDirectoryTests {
         for file in ["report.json", "junit.xml", "summary.txt", "report.html"] {
             #expect(manager.fileExists(atPath: first + "/" + file), "\(file) missing")
         }
-        let summary = try String(decoding: Data(contentsOf: URL(fileURLWithPath: first + "/summary.txt")), as: UTF8.self)
+        let summary = try String(
+            decoding: Data(contentsOf: URL(fileURLWithPath: first + "/summary.txt")), as: UTF8.self)
         #expect(summary == ConsoleSummary.render(ReportFixtures.passing, color: false))
         let latest = root + "/latest"
         #expect(try manager.destinationOfSymbolicLink(atPath: latest) == "20261122-030405-3f2a1c", "relative link")
@@ -81,7 +82,8 @@ struct ResultsDirectoryTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/latest/keep", withIntermediateDirectories: true)
         let error = try #require(throws: ReportError.self) {
-            try ResultsDirectory.write(ReportFixtures.passing, root: root, runID: "r1", date: Date(timeIntervalSince1970: 0))
+            try ResultsDirectory.write(
+                ReportFixtures.passing, root: root, runID: "r1", date: Date(timeIntervalSince1970: 0))
         }
         #expect(error.operation == "link latest")
         #expect(error.errno != nil)

@@ -25,7 +25,9 @@ struct ConsoleSummaryTests {
                 "failover 0.1.0 run 9b8c7d on lab-host: kernel 6.1.0-56-amd64, vm, accelerator tcg, timing allowance "
                     + "1000 ms (TCG emulation: timers run late, measured p90 63 ms, max 215 ms)\n"))
         let host = [RunRecord(runID: "r", startedAt: "x", environment: ReportFixtures.hostEnvironment, playbooks: [])]
-        #expect(ConsoleSummary.render(host, color: false).contains("kernel 6.18.0, host, accelerator none, timing allowance 0 ms"))
+        #expect(
+            ConsoleSummary.render(host, color: false).contains(
+                "kernel 6.18.0, host, accelerator none, timing allowance 0 ms"))
     }
 
     @Test("playbook lines and failure details")
@@ -34,7 +36,10 @@ struct ConsoleSummaryTests {
         #expect(summary.contains("\nFAIL   primary-reselect <better> & \"quoted\"  (1/3 assertions, 1.64 s)\n"))
         #expect(summary.contains("\nSKIP   carp-takeover"))
         #expect(summary.contains("\nERROR  lacp-two-switches"))
-        #expect(summary.contains("step 3 at Playbooks/primary-reselect.yaml:33:9: active_slave of server/bond0 is eth1 within 500ms: expected eth1 within 500 ms, was eth0 at the deadline"))
+        #expect(
+            summary.contains(
+                "step 3 at Playbooks/primary-reselect.yaml:33:9: active_slave of server/bond0 is eth1 within 500ms: expected eth1 within 500 ms, was eth0 at the deadline"
+            ))
         #expect(!summary.contains("\u{1B}["))
         let passing = ConsoleSummary.render(ReportFixtures.passing, color: false)
         #expect(passing.contains("PASS   active-backup-pull  (3/3 assertions, 0.22 s)"))
@@ -49,7 +54,9 @@ struct ConsoleSummaryTests {
         #expect(!summary.contains("\u{1B}"))
         #expect(!summary.contains("\r"))
         #expect(summary.contains("line one\\u{0A}line two\\u{1B}[2J"))
-        #expect(summary.split(separator: "\n").count == ConsoleSummary.render(ReportFixtures.failing, color: false).split(separator: "\n").count)
+        #expect(
+            summary.split(separator: "\n").count
+                == ConsoleSummary.render(ReportFixtures.failing, color: false).split(separator: "\n").count)
     }
 
     @Test("colour only when asked, only around the verdict word")
@@ -101,7 +108,9 @@ struct JSONReportTests {
             for (playbook, decodedPlaybook) in zip(run.playbooks, playbooks) {
                 let observations = try #require(decodedPlaybook["observations"] as? [[String: Any]])
                 #expect(observations.count == playbook.observations.count)
-                #expect(observations.compactMap { ($0["timeNanoseconds"] as? NSNumber)?.uint64Value } == playbook.observations.map(\.time.nanoseconds))
+                #expect(
+                    observations.compactMap { ($0["timeNanoseconds"] as? NSNumber)?.uint64Value }
+                        == playbook.observations.map(\.time.nanoseconds))
                 let steps = try #require(decodedPlaybook["steps"] as? [[String: Any]])
                 #expect(steps.compactMap { $0["text"] as? String } == playbook.steps.map(\.text))
                 #expect(decodedPlaybook["seed"] as? String == playbook.seed)
@@ -118,7 +127,9 @@ struct HTMLReportTests {
     static func svgFragments(_ html: String) -> [String] {
         var fragments: [String] = []
         var rest = Substring(html)
-        while let start = rest.range(of: "<svg "), let end = rest.range(of: "</svg>", range: start.upperBound..<rest.endIndex) {
+        while let start = rest.range(of: "<svg "),
+            let end = rest.range(of: "</svg>", range: start.upperBound..<rest.endIndex)
+        {
             fragments.append(String(rest[start.lowerBound..<end.upperBound]))
             rest = rest[end.upperBound...]
         }
@@ -133,7 +144,9 @@ struct HTMLReportTests {
             #expect(!html.contains("<script"))
             #expect(!html.contains("src="))
             #expect(!html.contains("<link"))
-            #expect(!html.contains("http://") || !html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http://"))
+            #expect(
+                !html.contains("http://")
+                    || !html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http://"))
             #expect(!html.contains("https://"))
         }
     }
@@ -169,10 +182,14 @@ struct HTMLReportTests {
 
 @Suite("Report text")
 struct ReportTextTests {
-    @Test("durations carry units", arguments: [
-        (Int64(0), "0 ms", "0.00 s"), (Int64(250_000), "0.25 ms", "0.00 s"), (Int64(512_300_000), "512.3 ms", "0.51 s"),
-        (Int64(1_234_567_891), "1234.568 ms", "1.23 s"), (Int64(-1_500_000), "-1.5 ms", "-0.00 s"), (Int64(999), "0.001 ms", "0.00 s"),
-    ])
+    @Test(
+        "durations carry units",
+        arguments: [
+            (Int64(0), "0 ms", "0.00 s"), (Int64(250_000), "0.25 ms", "0.00 s"),
+            (Int64(512_300_000), "512.3 ms", "0.51 s"),
+            (Int64(1_234_567_891), "1234.568 ms", "1.23 s"), (Int64(-1_500_000), "-1.5 ms", "-0.00 s"),
+            (Int64(999), "0.001 ms", "0.00 s"),
+        ])
     func durations(nanoseconds: Int64, milliseconds: String, seconds: String) {
         #expect(ReportText.milliseconds(nanoseconds: nanoseconds) == milliseconds)
         #expect(ReportText.seconds(nanoseconds: nanoseconds) == seconds || nanoseconds < 0)
