@@ -51,10 +51,10 @@ final class ProbeSender: Sendable {
         }
     }
 
-    /// Starts the sending thread; the first deadline is `startAt` (default: now).
-    func start(at startAt: UInt64 = monotonicNanoseconds()) {
+    /// Starts the sending thread; the first deadline is `startAt` (default: when the thread starts).
+    func start(at startAt: UInt64? = nil) {
         let runner = ProbeThread(name: "probe-send-\(configuration.probe)") { [self] in
-            run(startAt: startAt)
+            run(startAt: startAt ?? monotonicNanoseconds())
         }
         thread.withLock { $0 = runner }
     }

@@ -1,0 +1,327 @@
+import FailoverModel
+import Foundation
+import Testing
+
+@testable import FailoverProbe
+
+/// Builds synthetic captures: rate 1000 pps (interval 1 ms), send time of seq k = base + k ms,
+/// arrival = send + 100 µs (or `delay`).
+struct SyntheticCapture {
+    static let base: UInt64 = 10_000_000_000
+    static let ms: UInt64 = 1_000_000
+
+    var attempted: Int
+    var order: [Int]
+    var failed: [ClosedRange<Int>] = []
+    var delay: (Int) -> UInt64 = { _ in 100_000 }
+    var judgeBefore: UInt64? = nil
+
+    static func sent(_ seq: Int) -> UInt64 { base + UInt64(seq) * ms }
+    static func at(_ seq: Int) -> MonotonicInstant { MonotonicInstant(nanoseconds: sent(seq)) }
+    static func at(ms value: Double) -> MonotonicInstant {
+        MonotonicInstant(nanoseconds: base + UInt64(value * 1e6))
+    }
+
+    func capture() -> ProbeCapture {
+        guard let destination = IPAddress("127.0.0.1") else { fatalError("address") }
+        let config = ProbeStreamConfiguration(probe: "p", streamID: 7, destinationAddress: destination, rate: 1000)
+        var sender = SenderStatistics()
+        sender.attempted = UInt64(attempted)
+        sender.scheduleStartNanoseconds = Self.base
+        sender.firstSendNanoseconds = Self.base
+        sender.lastSendNanoseconds = Self.sent(attempted - 1)
+        for range in failed {
+            for seq in range { sender.recordFailure(sequence: UInt64(seq), errno: 101) }
+        }
+        sender.sent = sender.attempted - sender.failed
+        var receiver = ReceiverStatistics()
+        receiver.received = UInt64(order.count)
+        let arrivals = order.map {
+            ProbeArrival(sequence: UInt64($0), sentNanoseconds: Self.sent($0), receivedNanoseconds: Self.sent($0) + delay($0))
+        }
+        let last = Self.sent(attempted - 1)
+        return ProbeCapture(
+            configuration: config, sender: sender, receiver: receiver, arrivals: arrivals,
+            takenAt: MonotonicInstant(nanoseconds: last + 100 * Self.ms),
+            judgeSentBefore: MonotonicInstant(nanoseconds: judgeBefore ?? last), complete: judgeBefore == nil)
+    }
+
+    /// 0..<attempted minus the given ranges, in order.
+    static func allBut(_ attempted: Int, _ missing: [ClosedRange<Int>]) -> [Int] {
+        (0..<attempted).filter { seq in !missing.contains { $0.contains(seq) } }
+    }
+}
+
+@Suite("ProbeAnalysis on synthetic arrivals")
+struct ProbeAnalysisTests {
+    @Test("no loss and no fault: everything zero, path clean")
+    func clean() {
+        let capture = SyntheticCapture(attempted: 1000, order: Array(0..<1000)).capture()
+        let report = ProbeAnalysis.analyze(capture, faults: [])
+        #expect(report.run.sent == 1000)
+        #expect(report.run.received == 1000)
+        #expect(report.run.lost == 0)
+        #expect(report.run.lossPeriodCount == 0)
+        #expect(report.run.failoverTime.nanoseconds == 0)
+        #expect(report.run.recovered)
+        #expect(report.windows.isEmpty)
+        #expect(!report.pathNotClean)
+        #expect(report.measurementError == nil)
+    }
+
+    @Test("loss with no fault at all: counted in the run, not flagged as unclean path")
+    func lossWithoutFault() {
+        let capture = SyntheticCapture(attempted: 1000, order: SyntheticCapture.allBut(1000, [500...509])).capture()
+        let report = ProbeAnalysis.analyze(capture, faults: [])
+        #expect(report.run.lost == 10)
+        #expect(report.run.failoverTime.nanoseconds == 11_000_000)
+        #expect(report.run.lossTime.nanoseconds == 10_000_000)
+        #expect(!report.pathNotClean)
+    }
+
+    @Test("one gap after a fault: loss, one loss period, TBM and PLBM")
+    func singleGap() throws {
+        let capture = SyntheticCapture(attempted: 1000, order: SyntheticCapture.allBut(1000, [100...149])).capture()
+        let report = ProbeAnalysis.analyze(
+            capture, faults: [ProbeFault(stepIndex: 3, at: SyntheticCapture.at(ms: 99.9), kind: .failure)])
+        let window = try #require(report.window(step: 3))
+        #expect(window.event == "failover")
+        #expect(window.lost == 50)
+        #expect(window.sent == 901)  // seq 99 is within the 1 ms edge tolerance
+        #expect(window.received == 851)
+        #expect(window.lossPeriodCount == 1)
+        #expect(window.lossPeriodMinLength == 50)
+        #expect(window.lossPeriodMaxLength == 50)
+        let period = try #require(window.lossPeriods.first)
+        #expect(period.firstSequence == 100)
+        #expect(period.lastSequence == 149)
+        #expect(period.estimatedStartNanoseconds == SyntheticCapture.sent(100))
+        #expect(period.deliveredBeforeSentNanoseconds == SyntheticCapture.sent(99))
+        #expect(period.deliveredAfterSentNanoseconds == SyntheticCapture.sent(150))
+        // TBM: send time of 150 minus send time of 99.
+        #expect(window.failoverTime.nanoseconds == 51_000_000)
+        #expect(window.failoverTime.resolutionMilliseconds == 1)
+        #expect(window.lossTime.nanoseconds == 50_000_000)
+        #expect(window.recovered)
+        #expect(report.beforeFirstFault.lost == 0)
+        #expect(report.beforeFirstFault.sent == 99)
+        #expect(report.run.lost == 50)
+        #expect(report.run.failoverTime.nanoseconds == 51_000_000)
+        #expect(!report.pathNotClean)
+        #expect(window.additiveBackupDelay?.nanoseconds == 0)
+    }
+
+    @Test("loss before the first fault marks the path not clean")
+    func lossBeforeFirstFault() {
+        let capture = SyntheticCapture(attempted: 1000, order: SyntheticCapture.allBut(1000, [10...10, 300...319]))
+            .capture()
+        let report = ProbeAnalysis.analyze(
+            capture, faults: [ProbeFault(stepIndex: 1, at: SyntheticCapture.at(ms: 300), kind: .failure)])
+        #expect(report.pathNotClean)
+        #expect(report.beforeFirstFault.lost == 1)
+        #expect(report.windows.first?.lost == 20)
+        #expect(ProbeAnalysis.measurementProblem([report])?.contains("path not clean") == true)
+    }
+
+    @Test("losses at window edges: a period starting within the tolerance before a fault is that fault's")
+    func windowEdges() throws {
+        // pull at 100 ms, plug at 300.5 ms; loss 100...149 (failover), 300...309 (starts 0.5 ms before
+        // the plug: reversion window), 600...600 (in the reversion window, later).
+        let capture = SyntheticCapture(
+            attempted: 1000, order: SyntheticCapture.allBut(1000, [100...149, 300...309, 600...600])
+        ).capture()
+        let report = ProbeAnalysis.analyze(
+            capture,
+            faults: [
+                ProbeFault(stepIndex: 2, at: SyntheticCapture.at(ms: 100), kind: .failure),
+                ProbeFault(stepIndex: 5, at: SyntheticCapture.at(ms: 300.5), kind: .restoration),
+            ])
+        let failover = try #require(report.window(step: 2))
+        let reversion = try #require(report.window(step: 5))
+        #expect(report.edgeToleranceNanoseconds == 1_000_000)
+        #expect(failover.lost == 50)
+        #expect(failover.lossPeriodCount == 1)
+        #expect(reversion.event == "reversion")
+        #expect(reversion.lost == 11)
+        #expect(reversion.lossPeriodCount == 2)
+        #expect(reversion.lossPeriodMinLength == 1)
+        #expect(reversion.lossPeriodMaxLength == 10)
+        // Reversion TBM spans both periods: from 299 to 601.
+        #expect(reversion.failoverTime.nanoseconds == 302_000_000)
+        #expect(reversion.lossTime.nanoseconds == 11_000_000)
+        #expect(report.run.lost == 61)
+        #expect(report.run.lossPeriodCount == 3)
+        #expect(report.run.failoverTime.nanoseconds == 302_000_000)
+        #expect(report.beforeFirstFault.lost == 0)
+        #expect(!report.pathNotClean)
+    }
+
+    @Test("a period starting before the tolerance stays in the earlier window")
+    func outsideTolerance() {
+        let capture = SyntheticCapture(attempted: 500, order: SyntheticCapture.allBut(500, [97...120])).capture()
+        let report = ProbeAnalysis.analyze(
+            capture, faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: 100), kind: .failure)])
+        #expect(report.beforeFirstFault.lost == 24)
+        #expect(report.windows.first?.lost == 0)
+        #expect(report.pathNotClean)
+    }
+
+    @Test("duplicates and reordering are counted and impair the path")
+    func duplicatesAndReordering() {
+        var order = Array(0..<10)
+        order += [11, 10, 12, 12]
+        order += Array(13..<100)
+        let capture = SyntheticCapture(attempted: 100, order: order).capture()
+        let report = ProbeAnalysis.analyze(capture, faults: [])
+        #expect(report.run.lost == 0)
+        #expect(report.run.reordered == 1)
+        #expect(report.run.duplicated == 1)
+        #expect(report.run.received == 100)
+        // Impaired 10 (reordered) .. 12 (duplicated): from 9 to 13.
+        #expect(report.run.failoverTime.nanoseconds == 4_000_000)
+        #expect(report.run.lossTime.nanoseconds == 0)
+    }
+
+    @Test("loss at the very end: not recovered, timestamp figure is a lower bound")
+    func lossAtEnd() throws {
+        let capture = SyntheticCapture(attempted: 1000, order: Array(0..<950)).capture()
+        let report = ProbeAnalysis.analyze(
+            capture, faults: [ProbeFault(stepIndex: 4, at: SyntheticCapture.at(ms: 949.5), kind: .failure)])
+        let window = try #require(report.window(step: 4))
+        #expect(window.lost == 50)
+        #expect(!window.recovered)
+        #expect(window.failoverTime.lowerBound)
+        #expect(window.failoverTime.nanoseconds == 50_000_000)  // 949 → 999 (last send)
+        #expect(!report.run.recovered)
+        let outage = Assertion.outage(probe: "p", .step(4), .timestamp, atMost: .seconds(10))
+        let result = try #require(ProbeAnalysis.evaluate(outage, report: report, currentStep: 6))
+        #expect(!result.holds)
+        #expect(result.actual.contains("not recovered"))
+    }
+
+    @Test("snapshot: trailing packets sent after the cut-off are in flight, not lost")
+    func inFlight() {
+        var synthetic = SyntheticCapture(attempted: 1000, order: Array(0..<990))
+        synthetic.judgeBefore = SyntheticCapture.sent(989) + 500_000
+        let report = ProbeAnalysis.analyze(synthetic.capture(), faults: [])
+        #expect(report.run.lost == 0)
+        #expect(report.run.sent == 990)
+        #expect(!report.complete)
+    }
+
+    @Test("send errors are counted separately, not as loss, and enter the packet-loss time")
+    func sendErrors() {
+        let capture = SyntheticCapture(
+            attempted: 1000, order: SyntheticCapture.allBut(1000, [200...209]), failed: [200...209]
+        ).capture()
+        let report = ProbeAnalysis.analyze(
+            capture, faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: 199.5), kind: .failure)])
+        #expect(report.run.lost == 0)
+        #expect(report.run.sendErrors == 10)
+        #expect(report.windows.first?.sendErrors == 10)
+        #expect(report.windows.first?.lossTime.nanoseconds == 10_000_000)
+        #expect(report.windows.first?.failoverTime.nanoseconds == 11_000_000)
+        #expect(report.sender.errors.first?.name == "ENETUNREACH (101)")
+        #expect(!report.pathNotClean)
+    }
+
+    @Test("additive backup delay: median one-way delay after failover minus before")
+    func additiveDelay() throws {
+        var synthetic = SyntheticCapture(attempted: 1000, order: SyntheticCapture.allBut(1000, [400...419]))
+        synthetic.delay = { $0 < 400 ? 100_000 : 350_000 }
+        let report = ProbeAnalysis.analyze(
+            synthetic.capture(), faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: 400), kind: .failure)])
+        let window = try #require(report.windows.first)
+        #expect(window.additiveBackupDelay?.nanoseconds == 250_000)
+    }
+
+    @Test("the tuple form of analyze works like ProbeFault with kind other")
+    func tupleFaults() {
+        let capture = SyntheticCapture(attempted: 300, order: SyntheticCapture.allBut(300, [150...159])).capture()
+        let report = ProbeAnalysis.analyze(capture, faults: [(stepIndex: 1, at: SyntheticCapture.at(ms: 150))])
+        #expect(report.windows.first?.event == "change")
+        #expect(report.windows.first?.lost == 10)
+    }
+
+    @Test("the report is Codable")
+    func codable() throws {
+        let capture = SyntheticCapture(attempted: 300, order: SyntheticCapture.allBut(300, [150...159])).capture()
+        let report = ProbeAnalysis.analyze(
+            capture, faults: [ProbeFault(stepIndex: 1, at: SyntheticCapture.at(ms: 150), kind: .failure)])
+        let data = try JSONEncoder().encode(report)
+        let decoded = try JSONDecoder().decode(ProbeReport.self, from: data)
+        #expect(decoded == report)
+    }
+}
+
+@Suite("Probe assertions")
+struct ProbeAssertionTests {
+    let report: ProbeReport = {
+        let capture = SyntheticCapture(
+            attempted: 1000, order: SyntheticCapture.allBut(1000, [100...149, 600...604])
+        ).capture()
+        return ProbeAnalysis.analyze(
+            capture,
+            faults: [
+                ProbeFault(stepIndex: 1, at: SyntheticCapture.at(ms: 100), kind: .failure),
+                ProbeFault(stepIndex: 4, at: SyntheticCapture.at(ms: 600), kind: .restoration),
+            ])
+    }()
+
+    @Test("loss in a step window, in the last fault window and in the whole run")
+    func loss() throws {
+        let step = try #require(
+            ProbeAnalysis.evaluate(.loss(probe: "p", .step(1), .equals(50)), report: report, currentStep: 2))
+        #expect(step.holds)
+        #expect(step.actual == "50 lost of 500")
+        let last = try #require(
+            ProbeAnalysis.evaluate(.loss(probe: "p", .lastFault, .atMost(5)), report: report, currentStep: 6))
+        #expect(last.holds)
+        #expect(last.actual == "5 lost of 401")
+        let early = try #require(
+            ProbeAnalysis.evaluate(.loss(probe: "p", .lastFault, .atMost(5)), report: report, currentStep: 3))
+        #expect(!early.holds)
+        let run = try #require(
+            ProbeAnalysis.evaluate(.loss(probe: "p", .run, .atLeast(56)), report: report, currentStep: 9))
+        #expect(!run.holds)
+        #expect(run.actual == "55 lost of 1000")
+    }
+
+    @Test("outage by both methods against a bound")
+    func outage() throws {
+        let tbm = try #require(
+            ProbeAnalysis.evaluate(
+                .outage(probe: "p", .step(1), .timestamp, atMost: .milliseconds(51)), report: report, currentStep: 2))
+        #expect(tbm.holds)
+        #expect(tbm.actual == "51 ms (timestamp (RFC 6414 TBM), resolution 1 ms)")
+        let tight = try #require(
+            ProbeAnalysis.evaluate(
+                .outage(probe: "p", .step(1), .timestamp, atMost: .milliseconds(50)), report: report, currentStep: 2))
+        #expect(!tight.holds)
+        let plbm = try #require(
+            ProbeAnalysis.evaluate(
+                .outage(probe: "p", .step(1), .loss, atMost: .milliseconds(50)), report: report, currentStep: 2))
+        #expect(plbm.holds)
+    }
+
+    @Test("reordered, missing windows and other probes")
+    func others() throws {
+        let reordered = try #require(
+            ProbeAnalysis.evaluate(.reordered(probe: "p", .run, .equals(0)), report: report, currentStep: 2))
+        #expect(reordered.holds)
+        let missing = try #require(
+            ProbeAnalysis.evaluate(.loss(probe: "p", .step(3), .equals(0)), report: report, currentStep: 5))
+        #expect(!missing.holds)
+        #expect(missing.actual == "step 4 opened no fault window")
+        #expect(ProbeAnalysis.evaluate(.loss(probe: "q", .run, .equals(0)), report: report, currentStep: 2) == nil)
+        #expect(
+            ProbeAnalysis.evaluate(.carrier(InterfaceRef(host: "a", interface: "eth0"), expected: true), report: report, currentStep: 2)
+                == nil)
+        var reverse = report
+        reverse.direction = .reverse
+        let both = try #require(
+            ProbeAnalysis.evaluate(.loss(probe: "p", .run, .equals(55)), reports: [report, reverse], currentStep: 2))
+        #expect(both.holds)
+        #expect(both.actual == "forward: 55 lost of 1000; reverse: 55 lost of 1000")
+    }
+}
