@@ -30,3 +30,8 @@ extension Errno {
     /// ENODEV (19): the interface does not exist.
     public static var noDevice: Errno { Errno(rawValue: 19) }
 }
+
+extension NetlinkError {
+    /// ENOENT or ENODEV: the object is already gone (teardown treats this as success).
+    public var isAlreadyGone: Bool { errno == .noSuchFileOrDirectory || errno == .noDevice }
+}

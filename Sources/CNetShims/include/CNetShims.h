@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <poll.h>
+#include <netinet/in.h>
 #include <net/if.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>

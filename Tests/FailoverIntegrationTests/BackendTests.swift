@@ -1,0 +1,214 @@
+import FailoverCore
+import FailoverLinux
+import FailoverModel
+import FailoverNetlink
+import Foundation
+import Logging
+import Testing
+
+/// Two hosts on a switch plus a host-to-host cable, on the host kernel (no bonds).
+func backendTestPlaybook() -> Playbook {
+    let topology = Topology(
+        switches: [Switch(name: "sw1")],
+        hosts: [
+            Host(
+                name: "h1", interfaces: ["eth0", "eth1"],
+                addresses: [
+                    InterfaceAddresses(
+                        interface: "eth0",
+                        addresses: [InterfaceAddress("198.18.0.1/24")!, InterfaceAddress("2001:2::1/64")!]),
+                    InterfaceAddresses(interface: "eth1", addresses: [InterfaceAddress("198.18.1.1/30")!]),
+                ],
+                macs: ["eth0": MACAddress("02:00:00:00:01:01")!],
+                routes: [
+                    Route(
+                        destination: InterfaceAddress("198.19.0.0/16")!, family: .ipv4,
+                        via: IPAddress("198.18.0.2"), device: nil)
+                ]),
+            Host(
+                name: "h2", interfaces: ["eth0"],
+                addresses: [InterfaceAddresses(interface: "eth0", addresses: [InterfaceAddress("198.18.0.2/24")!])]),
+            Host(
+                name: "h3", interfaces: ["eth0"],
+                addresses: [InterfaceAddresses(interface: "eth0", addresses: [InterfaceAddress("198.18.1.2/30")!])]),
+        ],
+        cables: [
+            Cable(a: InterfaceRef(host: "h1", interface: "eth0"), b: .switch("sw1")),
+            Cable(a: InterfaceRef(host: "h2", interface: "eth0"), b: .switch("sw1")),
+            Cable(a: InterfaceRef(host: "h1", interface: "eth1"), b: .host(InterfaceRef(host: "h3", interface: "eth0"))),
+        ])
+    return Playbook(name: "backend-test", topology: topology, steps: [], file: "test")
+}
+
+private func rootSnapshot() throws -> [String] {
+    try [["-j", "link"], ["-j", "addr"], ["-j", "route"], ["-6", "-j", "route"]].map { arguments in
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+private func ourNamespaces(_ names: RunNames) -> [String] {
+    NetworkNamespace.list().filter { $0.hasPrefix(names.namespace("")) }
+}
+
+@Suite(.serialized, .enabled(if: IntegrationGate.enabled, "needs root and FAILOVER_INTEGRATION=1"))
+struct BackendIntegrationTests {
+    let logger = Logger(label: "test.backend")
+
+    @Test("build, pull/plug, switch_down, blackhole, teardown on the host kernel")
+    func buildAndFaults() async throws {
+        let before = try rootSnapshot()
+        let names = RunNames.random()
+        let backend = NamespaceBackend(logger: logger)
+        let log = ObservationLog()
+        do {
+            try await backend.build(backendTestPlaybook(), names: names, log: log)
+            #expect(ourNamespaces(names).count == 4)
+
+            let h1eth0 = InterfaceRef(host: "h1", interface: "eth0")
+            let initial = try await backend.state(of: h1eth0)
+            #expect(initial.exists && initial.adminUp && initial.carrier)
+            #expect(initial.mac == MACAddress("02:00:00:00:01:01"))
+
+            // pull: far end (switch port) down -> carrier down on the near end, observed after the ack.
+            let countBefore = log.count
+            let ack = try await backend.perform(.pull(h1eth0))
+            let down = try await waitForRecord(log, after: countBefore) {
+                $0.host == "h1" && $0.interface == "eth0" && $0.kind == "link" && $0.detail.hasPrefix("carrier down")
+            }
+            #expect(down.time >= ack, "observation \(down.time) should follow ack \(ack)")
+            #expect(down.detail.contains("admin up"))
+            let pulled = try await backend.state(of: h1eth0)
+            #expect(pulled.adminUp && !pulled.carrier)
+
+            // plug restores carrier.
+            let countPlug = log.count
+            _ = try await backend.perform(.plug(h1eth0))
+            _ = try await waitForRecord(log, after: countPlug) {
+                $0.host == "h1" && $0.interface == "eth0" && $0.kind == "link" && $0.detail.hasPrefix("carrier up")
+            }
+            #expect(try await backend.state(of: h1eth0).carrier)
+
+            // switch_down keeps carrier on every port.
+            _ = try await backend.perform(.switchDown("sw1"))
+            #expect(try await backend.state(of: h1eth0).carrier)
+            #expect(try await backend.state(of: InterfaceRef(host: "h2", interface: "eth0")).carrier)
+            _ = try await backend.perform(.switchUp("sw1"))
+
+            // down/up on the host-to-host cable end.
+            let h1eth1 = InterfaceRef(host: "h1", interface: "eth1")
+            _ = try await backend.perform(.down(h1eth1))
+            #expect(try await !backend.state(of: InterfaceRef(host: "h3", interface: "eth0")).carrier)
+            _ = try await backend.perform(.up(h1eth1))
+
+            // blackhole keeps carrier (switch port disabled; nft drop on host-to-host).
+            _ = try await backend.perform(.blackhole(h1eth0))
+            #expect(try await backend.state(of: h1eth0).carrier)
+            _ = try await backend.perform(.restore(h1eth0))
+            _ = try await backend.perform(.blackhole(h1eth1))
+            _ = try await backend.perform(.restore(h1eth1))
+
+            #expect(try await backend.state(of: InterfaceRef(host: "h1", interface: "nope")) == .missing)
+        } catch {
+            _ = await backend.teardown()
+            throw error
+        }
+        let problems = await backend.teardown()
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(ourNamespaces(names).isEmpty)
+        #expect(await backend.teardown().isEmpty)  // idempotent
+        #expect(try rootSnapshot() == before)
+    }
+
+    @Test("two backends with different run names build at once without colliding")
+    func parallelBackends() async throws {
+        let first = NamespaceBackend(logger: logger)
+        let second = NamespaceBackend(logger: logger)
+        let names1 = RunNames.random()
+        let names2 = RunNames(runID: names1.runID == "abcdef" ? "fedcba" : "abcdef")
+        async let a: Void = first.build(backendTestPlaybook(), names: names1, log: ObservationLog())
+        async let b: Void = second.build(backendTestPlaybook(), names: names2, log: ObservationLog())
+        var failures: [String] = []
+        do { try await a } catch { failures.append("first: \(error)") }
+        do { try await b } catch { failures.append("second: \(error)") }
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(ourNamespaces(names1).count == 4)
+        #expect(ourNamespaces(names2).count == 4)
+        #expect(await first.teardown().isEmpty)
+        #expect(await second.teardown().isEmpty)
+        #expect(ourNamespaces(names1).isEmpty && ourNamespaces(names2).isEmpty)
+    }
+
+    @Test("kernel probe and privileges on this host")
+    func probe() {
+        let capabilities = KernelProbe.capabilities(logger: logger)
+        #expect(!capabilities.release.isEmpty)
+        #expect(Privileges.problem() == nil)
+        #expect(NetworkNamespace.list().allSatisfy { !$0.hasSuffix("-probe") || !RunNames.isRunNamespace($0) })
+    }
+
+    @Test("leftover cleanup removes run namespaces and the processes in them")
+    func leftovers() throws {
+        let names = RunNames.random()
+        let namespace = names.namespace("left")
+        let fd = try NetworkNamespace.create(namespace)
+        close(fd)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = ["netns", "exec", namespace, "/bin/sleep", "30"]
+        try process.run()
+        // Wait until the sleeper is inside the namespace.
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            if let pids = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/comm", encoding: .utf8),
+                pids.hasPrefix("sleep")
+            {
+                break
+            }
+            usleep(5000)
+        }
+        let removed = LeftoverCleanup.removeAll(logger: logger)
+        process.waitUntilExit()
+        #expect(removed.contains("namespace \(namespace)"))
+        #expect(removed.contains { $0.hasPrefix("processes") && $0.hasSuffix(namespace) })
+        #expect(!NetworkNamespace.list().contains(namespace))
+        #expect(LeftoverCleanup.removeAll(logger: logger).allSatisfy { !$0.contains(namespace) })
+    }
+}
+
+/// Waits (on the log's own notification, bounded) for a record matching `predicate`.
+func waitForRecord(
+    _ log: ObservationLog, after count: Int, timeout: Duration = .seconds(5),
+    _ predicate: @escaping @Sendable (ObservationRecord) -> Bool
+) async throws -> ObservationRecord {
+    try await withThrowingTaskGroup(of: ObservationRecord?.self) { group in
+        group.addTask {
+            var seen = count
+            while !Task.isCancelled {
+                let records = log.records
+                if records.count > seen, let match = records[seen...].first(where: predicate) { return match }
+                seen = records.count
+                await log.waitForRecord(after: seen)
+            }
+            return nil
+        }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = try await group.next() ?? nil
+        group.cancelAll()
+        guard let first else {
+            Issue.record("no matching observation within \(timeout); log: \(log.records)")
+            throw CancellationError()
+        }
+        return first
+    }
+}
