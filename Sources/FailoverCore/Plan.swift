@@ -122,7 +122,11 @@ public enum PlanRenderer {
         out.line("# --- steps ---")
         for (index, step) in playbook.steps.enumerated() {
             let whereText = step.location.map { " (\($0))" } ?? ""
-            out.line("# step \(index + 1)\(whereText): \(step.action)")
+            if case .expect(let expectations) = step.action, expectations.count > 1 {
+                out.line("# step \(index + 1)\(whereText): expect (\(expectations.count) assertions)")
+            } else {
+                out.line("# step \(index + 1)\(whereText): \(step.action)")
+            }
             for line in stepLines(step.action, topology: topology, names: names, ports: ports) { out.line(line) }
         }
         out.line("")

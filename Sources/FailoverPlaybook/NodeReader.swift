@@ -56,6 +56,12 @@ final class NodeReader {
         return ok
     }
 
+    /// True when `key` is missing but an unknown key of `view` is a likely misspelling of it
+    /// (already reported with a suggestion, so "missing" would only repeat it).
+    func misspelled(_ key: String, in view: MappingView, allowed: [String]) -> Bool {
+        view.entries.contains { !allowed.contains($0.key) && Self.closest(to: $0.key, in: allowed) == key }
+    }
+
     static func unknownKeyMessage(_ key: String, allowed: [String], context: String) -> String {
         if let best = closest(to: key, in: allowed) {
             return "unknown key '\(key)' in \(context); did you mean '\(best)'?"

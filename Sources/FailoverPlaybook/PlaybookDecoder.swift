@@ -30,11 +30,11 @@ final class PlaybookDecoder {
         if let node = top["allow_any_addresses"] { allowAnyAddresses = reader.bool(node, "allow_any_addresses") ?? false }
         var name = ""
         if let node = top["name"] {
-            name = reader.string(node, "name") ?? ""
-            if name.allSatisfy(\.isWhitespace) && !NodeReader.isNull(node) {
-                reader.error(node, "name: must not be empty")
+            if let text = reader.string(node, "name") {
+                name = text
+                if text.allSatisfy(\.isWhitespace) { reader.error(node, "name: must not be empty") }
             }
-        } else {
+        } else if !reader.misspelled("name", in: top, allowed: Self.topKeys) {
             reader.error(root, "playbook: missing required key 'name'")
         }
         let description = top["description"].flatMap { reader.string($0, "description") }
@@ -45,14 +45,14 @@ final class PlaybookDecoder {
         }
         if let node = top["topology"] {
             decodeTopology(node)
-        } else {
+        } else if !reader.misspelled("topology", in: top, allowed: Self.topKeys) {
             reader.error(root, "playbook: missing required key 'topology'")
         }
         if let node = top["probes"] { decodeProbes(node) }
         var steps: [Step] = []
         if let node = top["steps"] {
             steps = decodeSteps(node)
-        } else {
+        } else if !reader.misspelled("steps", in: top, allowed: Self.topKeys) {
             reader.error(root, "playbook: missing required key 'steps'")
         }
         let topology = Topology(
@@ -120,7 +120,9 @@ final class PlaybookDecoder {
             }
         }
         guard let hostsNode = view["hosts"] else {
-            reader.error(node, "topology: missing required key 'hosts'")
+            if !reader.misspelled("hosts", in: view, allowed: ["switches", "hosts"]) {
+                reader.error(node, "topology: missing required key 'hosts'")
+            }
             return
         }
         guard let hostsView = reader.mapping(hostsNode, "topology.hosts") else { return }
@@ -262,7 +264,7 @@ final class PlaybookDecoder {
             device = reader.string(node, "\(path).dev", expected: "an interface name")
             if let device { routeDevices.append((device, node, "\(path).dev")) }
         }
-        if via == nil && device == nil {
+        if view["via"] == nil && view["dev"] == nil {
             reader.error(node, "\(path): a route needs 'via' or 'dev'")
             ok = false
         }

@@ -358,7 +358,9 @@ extension PlaybookDecoder {
         }
         var ok = reader.checkKeys(view, allowed: allowed, context: "assertion \(key)")
         guard let subjectNode = view[subjectKey] else {
-            reader.error(value, "\(path): \(key) needs '\(subjectKey)'")
+            if !reader.misspelled(subjectKey, in: view, allowed: allowed) {
+                reader.error(value, "\(path): \(key) needs '\(subjectKey)'")
+            }
             return nil
         }
         var wait = Wait.immediate
@@ -378,7 +380,9 @@ extension PlaybookDecoder {
         }
         func need(_ name: String) -> Node? {
             if let node = view[name] { return node }
-            reader.error(value, "\(path): \(key) needs '\(name)'")
+            if !reader.misspelled(name, in: view, allowed: allowed) {
+                reader.error(value, "\(path): \(key) needs '\(name)'")
+            }
             return nil
         }
         if subjectKey == "probe" {
