@@ -297,7 +297,7 @@ public final class NamespaceBackend: NetworkBackend {
         let ack: UInt64
         switch action {
         case .pull(let ref), .plug(let ref):
-            let (role, interface) = try farEnd(of: ref, topology: topology, portNames: portNames)
+            let (role, interface) = try Self.farEnd(of: ref, topology: topology, portNames: portNames)
             let context = try context(role)
             let up: Bool = if case .plug = action { true } else { false }
             ack = try wrap(action.description, "\(context.namespace)/\(interface)") {
@@ -338,7 +338,7 @@ public final class NamespaceBackend: NetworkBackend {
     }
 
     /// The namespace role and interface name of the far end of the cable at `ref`.
-    func farEnd(of ref: InterfaceRef, topology: Topology, portNames: [InterfaceRef: String]) throws -> (String, String) {
+    static func farEnd(of ref: InterfaceRef, topology: Topology, portNames: [InterfaceRef: String]) throws -> (String, String) {
         guard let cable = topology.cable(at: ref) else {
             throw BackendError(operation: "find cable", object: ref.description, detail: "no cable ends here")
         }

@@ -29,6 +29,15 @@ final class NamespaceObserver: Sendable {
 
     func stop() { monitor.stop() }
 
+    /// RFC 5952 text of an address message (`2001:2::1/64`).
+    static func text(of address: Address) -> String {
+        switch address.address.count {
+        case 4: InterfaceAddress(family: .ipv4, bytes: address.address, prefixLength: Int(address.prefixLength)).description
+        case 16: InterfaceAddress(family: .ipv6, bytes: address.address, prefixLength: Int(address.prefixLength)).description
+        default: address.text
+        }
+    }
+
     private static func handle(_ event: LinkEvent, role: String, state: State, log: ObservationLog) {
         switch event {
         case .link(let link, let deleted, let time):
@@ -55,7 +64,7 @@ final class NamespaceObserver: Sendable {
             log.append(
                 ObservationRecord(
                     time: MonotonicInstant(nanoseconds: time), host: role, interface: name, kind: "address",
-                    detail: "\(deleted ? "removed" : "added") \(address.text)"))
+                    detail: "\(deleted ? "removed" : "added") \(Self.text(of: address))"))
         case .resync(let links, let time):
             for link in links where link.name != "lo" {
                 handle(.link(link, deleted: false, time: time), role: role, state: state, log: log)
