@@ -92,11 +92,11 @@ do {
         VMRunRequest(
             kernel: kernel, argv: arguments, environment: environment, workingDirectory: cwd,
             writableDirectories: writable, timeout: .seconds(timeout), accelerator: accelerator, memoryMiB: memory,
-            cpus: cpus)
-    ) { line in
+            cpus: cpus),
+        lines: { line in
         let handle = line.stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError
         handle.write(Data((line.text + "\n").utf8))
-    }
+    })
     FileHandle.standardError.write(
         Data(
             "vm-run: exit \(result.exitCode), \(result.accelerator), kernel \(result.kernelRelease), boot→command \(result.bootToCommand), total \(result.total)\n"

@@ -107,7 +107,8 @@ public enum GuestScripts {
             throw VMError(.invalidRequest, operation: "build guest command", object: argv.first ?? "<empty argv>")
         }
         guard workingDirectory.hasPrefix("/") else {
-            throw VMError(.invalidRequest, operation: "build guest command (working directory)", object: workingDirectory)
+            throw VMError(
+                .invalidRequest, operation: "build guest command (working directory)", object: workingDirectory)
         }
         var env = environment
         if env["PATH"] == nil { env["PATH"] = defaultPath }

@@ -4,23 +4,29 @@ import Logging
 import Synchronization
 
 extension KernelLab {
+    /// Like `run(_:lines:)`, with stdout and stderr lines merged into one stream of strings.
+    public func run(_ request: VMRunRequest, output: @escaping @Sendable (String) -> Void) async throws -> VMRunResult {
+        try await run(request, lines: { output($0.text) })
+    }
+
     /// Boots `request.kernel` and runs `request.argv` in the guest, streaming its output line by line.
     ///
     /// The command's stdout and stderr arrive separately (two serial ports). A non-zero exit of the command
     /// is a result. qemu is always gone when this returns or throws, and the per-run job directory is removed.
     /// - Parameters:
     ///   - request: What to run and how.
-    ///   - output: Called from reader threads for each line, in order within each stream.
+    ///   - lines: Called from reader threads for each line, in order within each stream.
     /// - Returns: The command's exit code, the accelerator used, and timings.
     /// - Throws: `VMError` `.invalidRequest`, `.timedOut` (qemu killed by PID), `.cancelled`,
     ///   `.noExitStatus` (guest died without reporting), `.helperFailed` (qemu failed, guest setup failed),
     ///   plus whatever `prepare` throws.
     public func run(
-        _ request: VMRunRequest, output: @escaping @Sendable (VMOutputLine) -> Void
+        _ originalRequest: VMRunRequest, lines output: @escaping @Sendable (VMOutputLine) -> Void
     ) async throws -> VMRunResult {
-        try validate(request)
-        let prepared = try prepare(request.kernel)
-        let accelerator = await resolveAccelerator(request.accelerator, prepared: prepared)
+        try validate(originalRequest)
+        let prepared = try prepare(originalRequest.kernel)
+        let accelerator = await resolveAccelerator(originalRequest.accelerator, prepared: prepared)
+        let request = originalRequest.resolvingPlaceholders(accelerator: accelerator)
         let tscKHz = accelerator == .tcg ? try TSCFrequency.hostKHz() : nil
 
         let jobDirectory = try makeJobDirectory()
@@ -69,7 +75,9 @@ extension KernelLab {
         }
         logger.debug(
             "VM run finished",
-            metadata: ["exit": "\(exitCode)", "boot": "\(bootToCommand)", "total": "\(total)", "accel": "\(accelerator)"])
+            metadata: [
+                "exit": "\(exitCode)", "boot": "\(bootToCommand)", "total": "\(total)", "accel": "\(accelerator)",
+            ])
         return VMRunResult(
             exitCode: exitCode, accelerator: accelerator, bootToCommand: bootToCommand, total: total,
             kernelRelease: request.kernel.release)
@@ -94,7 +102,10 @@ extension KernelLab {
         else { return false }
         let ok = !outcome.timedOut && seen.withLock { $0 } && ChildProcess.exitCode(ofStatus: outcome.status) == 1
         logger.info(
-            "KVM probe", metadata: ["usable": "\(ok)", "timedOut": "\(outcome.timedOut)", "took": "\(outcome.ended - outcome.started)"])
+            "KVM probe",
+            metadata: [
+                "usable": "\(ok)", "timedOut": "\(outcome.timedOut)", "took": "\(outcome.ended - outcome.started)",
+            ])
         return ok
     }
 
@@ -110,7 +121,8 @@ extension KernelLab {
     private func validate(_ request: VMRunRequest) throws {
         guard request.cpus >= 1, request.memoryMiB >= 128 else {
             throw VMError(
-                .invalidRequest, operation: "validate VM request", object: "cpus \(request.cpus) memory \(request.memoryMiB) MiB")
+                .invalidRequest, operation: "validate VM request",
+                object: "cpus \(request.cpus) memory \(request.memoryMiB) MiB")
         }
         for directory in request.writableDirectories {
             var isDirectory: ObjCBool = false

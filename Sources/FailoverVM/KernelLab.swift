@@ -144,9 +144,11 @@ public final class KernelLab: Sendable {
         let child = try ChildProcess.spawn(
             argv: argv, descriptors: [0: .descriptor(inputFD), 1: .descriptor(outputFD), 2: .pipeToParent])
         let stderrLines = Mutex<[String]>([])
-        let done = child.pipes[2].map { LineReader.start(fd: $0, name: "failover-vm-xz") { line in
-            stderrLines.withLock { if $0.count < 20 { $0.append(line) } }
-        } }
+        let done = child.pipes[2].map {
+            LineReader.start(fd: $0, name: "failover-vm-xz") { line in
+                stderrLines.withLock { if $0.count < 20 { $0.append(line) } }
+            }
+        }
         let status = child.waitForExitBlocking()
         done?.blockingValue()
         guard ChildProcess.exitCode(ofStatus: status) == 0 else {
@@ -191,9 +193,11 @@ public final class KernelLab: Sendable {
     /// A module's bytes, decompressed when it is `.ko.xz`, `.ko.gz` or `.ko.zst`.
     func moduleBytes(_ path: String) throws -> [UInt8] {
         let decompressor: [String]? =
-            path.hasSuffix(".xz") ? [xzPath, "-dc"]
-            : path.hasSuffix(".gz") ? ["/usr/bin/gzip", "-dc"]
-            : path.hasSuffix(".zst") ? ["/usr/bin/zstd", "-dcq"] : nil
+            path.hasSuffix(".xz")
+            ? [xzPath, "-dc"]
+            : path.hasSuffix(".gz")
+                ? ["/usr/bin/gzip", "-dc"]
+                : path.hasSuffix(".zst") ? ["/usr/bin/zstd", "-dcq"] : nil
         guard let decompressor else {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw VMError(.moduleMissing, operation: "read module", object: path)

@@ -25,13 +25,18 @@ public enum KernelLocator {
         return newest
     }
 
+    /// Validates the kernel at `path` against `/lib/modules`; see `kernel(at:modulesRoot:)`.
+    public static func kernel(at path: String) throws -> KernelImage {
+        try kernel(at: path, modulesRoot: "/lib/modules")
+    }
+
     /// Validates the kernel at `path`: readable, a bzImage (or named `vmlinuz-<release>`), with a module tree.
     /// - Parameters:
     ///   - path: The compressed kernel image.
-    ///   - modulesRoot: Where module trees live (default `/lib/modules`).
+    ///   - modulesRoot: Where module trees live.
     /// - Returns: The kernel, its release read from the bzImage header (or the file name), and its modules path.
     /// - Throws: `VMError` `.invalidKernelImage` (unreadable, no release) or `.kernelNotFound` (no modules.dep).
-    public static func kernel(at path: String, modulesRoot: String = "/lib/modules") throws -> KernelImage {
+    public static func kernel(at path: String, modulesRoot: String) throws -> KernelImage {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw VMError(.invalidKernelImage, operation: "open kernel", object: path)
         }
@@ -44,7 +49,8 @@ public enum KernelLocator {
         }
         let modulesPath = modulesRoot + "/" + release
         guard FileManager.default.fileExists(atPath: modulesPath + "/modules.dep") else {
-            throw VMError(.kernelNotFound, operation: "find modules of \(release)", object: modulesPath + "/modules.dep")
+            throw VMError(
+                .kernelNotFound, operation: "find modules of \(release)", object: modulesPath + "/modules.dep")
         }
         return KernelImage(vmlinuzPath: path, release: release, modulesPath: modulesPath)
     }
@@ -70,7 +76,7 @@ public enum KernelLocator {
         let right = releaseTokens(rhs)
         for (a, b) in zip(left, right) where a != b {
             switch (Int(a), Int(b)) {
-            case let (x?, y?): return x < y ? -1 : 1
+            case (let x?, let y?): return x < y ? -1 : 1
             default: return a < b ? -1 : 1
             }
         }

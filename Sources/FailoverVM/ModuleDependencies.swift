@@ -62,6 +62,8 @@ public struct ModuleDependencies: Sendable, Equatable {
 
 extension Substring {
     fileprivate func trimmingCharacters(in characters: String) -> String {
-        String(self.drop(while: { characters.contains($0) }).reversed().drop(while: { characters.contains($0) }).reversed())
+        String(
+            self.drop(while: { characters.contains($0) }).reversed().drop(while: { characters.contains($0) }).reversed()
+        )
     }
 }

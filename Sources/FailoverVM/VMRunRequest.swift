@@ -4,6 +4,8 @@ public struct VMRunRequest: Sendable {
     public var kernel: KernelImage
     /// The program and its arguments. `argv[0]` is an absolute path as seen in the guest,
     /// which shares the host's `/` read-only (the host's `/tmp` is NOT visible: a tmpfs is there).
+    /// An argument (or environment value) equal to `VMRunRequest.acceleratorPlaceholder` is replaced by the
+    /// resolved accelerator (`kvm` or `tcg`); the guest also gets `FAILOVER_VM_ACCELERATOR`.
     public var argv: [String]
     /// The complete environment of the program (nothing is inherited). `PATH` defaults to
     /// `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` when absent.
@@ -20,6 +22,19 @@ public struct VMRunRequest: Sendable {
     public var memoryMiB: Int
     /// Guest CPUs (`tsc=reliable` is added for 2 or more).
     public var cpus: Int
+
+    /// Replaced in `argv` and environment values by the resolved accelerator's raw value.
+    public static let acceleratorPlaceholder = "@ACCELERATOR@"
+
+    /// The request with `acceleratorPlaceholder` replaced and `FAILOVER_VM_ACCELERATOR` set.
+    public func resolvingPlaceholders(accelerator: Accelerator) -> VMRunRequest {
+        var copy = self
+        let name = accelerator.rawValue
+        copy.argv = argv.map { $0 == Self.acceleratorPlaceholder ? name : $0 }
+        copy.environment = environment.mapValues { $0 == Self.acceleratorPlaceholder ? name : $0 }
+        copy.environment["FAILOVER_VM_ACCELERATOR"] = name
+        return copy
+    }
 
     /// Creates a request.
     public init(

@@ -29,8 +29,8 @@ struct VMKernelLabTests {
             VMRunRequest(
                 kernel: kernel, argv: ["/bin/sh", "-c", script],
                 environment: ["FO_GREETING": "hello 'quoted' world", "FO_SHARED": shared], workingDirectory: "/usr",
-                writableDirectories: [shared], timeout: .seconds(120), accelerator: .tcg)
-        ) { line in lines.withLock { $0.append(line) } }
+                writableDirectories: [shared], timeout: .seconds(120), accelerator: .tcg),
+            lines: { line in lines.withLock { $0.append(line) } })
         let output = lines.withLock { $0 }
         let stdout = output.filter { $0.stream == .stdout }.map(\.text)
         let stderr = output.filter { $0.stream == .stderr }.map(\.text)
@@ -59,8 +59,8 @@ struct VMKernelLabTests {
         let error = await #expect(throws: VMError.self) {
             _ = try await KernelLab().run(
                 VMRunRequest(
-                    kernel: kernel, argv: ["/bin/sleep", "100000"], timeout: .seconds(15), accelerator: .tcg)
-            ) { _ in }
+                    kernel: kernel, argv: ["/bin/sleep", "100000"], timeout: .seconds(15), accelerator: .tcg),
+                output: { _ in })
         }
         #expect(error?.code == .timedOut, "\(String(describing: error))")
         #expect(clock.now - start < .seconds(25))
@@ -72,8 +72,8 @@ struct VMKernelLabTests {
         let kernel = try KernelLocator.defaultKernel()
         let before = VMLeftovers.snapshot()
         let result = try await KernelLab().run(
-            VMRunRequest(kernel: kernel, argv: ["/bin/true"], timeout: .seconds(90), accelerator: .auto)
-        ) { _ in }
+            VMRunRequest(kernel: kernel, argv: ["/bin/true"], timeout: .seconds(90), accelerator: .auto),
+            output: { _ in })
         #expect(result.exitCode == 0)
         #expect(result.accelerator == .kvm || result.accelerator == .tcg)
         #expect(VMLeftovers.snapshot() == before)
@@ -89,7 +89,8 @@ struct VMAdHocRun {
     func adHoc() async throws {
         let environment = ProcessInfo.processInfo.environment
         let argv = (environment["FAILOVER_VM_ARGV"] ?? "").split(separator: "\u{1F}").map(String.init)
-        let kernel = try environment["FAILOVER_VM_KERNEL"].map { try KernelLocator.kernel(at: $0) }
+        let kernel =
+            try environment["FAILOVER_VM_KERNEL"].map { try KernelLocator.kernel(at: $0) }
             ?? KernelLocator.defaultKernel()
         let writable = (environment["FAILOVER_VM_RW"] ?? "").split(separator: ":").map(String.init)
         let timeout = Int(environment["FAILOVER_VM_TIMEOUT"] ?? "") ?? 300
@@ -102,11 +103,11 @@ struct VMAdHocRun {
             VMRunRequest(
                 kernel: kernel, argv: argv, environment: guestEnvironment,
                 workingDirectory: environment["FAILOVER_VM_CWD"] ?? "/", writableDirectories: writable,
-                timeout: .seconds(timeout), accelerator: accelerator)
-        ) { line in
-            let prefix = line.stream == .stdout ? "[vm] " : "[vm:err] "
-            FileHandle.standardError.write(Data((prefix + line.text + "\n").utf8))
-        }
+                timeout: .seconds(timeout), accelerator: accelerator),
+            lines: { line in
+                let prefix = line.stream == .stdout ? "[vm] " : "[vm:err] "
+                FileHandle.standardError.write(Data((prefix + line.text + "\n").utf8))
+            })
         FileHandle.standardError.write(
             Data(
                 "[vm] exit code: \(result.exitCode) (\(result.accelerator), boot \(result.bootToCommand), total \(result.total))\n"
