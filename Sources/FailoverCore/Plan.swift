@@ -49,7 +49,8 @@ public enum PlanRenderer {
                 hostEnd(cable.a)
             case .host(let far):
                 out.line(
-                    "ip -n \(hostNS) link add \(cable.a.interface) type veth peer name \(far.interface) netns \(ns(far.host))")
+                    "ip -n \(hostNS) link add \(cable.a.interface) type veth peer name \(far.interface) netns \(ns(far.host))"
+                )
                 hostEnd(cable.a)
                 hostEnd(far)
             }

@@ -32,17 +32,22 @@ enum AddressDefaults {
 
 extension PlaybookDecoder {
     func assignDefaultAddresses() {
-        let switchedEnds = Set(cables.compactMap { cable -> InterfaceRef? in
-            if case .switch = cable.b { return cable.a }
-            return nil
-        })
+        let switchedEnds = Set(
+            cables.compactMap { cable -> InterfaceRef? in
+                if case .switch = cable.b { return cable.a }
+                return nil
+            })
         // Every address already written, to skip on the switched segment.
         var usedLAN: Set<Int> = []
         for host in hostOrder.compactMap({ hosts[$0] }) {
             let written = host.addresses.flatMap(\.addresses) + host.bonds.flatMap(\.addresses)
             for address in written {
-                if address.family == .ipv4, address.bytes[0...2] == [198, 18, 0] { usedLAN.insert(Int(address.bytes[3])) }
-                if address.family == .ipv6, Array(address.bytes[0..<14]) == Array(AddressDefaults.v6(0, 0).bytes[0..<14]) {
+                if address.family == .ipv4, address.bytes[0...2] == [198, 18, 0] {
+                    usedLAN.insert(Int(address.bytes[3]))
+                }
+                if address.family == .ipv6,
+                    Array(address.bytes[0..<14]) == Array(AddressDefaults.v6(0, 0).bytes[0..<14])
+                {
                     usedLAN.insert(Int(address.bytes[14]) << 8 | Int(address.bytes[15]))
                 }
             }
@@ -70,7 +75,8 @@ extension PlaybookDecoder {
             for interface in candidates where !written.contains(interface) {
                 guard let n = nextLAN() else { break }
                 host.defaultAddresses.append(
-                    InterfaceAddresses(interface: interface, addresses: [AddressDefaults.v4(0, n), AddressDefaults.v6(0, n)]))
+                    InterfaceAddresses(
+                        interface: interface, addresses: [AddressDefaults.v4(0, n), AddressDefaults.v6(0, n)]))
                 assigned.insert(InterfaceRef(host: name, interface: interface))
             }
             hosts[name] = host
@@ -92,7 +98,8 @@ extension PlaybookDecoder {
                     || host.bonds.contains { $0.name == interface && !$0.addresses.isEmpty }
                 guard !written, !assigned.contains(ref) else { continue }
                 host.defaultAddresses.append(
-                    InterfaceAddresses(interface: interface, addresses: [AddressDefaults.v4(k, last), AddressDefaults.v6(k, last)]))
+                    InterfaceAddresses(
+                        interface: interface, addresses: [AddressDefaults.v4(k, last), AddressDefaults.v6(k, last)]))
                 assigned.insert(ref)
                 hosts[end.host] = host
             }

@@ -62,11 +62,14 @@ extension PlaybookDecoder {
             declaration.addressNode = node
             declaration.addresses = decodeAddressList(node, "\(path).\(key)")
         }
-        if let node = view["prio"], let prioView = reader.mapping(node, "\(path).prio", expected: "a mapping slave: priority")
+        if let node = view["prio"],
+            let prioView = reader.mapping(node, "\(path).prio", expected: "a mapping slave: priority")
         {
             for entry in prioView.entries {
                 let min = Int(Int32.min)
-                if let value = reader.int(entry.value, "\(path).prio.\(entry.key)", range: min...BondOptionKeys.int32Max) {
+                if let value = reader.int(
+                    entry.value, "\(path).prio.\(entry.key)", range: min...BondOptionKeys.int32Max)
+                {
                     declaration.options.slavePrio[entry.key] = Int32(value)
                     declaration.prioNodes.append((entry.key, entry.keyNode))
                 }
@@ -103,8 +106,10 @@ extension PlaybookDecoder {
         case "updelay": return store(reader.milliseconds(node, path, range: ms), &options.updelay)
         case "downdelay": return store(reader.milliseconds(node, path, range: ms), &options.downdelay)
         case "arp_interval": return store(reader.milliseconds(node, path, range: ms), &options.arpInterval)
-        case "peer_notif_delay": return store(reader.milliseconds(node, path, range: 0...300_000), &options.peerNotifDelay)
-        case "lp_interval": return store(reader.int(node, path, range: 1...BondOptionKeys.int32Max), &options.lpInterval)
+        case "peer_notif_delay":
+            return store(reader.milliseconds(node, path, range: 0...300_000), &options.peerNotifDelay)
+        case "lp_interval":
+            return store(reader.int(node, path, range: 1...BondOptionKeys.int32Max), &options.lpInterval)
         case "use_carrier": return storeBool(reader.bool(node, path), &options.useCarrier)
         case "all_slaves_active": return storeBool(reader.bool(node, path), &options.allSlavesActive)
         case "tlb_dynamic_lb": return storeBool(reader.bool(node, path), &options.tlbDynamicLB)
@@ -145,7 +150,8 @@ extension PlaybookDecoder {
             for (index, item) in items.enumerated() {
                 guard let address = reader.ipAddress(item, "\(path)[\(index)]") else { continue }
                 if (address.family == .ipv6) != v6 {
-                    reader.error(item, "\(path)[\(index)]: \(key) takes \(v6 ? "IPv6" : "IPv4") addresses, found \(address)")
+                    reader.error(
+                        item, "\(path)[\(index)]: \(key) takes \(v6 ? "IPv6" : "IPv4") addresses, found \(address)")
                     continue
                 }
                 targets.append(address)
@@ -199,13 +205,19 @@ extension PlaybookDecoder {
         if !options.slavePrio.isEmpty && !singleActive.contains(mode) {
             reader.warning(
                 bond.prioNodes.first?.1 ?? bond.keyNode,
-                "\(context): 'prio' is ignored in mode \(mode.rawValue) (it applies to active-backup, balance-tlb, balance-alb)")
+                "\(context): 'prio' is ignored in mode \(mode.rawValue) (it applies to active-backup, balance-tlb, balance-alb)"
+            )
         }
-        let lacpKeys = ["lacp_rate", "lacp_active", "ad_select", "ad_actor_sys_prio", "ad_user_port_key", "ad_actor_system", "min_links"]
+        let lacpKeys = [
+            "lacp_rate", "lacp_active", "ad_select", "ad_actor_sys_prio", "ad_user_port_key", "ad_actor_system",
+            "min_links",
+        ]
         for key in lacpKeys where bond.optionNodes[key] != nil && mode != .ieee8023ad {
             ignored(key, onlyIn: "802.3ad")
         }
-        let arpKeys = ["arp_interval", "arp_ip_target", "ns_ip6_target", "arp_validate", "arp_all_targets", "arp_missed_max"]
+        let arpKeys = [
+            "arp_interval", "arp_ip_target", "ns_ip6_target", "arp_validate", "arp_all_targets", "arp_missed_max",
+        ]
         if [.ieee8023ad, .balanceTLB, .balanceALB].contains(mode) {
             for key in arpKeys where bond.optionNodes[key] != nil {
                 warn(key, "'\(key)' is ignored in mode \(mode.rawValue): the ARP monitor is not available there")
@@ -243,14 +255,23 @@ extension PlaybookDecoder {
             if key != "peer_notif_delay" && miimon == 0 {
                 warn(key, "'\(key)' has no effect without miimon (the kernel refuses it with miimon 0)")
             } else if miimon > 0 && value % miimon != 0 {
-                warn(key, "'\(key)' \(value) is not a multiple of miimon \(miimon); the kernel rounds it down to \(value / miimon * miimon)")
+                warn(
+                    key,
+                    "'\(key)' \(value) is not a multiple of miimon \(miimon); the kernel rounds it down to \(value / miimon * miimon)"
+                )
             }
         }
         if miimon > 0 && arpInterval > 0 {
-            warn("arp_interval", "both miimon and arp_interval are set; the kernel uses only one link monitor (enabling one disables the other)")
+            warn(
+                "arp_interval",
+                "both miimon and arp_interval are set; the kernel uses only one link monitor (enabling one disables the other)"
+            )
         }
         if arpInterval > 0 && options.arpIPTargets.isEmpty && options.nsIP6Targets.isEmpty {
-            warn("arp_interval", "arp_interval is set but there is no arp_ip_target or ns_ip6_target; the ARP monitor has nothing to probe")
+            warn(
+                "arp_interval",
+                "arp_interval is set but there is no arp_ip_target or ns_ip6_target; the ARP monitor has nothing to probe"
+            )
         }
         if bond.optionNodes["arp_all_targets"] != nil && (options.arpValidate ?? ArpValidate.none) == ArpValidate.none {
             warn("arp_all_targets", "'arp_all_targets' only applies with arp_validate")

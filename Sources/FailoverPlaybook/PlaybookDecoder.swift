@@ -27,7 +27,9 @@ final class PlaybookDecoder {
             return nil
         }
         reader.checkKeys(top, allowed: Self.topKeys, context: "the playbook (top level)")
-        if let node = top["allow_any_addresses"] { allowAnyAddresses = reader.bool(node, "allow_any_addresses") ?? false }
+        if let node = top["allow_any_addresses"] {
+            allowAnyAddresses = reader.bool(node, "allow_any_addresses") ?? false
+        }
         var name = ""
         if let node = top["name"] {
             if let text = reader.string(node, "name") {
@@ -68,7 +70,9 @@ final class PlaybookDecoder {
     func checkNodeName(_ name: String, _ node: Node, _ path: String, what: String) -> Bool {
         let chars = Array(name.unicodeScalars)
         let validFirst = chars.first.map { ("a"..."z").contains($0) || ("0"..."9").contains($0) } ?? false
-        let validRest = chars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
+        let validRest = chars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+        }
         guard validFirst && validRest else {
             reader.error(node, "\(path): \(what) name '\(name)' must match [a-z0-9][a-z0-9_-]*")
             return false
@@ -150,7 +154,9 @@ final class PlaybookDecoder {
         if NodeReader.isNull(value) { return }
         guard let view = reader.mapping(value, path) else { return }
         reader.checkKeys(view, allowed: Self.hostKeys, context: "host \(name)")
-        if let node = view["cables"], let cablesView = reader.mapping(node, "\(path).cables", expected: "a mapping interface: switch") {
+        if let node = view["cables"],
+            let cablesView = reader.mapping(node, "\(path).cables", expected: "a mapping interface: switch")
+        {
             for entry in cablesView.entries {
                 let cablePath = "\(path).cables.\(entry.key)"
                 guard checkInterfaceName(entry.key, entry.keyNode, cablePath) else { continue }
@@ -164,10 +170,13 @@ final class PlaybookDecoder {
                 let bondPath = "\(path).bonds.\(entry.key)"
                 guard checkInterfaceName(entry.key, entry.keyNode, bondPath) else { continue }
                 if declaration.cables.contains(where: { $0.interface == entry.key }) {
-                    reader.error(entry.keyNode, "\(bondPath): bond \(name)/\(entry.key) has the name of a cable of \(name)")
+                    reader.error(
+                        entry.keyNode, "\(bondPath): bond \(name)/\(entry.key) has the name of a cable of \(name)")
                     continue
                 }
-                if let bond = decodeBond(host: name, name: entry.key, keyNode: entry.keyNode, value: entry.value, path: bondPath) {
+                if let bond = decodeBond(
+                    host: name, name: entry.key, keyNode: entry.keyNode, value: entry.value, path: bondPath)
+                {
                     declaration.bonds.append(bond)
                 }
             }
@@ -221,7 +230,9 @@ final class PlaybookDecoder {
             }
             targetNode = to
         }
-        guard let target = reader.string(targetNode, path, expected: "a switch name or host/interface") else { return nil }
+        guard let target = reader.string(targetNode, path, expected: "a switch name or host/interface") else {
+            return nil
+        }
         let far: Cable.FarEnd
         if target.contains("/") {
             guard let ref = InterfaceRef(target) else {
@@ -294,7 +305,8 @@ final class PlaybookDecoder {
                     let hint = hosts[name] != nil ? " (\(name) is a host: write \(name)/<interface>)" : ""
                     reader.error(
                         cable.targetNode,
-                        "\(path): no switch \(name)\(hint); switches: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
+                        "\(path): no switch \(name)\(hint); switches: \(known.isEmpty ? "none" : known.joined(separator: ", "))"
+                    )
                     continue
                 }
                 seen.insert(cable.ref)
@@ -313,7 +325,8 @@ final class PlaybookDecoder {
                     guard case .host(let back) = other.far, back == cable.ref else {
                         reader.error(
                             cable.targetNode,
-                            "\(path): cable \(cable.ref) goes to \(far), but \(far) is declared as a cable to \(other.targetText)")
+                            "\(path): cable \(cable.ref) goes to \(far), but \(far) is declared as a cable to \(other.targetText)"
+                        )
                         continue
                     }
                     if seen.contains(far) { continue }
@@ -340,7 +353,8 @@ final class PlaybookDecoder {
             var counts: [String: Int] = [:]
             for interface in host.implicitInterfaces { counts[interface, default: 0] += 1 }
             for (interface, count) in counts where count > 1 {
-                reader.error(host.keyNode, "topology.hosts.\(name): \(name)/\(interface) is the far end of \(count) cables")
+                reader.error(
+                    host.keyNode, "topology.hosts.\(name): \(name)/\(interface) is the far end of \(count) cables")
             }
         }
     }
@@ -353,7 +367,9 @@ final class PlaybookDecoder {
         for bond in host.bonds {
             let bondPath = "\(path).bonds.\(bond.name)"
             if host.implicitInterfaces.contains(bond.name) {
-                reader.error(bond.keyNode, "\(bondPath): bond \(host.name)/\(bond.name) has the name of a cable end of \(host.name)")
+                reader.error(
+                    bond.keyNode,
+                    "\(bondPath): bond \(host.name)/\(bond.name) has the name of a cable end of \(host.name)")
             }
             for (slave, node) in bond.slaves {
                 if !cableEnds.contains(slave) {
@@ -361,7 +377,8 @@ final class PlaybookDecoder {
                     let why = bonds.contains(slave) ? " (\(slave) is a bond)" : ""
                     reader.error(
                         node,
-                        "\(bondPath).slaves: no cable \(host.name)/\(slave)\(why); cables of \(host.name): \(Self.list(cableEnds))")
+                        "\(bondPath).slaves: no cable \(host.name)/\(slave)\(why); cables of \(host.name): \(Self.list(cableEnds))"
+                    )
                     continue
                 }
                 if let other = enslavedBy[slave] {
@@ -374,19 +391,24 @@ final class PlaybookDecoder {
             if let primary = bond.options.primary, !slaveNames.contains(primary) {
                 reader.error(
                     bond.optionNodes["primary"] ?? bond.keyNode,
-                    "\(bondPath).primary: \(primary) is not a slave of \(host.name)/\(bond.name); slaves: \(Self.list(slaveNames))")
+                    "\(bondPath).primary: \(primary) is not a slave of \(host.name)/\(bond.name); slaves: \(Self.list(slaveNames))"
+                )
             }
             for (slave, node) in bond.prioNodes where !slaveNames.contains(slave) {
                 reader.error(
                     node,
-                    "\(bondPath).prio: \(slave) is not a slave of \(host.name)/\(bond.name); slaves: \(Self.list(slaveNames))")
+                    "\(bondPath).prio: \(slave) is not a slave of \(host.name)/\(bond.name); slaves: \(Self.list(slaveNames))"
+                )
             }
             warnModeIgnoredOptions(bond)
         }
         let bondNames = host.bonds.map(\.name)
         for bond in host.bonds where !bond.addresses.isEmpty {
             if host.addresses.contains(where: { $0.interface == bond.name }) {
-                reader.error(bond.addressNode, "\(path).bonds.\(bond.name).address: the address of \(bond.name) is also given under \(host.name)'s 'address'")
+                reader.error(
+                    bond.addressNode,
+                    "\(path).bonds.\(bond.name).address: the address of \(bond.name) is also given under \(host.name)'s 'address'"
+                )
             }
         }
         for address in host.addresses {
@@ -394,16 +416,21 @@ final class PlaybookDecoder {
             if !known.contains(address.interface) {
                 reader.error(
                     address.keyNode,
-                    "\(path).address: no interface \(host.name)/\(address.interface); interfaces of \(host.name): \(Self.list(cableEnds + bondNames))")
+                    "\(path).address: no interface \(host.name)/\(address.interface); interfaces of \(host.name): \(Self.list(cableEnds + bondNames))"
+                )
             } else if let bond = enslavedBy[address.interface] {
                 reader.error(
                     address.keyNode,
-                    "\(path).address: \(host.name)/\(address.interface) is a slave of \(bond); put the address on the bond")
+                    "\(path).address: \(host.name)/\(address.interface) is a slave of \(bond); put the address on the bond"
+                )
             }
         }
         for (device, node, devicePath) in routeDevices where devicePath.hasPrefix(path + ".") {
             if !(cableEnds + bondNames + ["lo"]).contains(device) {
-                reader.error(node, "\(devicePath): no interface \(host.name)/\(device); interfaces of \(host.name): \(Self.list(cableEnds + bondNames))")
+                reader.error(
+                    node,
+                    "\(devicePath): no interface \(host.name)/\(device); interfaces of \(host.name): \(Self.list(cableEnds + bondNames))"
+                )
             } else if let bond = enslavedBy[device] {
                 reader.error(node, "\(devicePath): \(host.name)/\(device) is a slave of \(bond); route via the bond")
             }
@@ -428,7 +455,8 @@ final class PlaybookDecoder {
                 where !AddressDefaults.isBenchmark(target.family, target.bytes) {
                     reader.error(
                         bond.optionNodes["arp_ip_target"] ?? bond.keyNode,
-                        "topology.hosts.\(host.name).bonds.\(bond.name): target \(target) is outside the benchmark ranges\(hint)")
+                        "topology.hosts.\(host.name).bonds.\(bond.name): target \(target) is outside the benchmark ranges\(hint)"
+                    )
                 }
             }
         }
@@ -490,7 +518,8 @@ struct HostDecl {
         var macs: [String: MACAddress] = [:]
         for cable in cables { if let mac = cable.mac { macs[cable.interface] = mac } }
         return Host(
-            name: name, interfaces: interfaceNames, bonds: bonds.map(\.bond), addresses: all, macs: macs, routes: routes,
+            name: name, interfaces: interfaceNames, bonds: bonds.map(\.bond), addresses: all, macs: macs,
+            routes: routes,
             location: location)
     }
 }

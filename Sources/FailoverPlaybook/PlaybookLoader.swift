@@ -58,7 +58,8 @@ public enum PlaybookLoader {
     static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
         func at(_ mark: Mark, _ message: String) -> Diagnostic {
             Diagnostic(
-                severity: .error, location: SourceLocation(file: file, line: max(1, mark.line), column: max(1, mark.column)),
+                severity: .error,
+                location: SourceLocation(file: file, line: max(1, mark.line), column: max(1, mark.column)),
                 message: message)
         }
         switch error {

@@ -108,8 +108,12 @@ extension PlaybookDecoder {
             var from = ""
             var to = ""
             for key in ["from", "to"] {
-                guard let node = required(key), let host = reader.string(node, "\(path).\(key)", expected: "a host name")
-                else { ok = false; continue }
+                guard let node = required(key),
+                    let host = reader.string(node, "\(path).\(key)", expected: "a host name")
+                else {
+                    ok = false
+                    continue
+                }
                 guard let declaration = hosts[host] else {
                     reader.error(node, "\(path).\(key): no host \(host); hosts: \(Self.list(hostOrder))")
                     ok = false
@@ -129,7 +133,8 @@ extension PlaybookDecoder {
             for key in ["from_address", "to_address"] {
                 guard let node = view[key], let address = reader.ipAddress(node, "\(path).\(key)") else { continue }
                 let host = key == "from_address" ? from : to
-                let owned = hosts[host]?.host.addresses.flatMap(\.addresses).contains { $0.bytes == address.bytes } ?? false
+                let owned =
+                    hosts[host]?.host.addresses.flatMap(\.addresses).contains { $0.bytes == address.bytes } ?? false
                 if !host.isEmpty && !owned {
                     reader.error(node, "\(path).\(key): \(address) is not an address of \(host)")
                     ok = false
@@ -140,21 +145,34 @@ extension PlaybookDecoder {
                 if let rate = decodeRate(node, "\(path).rate") { spec.rate = rate } else { ok = false }
             }
             if let node = view["size"] {
-                if let size = reader.int(node, "\(path).size", range: 32...65507) { spec.payloadSize = size } else { ok = false }
+                if let size = reader.int(node, "\(path).size", range: 32...65507) {
+                    spec.payloadSize = size
+                } else {
+                    ok = false
+                }
             }
             if let node = view["direction"], let text = reader.string(node, "\(path).direction") {
                 if let direction = ProbeSpec.Direction(rawValue: text) {
                     spec.direction = direction
                 } else {
-                    reader.error(node, "\(path).direction: unknown direction '\(text)'; expected forward, reverse or both")
+                    reader.error(
+                        node, "\(path).direction: unknown direction '\(text)'; expected forward, reverse or both")
                     ok = false
                 }
             }
             if let node = view["flows"] {
-                if let flows = reader.int(node, "\(path).flows", range: 1...1024) { spec.flows = flows } else { ok = false }
+                if let flows = reader.int(node, "\(path).flows", range: 1...1024) {
+                    spec.flows = flows
+                } else {
+                    ok = false
+                }
             }
             if let node = view["port"] {
-                if let port = reader.int(node, "\(path).port", range: 1...65535) { spec.port = port } else { ok = false }
+                if let port = reader.int(node, "\(path).port", range: 1...65535) {
+                    spec.port = port
+                } else {
+                    ok = false
+                }
             }
             if let node = view["start"], let text = reader.string(node, "\(path).start") {
                 switch text {
@@ -179,7 +197,8 @@ extension PlaybookDecoder {
             scale = factor
             break
         }
-        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let value = Double(number)
+        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+            let value = Double(number)
         else {
             reader.error(node, "\(path): expected a rate like 10000, \"10kpps\" or \"1.5kpps\", found '\(text)'")
             return nil
@@ -210,12 +229,17 @@ extension PlaybookDecoder {
                 continue
             }
             guard Self.stepKeys.contains(first.key) else {
-                reader.error(first.keyNode, NodeReader.unknownKeyMessage(first.key, allowed: Self.stepKeys, context: "step \(index + 1) (\(path))"))
+                reader.error(
+                    first.keyNode,
+                    NodeReader.unknownKeyMessage(
+                        first.key, allowed: Self.stepKeys, context: "step \(index + 1) (\(path))"))
                 continue
             }
             let here = location(first.keyNode)
             let actionPath = "\(path).\(first.key)"
-            for action in decodeAction(first.key, first.value, actionPath, faultSoFar: steps.contains { $0.action.isFault }) {
+            for action in decodeAction(
+                first.key, first.value, actionPath, faultSoFar: steps.contains { $0.action.isFault })
+            {
                 steps.append(Step(action, location: here))
             }
         }
@@ -232,7 +256,8 @@ extension PlaybookDecoder {
             guard let ref = reader.ref(value, path), checkInterface(ref, value, path) else { return [] }
             return [key == "down" ? .down(ref) : .up(ref)]
         case "switch_down", "switch_up":
-            guard let name = reader.string(value, path, expected: "a switch name"), checkSwitch(name, value, path) else {
+            guard let name = reader.string(value, path, expected: "a switch name"), checkSwitch(name, value, path)
+            else {
                 return []
             }
             return [key == "switch_down" ? .switchDown(name) : .switchUp(name)]
@@ -241,7 +266,8 @@ extension PlaybookDecoder {
                 return []
             }
             guard case .switch = cable.b else {
-                reader.error(value, "\(path): blackhole needs a cable to a switch (v1); \(cable) is a host-to-host cable")
+                reader.error(
+                    value, "\(path): blackhole needs a cable to a switch (v1); \(cable) is a host-to-host cable")
                 return []
             }
             return [key == "blackhole" ? .blackhole(ref) : .restore(ref)]
@@ -249,7 +275,8 @@ extension PlaybookDecoder {
             guard let duration = reader.duration(value, path) else { return [] }
             return [.hold(duration)]
         case "start_probe", "stop_probe":
-            guard let name = reader.string(value, path, expected: "a probe name"), let probe = checkProbe(name, value, path)
+            guard let name = reader.string(value, path, expected: "a probe name"),
+                let probe = checkProbe(name, value, path)
             else { return [] }
             if key == "start_probe" && probe.autoStart {
                 reader.warning(value, "\(path): probe \(name) already starts with the run (set start: manual on it)")
@@ -266,16 +293,19 @@ extension PlaybookDecoder {
     }
 
     func decodeSet(_ value: Node, _ path: String) -> [StepAction] {
-        guard let view = reader.mapping(value, path, expected: "a mapping like {bond: host/bond0, primary: eth1}") else {
+        guard let view = reader.mapping(value, path, expected: "a mapping like {bond: host/bond0, primary: eth1}")
+        else {
             return []
         }
         for entry in view.entries where entry.key == "mode" || entry.key == "fail_over_mac" {
             reader.error(
                 entry.keyNode,
-                "\(path).\(entry.key): \(entry.key) cannot be changed while the bond has slaves (the kernel answers EPERM)")
+                "\(path).\(entry.key): \(entry.key) cannot be changed while the bond has slaves (the kernel answers EPERM)"
+            )
         }
         let allowed = ["bond"] + BondOptionKeys.settable
-        for entry in view.entries where !allowed.contains(entry.key) && entry.key != "mode" && entry.key != "fail_over_mac" {
+        for entry in view.entries
+        where !allowed.contains(entry.key) && entry.key != "mode" && entry.key != "fail_over_mac" {
             reader.error(entry.keyNode, NodeReader.unknownKeyMessage(entry.key, allowed: allowed, context: "set step"))
         }
         guard let bondNode = view["bond"] else {
@@ -291,10 +321,13 @@ extension PlaybookDecoder {
         for entry in view.entries where BondOptionKeys.settable.contains(entry.key) && entry.key != "fail_over_mac" {
             let optionPath = "\(path).\(entry.key)"
             if entry.key == "active_slave" || entry.key == "primary" {
-                guard let name = reader.string(entry.value, optionPath, expected: "a slave name or none") else { continue }
+                guard let name = reader.string(entry.value, optionPath, expected: "a slave name or none") else {
+                    continue
+                }
                 let none = name == "none" || name.isEmpty
                 if !none && !slaves.contains(name) {
-                    reader.error(entry.value, "\(optionPath): \(name) is not a slave of \(ref); slaves: \(Self.list(slaves))")
+                    reader.error(
+                        entry.value, "\(optionPath): \(name) is not a slave of \(ref); slaves: \(Self.list(slaves))")
                     continue
                 }
                 if entry.key == "active_slave" && !bond.mode.hasActiveSlave {
@@ -319,7 +352,9 @@ extension PlaybookDecoder {
         switch value {
         case .sequence(let sequence):
             for (index, item) in sequence.enumerated() {
-                guard let view = reader.mapping(item, "\(path)[\(index)]", expected: "an assertion like {carrier: {...}}") else {
+                guard
+                    let view = reader.mapping(item, "\(path)[\(index)]", expected: "an assertion like {carrier: {...}}")
+                else {
                     continue
                 }
                 for entry in view.entries { entries.append((entry, "\(path)[\(index)].\(entry.key)")) }
@@ -334,24 +369,31 @@ extension PlaybookDecoder {
         var result: [Expectation] = []
         for (entry, entryPath) in entries {
             guard Self.assertionKeys.contains(entry.key) else {
-                reader.error(entry.keyNode, NodeReader.unknownKeyMessage(entry.key, allowed: Self.assertionKeys, context: "expect"))
+                reader.error(
+                    entry.keyNode,
+                    NodeReader.unknownKeyMessage(entry.key, allowed: Self.assertionKeys, context: "expect"))
                 continue
             }
-            if let expectation = decodeAssertion(entry.key, entry.keyNode, entry.value, entryPath, faultSoFar: faultSoFar) {
+            if let expectation = decodeAssertion(
+                entry.key, entry.keyNode, entry.value, entryPath, faultSoFar: faultSoFar)
+            {
                 result.append(expectation)
             }
         }
         return result
     }
 
-    func decodeAssertion(_ key: String, _ keyNode: Node, _ value: Node, _ path: String, faultSoFar: Bool) -> Expectation? {
+    func decodeAssertion(_ key: String, _ keyNode: Node, _ value: Node, _ path: String, faultSoFar: Bool)
+        -> Expectation?
+    {
         guard let view = reader.mapping(value, path) else { return nil }
         let subjectKey: String
         let allowed: [String]
         switch key {
         case "active_slave": (subjectKey, allowed) = ("bond", ["bond", "is", "within"])
         case "mii_status", "carrier": (subjectKey, allowed) = ("interface", ["interface", "is", "within"])
-        case "link_failures": (subjectKey, allowed) = ("interface", ["interface", "is", "at_least", "at_most", "within"])
+        case "link_failures":
+            (subjectKey, allowed) = ("interface", ["interface", "is", "at_least", "at_most", "within"])
         case "mac": (subjectKey, allowed) = ("interface", ["interface", "is", "same_as", "permanent_of", "within"])
         case "outage": (subjectKey, allowed) = ("probe", ["probe", "at_most", "method", "scope"])
         default: (subjectKey, allowed) = ("probe", ["probe", "is", "at_least", "at_most", "scope"])
@@ -408,16 +450,21 @@ extension PlaybookDecoder {
             if key == "outage" {
                 var method = OutageMethod.timestamp
                 if let node = view["method"], let text = reader.string(node, "\(path).method") {
-                    if let parsed = OutageMethod(rawValue: text) { method = parsed } else {
+                    if let parsed = OutageMethod(rawValue: text) {
+                        method = parsed
+                    } else {
                         reader.error(node, "\(path).method: expected timestamp or loss, found '\(text)'")
                         ok = false
                     }
                 }
-                guard let node = need("at_most"), let limit = reader.duration(node, "\(path).at_most") else { return nil }
+                guard let node = need("at_most"), let limit = reader.duration(node, "\(path).at_most") else {
+                    return nil
+                }
                 return finish(.outage(probe: name, scope, method, atMost: limit))
             }
             guard let comparison = decodeComparison(view, value, path, key) else { return nil }
-            return finish(key == "loss" ? .loss(probe: name, scope, comparison) : .reordered(probe: name, scope, comparison))
+            return finish(
+                key == "loss" ? .loss(probe: name, scope, comparison) : .reordered(probe: name, scope, comparison))
         }
         guard let ref = reader.ref(subjectNode, "\(path).\(subjectKey)") else { return nil }
         let subjectPath = "\(path).\(subjectKey)"
@@ -428,11 +475,13 @@ extension PlaybookDecoder {
             else { return nil }
             let slaves = bond.slaves.map(\.0)
             if text != "none" && !slaves.contains(text) {
-                reader.error(node, "\(path).is: \(text) is not a slave of \(ref); slaves: \(Self.list(slaves)), or none")
+                reader.error(
+                    node, "\(path).is: \(text) is not a slave of \(ref); slaves: \(Self.list(slaves)), or none")
                 return nil
             }
             if !bond.mode.hasActiveSlave && bond.modeKnown {
-                reader.warning(keyNode, "\(path): mode \(bond.mode.rawValue) has no active slave; the kernel reports none")
+                reader.warning(
+                    keyNode, "\(path): mode \(bond.mode.rawValue) has no active slave; the kernel reports none")
             }
             return finish(.activeSlave(bond: ref, expected: text == "none" ? nil : text))
         case "mii_status":

@@ -8,8 +8,10 @@ import Testing
 /// only warnings loads and its warnings are compared.
 @Suite("Invalid playbooks report every problem with its location")
 struct InvalidPlaybookTests {
-    static let cases: [String] = Fixtures.files(in: Fixtures.fixtures.appendingPathComponent("invalid"), extension: "yaml")
-        .map { $0.deletingPathExtension().lastPathComponent }
+    static let cases: [String] = Fixtures.files(
+        in: Fixtures.fixtures.appendingPathComponent("invalid"), extension: "yaml"
+    )
+    .map { $0.deletingPathExtension().lastPathComponent }
 
     @Test("the corpus is large enough")
     func corpusSize() {
@@ -28,7 +30,9 @@ struct InvalidPlaybookTests {
             threw = true
             diagnostics = error.diagnostics
         }
-        let actual = diagnostics.map { "\($0.location.line):\($0.location.column): \($0.severity.rawValue): \($0.message)" }
+        let actual = diagnostics.map {
+            "\($0.location.line):\($0.location.column): \($0.severity.rawValue): \($0.message)"
+        }
         let expectedURL = directory.appendingPathComponent("\(name).expected")
         if Fixtures.updating {
             try (actual.joined(separator: "\n") + "\n").write(to: expectedURL, atomically: true, encoding: .utf8)

@@ -21,7 +21,13 @@ struct LoaderRoundTripTests {
         let playbook = try #require(Self.sketch)
         let actions = playbook.steps.map(\.action)
         #expect(actions[0] == .startProbe("p1"))
-        #expect(actions[1] == .expect([Expectation(.activeSlave(bond: bond, expected: "eth0"), location: SourceLocation(file: "sketch.yaml", line: 22, column: 14))]))
+        #expect(
+            actions[1]
+                == .expect([
+                    Expectation(
+                        .activeSlave(bond: bond, expected: "eth0"),
+                        location: SourceLocation(file: "sketch.yaml", line: 22, column: 14))
+                ]))
         #expect(actions[2] == .pull(server0))
         #expect(actions[5] == .plug(server0))
         #expect(actions[6] == .hold(.milliseconds(1500)))
@@ -42,7 +48,8 @@ struct LoaderRoundTripTests {
     @Test("assertions decode with their waits")
     func assertions() throws {
         let playbook = try #require(Self.sketch)
-        guard case .expect(let single) = playbook.steps[3].action, case .expect(let many) = playbook.steps[4].action else {
+        guard case .expect(let single) = playbook.steps[3].action, case .expect(let many) = playbook.steps[4].action
+        else {
             Issue.record("steps 3 and 4 are expects")
             return
         }
