@@ -41,14 +41,16 @@ final class NamespaceObserver: Sendable {
     private static func handle(_ event: LinkEvent, role: String, state: State, log: ObservationLog) {
         switch event {
         case .link(let link, let deleted, let time):
-            guard link.name != "lo" else { return }
+            // Bridge port notifications (AF_BRIDGE) repeat the port with fewer attributes.
+            guard link.name != "lo", link.family == 0 else { return }
             let changes = state.snapshots.withLock { map -> [ObservedChange] in
                 if deleted {
                     map[link.index] = nil
                     return [ObservedChange(kind: "link", detail: "deleted")]
                 }
-                let new = LinkSnapshot(link)
+                var new = LinkSnapshot(link)
                 let old = map[link.index]
+                if new.carrierChanges == nil { new.carrierChanges = old?.carrierChanges }
                 map[link.index] = new
                 return ObservationDiff.changes(from: old, to: new) { index in map[Int32(bitPattern: index)]?.name }
             }

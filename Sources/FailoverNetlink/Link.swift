@@ -1,5 +1,8 @@
 /// One RTM_NEWLINK message (a dump entry, a get reply or an event), parsed.
 public struct Link: Sendable, Hashable {
+    /// ifi_family: AF_UNSPEC (0) for ordinary link messages; AF_BRIDGE (7) for the bridge's
+    /// per-port notifications, which carry a reduced attribute set.
+    public var family: UInt8
     public var index: Int32
     public var name: String
     /// ifi_flags (IFF_UP, IFF_LOWER_UP, …).
@@ -39,6 +42,7 @@ public struct Link: Sendable, Hashable {
         guard let index = loadHost(Int32.self, from: payload, at: 4),
             let flags = loadHost(UInt32.self, from: payload, at: 8)
         else { throw NetlinkParseError(what: "ifinfomsg", offset: 0) }
+        self.family = payload[0]
         self.index = index
         self.flags = flags
         name = ""

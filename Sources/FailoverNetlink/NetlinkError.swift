@@ -34,4 +34,7 @@ extension Errno {
 extension NetlinkError {
     /// ENOENT or ENODEV: the object is already gone (teardown treats this as success).
     public var isAlreadyGone: Bool { errno == .noSuchFileOrDirectory || errno == .noDevice }
+
+    /// The raw errno number (for callers that do not import SystemPackage).
+    public var code: Int32 { errno.rawValue }
 }

@@ -72,18 +72,29 @@ struct BackendIntegrationTests {
             try await backend.build(backendTestPlaybook(), names: names, log: log)
             #expect(ourNamespaces(names).count == 4)
 
+            try udpReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2])
+            try udpReachable(from: names.namespace("h1"), to: names.namespace("h3"), [198, 18, 1, 2])
+
             let h1eth0 = InterfaceRef(host: "h1", interface: "eth0")
             let initial = try await backend.state(of: h1eth0)
             #expect(initial.exists && initial.adminUp && initial.carrier)
             #expect(initial.mac == MACAddress("02:00:00:00:01:01"))
 
             // pull: far end (switch port) down -> carrier down on the near end, observed after the ack.
+            // The kernel changes carrier inside the sendmsg call of the request, so the observer's
+            // thread can stamp the event before the requesting thread reads the ack: the
+            // observation lies after the request was sent, and near the ack (measured: from a few
+            // ms before to ~1 ms after it on this 2-core machine).
             let countBefore = log.count
+            let sent = LinuxMonotonicClock().now()
             let ack = try await backend.perform(.pull(h1eth0))
             let down = try await waitForRecord(log, after: countBefore) {
                 $0.host == "h1" && $0.interface == "eth0" && $0.kind == "link" && $0.detail.hasPrefix("carrier down")
             }
-            #expect(down.time >= ack, "observation \(down.time) should follow ack \(ack)")
+            #expect(down.time >= sent, "observation \(down.time) before the request was sent \(sent)")
+            #expect(ack >= sent)
+            #expect(down.time.duration(since: ack) < .milliseconds(500))
+            print("pull: request→ack \(ack.duration(since: sent)), ack→observation \(down.time.duration(since: ack))")
             #expect(down.detail.contains("admin up"))
             let pulled = try await backend.state(of: h1eth0)
             #expect(pulled.adminUp && !pulled.carrier)
@@ -96,11 +107,15 @@ struct BackendIntegrationTests {
             }
             #expect(try await backend.state(of: h1eth0).carrier)
 
-            // switch_down keeps carrier on every port.
+            // switch_down keeps carrier on every port but stops forwarding.
             _ = try await backend.perform(.switchDown("sw1"))
             #expect(try await backend.state(of: h1eth0).carrier)
             #expect(try await backend.state(of: InterfaceRef(host: "h2", interface: "eth0")).carrier)
+            #expect(throws: (any Error).self) {
+                try udpReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2], timeoutMS: 200)
+            }
             _ = try await backend.perform(.switchUp("sw1"))
+            try udpReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2])
 
             // down/up on the host-to-host cable end.
             let h1eth1 = InterfaceRef(host: "h1", interface: "eth1")
@@ -111,9 +126,19 @@ struct BackendIntegrationTests {
             // blackhole keeps carrier (switch port disabled; nft drop on host-to-host).
             _ = try await backend.perform(.blackhole(h1eth0))
             #expect(try await backend.state(of: h1eth0).carrier)
+            #expect(throws: (any Error).self) {
+                try udpReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2], timeoutMS: 200)
+            }
             _ = try await backend.perform(.restore(h1eth0))
+            try await waitReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2])
             _ = try await backend.perform(.blackhole(h1eth1))
+            #expect(try await backend.state(of: h1eth1).carrier)
+            #expect(throws: (any Error).self) {
+                try udpReachable(from: names.namespace("h1"), to: names.namespace("h3"), [198, 18, 1, 2], timeoutMS: 200)
+            }
             _ = try await backend.perform(.restore(h1eth1))
+            try udpReachable(from: names.namespace("h1"), to: names.namespace("h3"), [198, 18, 1, 2])
+            print("observations: \(log.records.map { "\($0.host)/\($0.interface) \($0.kind): \($0.detail)" })")
 
             #expect(try await backend.state(of: InterfaceRef(host: "h1", interface: "nope")) == .missing)
         } catch {
@@ -211,4 +236,54 @@ func waitForRecord(
         }
         return first
     }
+}
+
+/// Sends one UDP datagram from namespace `from` to `address`:40000 where a socket in `to` waits.
+/// - Throws: when nothing arrives within `timeoutMS`.
+func udpReachable(from: String, to: String, _ address: [UInt8], timeoutMS: Int = 2000) throws {
+    struct NotReceived: Error {}
+    let toFD = try NetworkNamespace.open(to)
+    defer { close(toFD) }
+    let fromFD = try NetworkNamespace.open(from)
+    defer { close(fromFD) }
+    func sockaddrFor(_ bytes: [UInt8]) -> sockaddr_in {
+        var sa = sockaddr_in()
+        sa.sin_family = sa_family_t(AF_INET)
+        sa.sin_port = in_port_t(40000).bigEndian
+        sa.sin_addr.s_addr = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
+        return sa
+    }
+    let receiver = try NamespaceThread.run(namespaceFD: toFD) { () throws -> Int32 in
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var sa = sockaddrFor(address)
+        let status = withUnsafePointer(to: &sa) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard fd >= 0, status == 0 else { throw NotReceived() }
+        return fd
+    }
+    defer { close(receiver) }
+    let sender = try NamespaceThread.run(namespaceFD: fromFD) { () throws -> Int32 in
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw NotReceived() }
+        return fd
+    }
+    defer { close(sender) }
+    var target = sockaddrFor(address)
+    let deadline = Date().addingTimeInterval(Double(timeoutMS) / 1000)
+    while Date() < deadline {
+        _ = withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(sender, "x", 1, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        var pfd = pollfd(fd: receiver, events: Int16(POLLIN), revents: 0)
+        if poll(&pfd, 1, 50) == 1 { return }
+    }
+    throw NotReceived()
+}
+
+/// After `restore`, the bridge port needs its operstate up again before it forwards.
+func waitReachable(from: String, to: String, _ address: [UInt8]) async throws {
+    try udpReachable(from: from, to: to, address, timeoutMS: 3000)
 }
