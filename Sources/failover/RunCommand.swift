@@ -110,7 +110,7 @@ struct RunCommand: AsyncParsableCommand {
             try Data(JUnitReport.render(records).utf8).write(to: URL(fileURLWithPath: junit), options: .atomic)
         }
         if json {
-            printOut(try JSONReport.render(records) + "\n")
+            printOut(try JSONReport.render(records))
         } else {
             let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
             printOut(ConsoleSummary.render(records, color: color))
@@ -150,8 +150,7 @@ struct RunCommand: AsyncParsableCommand {
                 results.append(record)
                 if inGuest {
                     // Progress for the host console (the host prints the full summary).
-                    print("[\(index + 1)/\(playbooks.count)] \(record.verdict.rawValue.uppercased()) \(playbook.name)")
-                    fflush(stdout)
+                    printOut("[\(index + 1)/\(playbooks.count)] \(record.verdict.rawValue.uppercased()) \(playbook.name)\n")
                 }
             }
             return results

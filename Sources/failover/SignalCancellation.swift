@@ -3,7 +3,7 @@ import Foundation
 
 /// Turns SIGINT and SIGTERM into cancellation of one task, so a run tears down what it built.
 /// A second signal while tearing down is ignored (teardown is short and must finish).
-final class SignalCancellation: Sendable {
+final class SignalCancellation {
     private let sources: [any DispatchSourceSignal]
 
     init<T: Sendable>(task: Task<T, Never>) {

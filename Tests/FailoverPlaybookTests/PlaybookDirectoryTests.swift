@@ -14,7 +14,7 @@ struct PlaybookDirectoryTests {
         let required = [
             "Playbooks/seed-001/seed-001-active-backup.yaml", "Playbooks/seed-001/seed-001-primary-always.yaml",
             "Playbooks/seed-001/seed-001-primary-failure.yaml", "Playbooks/seed-001/seed-001-grey-mii.yaml",
-            "Playbooks/seed-001/seed-001-grey-arp.yaml", "Playbooks/host-carrier-pull.yaml",
+            "Playbooks/seed-001/seed-001-grey-arp.yaml", "Playbooks/host/carrier-pull.yaml",
             "Playbooks/wrong/expect-no-failover.yaml",
         ]
         for file in required { #expect(Self.files.contains(file), "missing \(file)") }
