@@ -105,6 +105,7 @@ extension KernelLab {
             "KVM probe",
             metadata: [
                 "usable": "\(ok)", "timedOut": "\(outcome.timedOut)", "took": "\(outcome.ended - outcome.started)",
+                "qemu": "\(outcome.qemuStderr.first ?? "")",
             ])
         return ok
     }
