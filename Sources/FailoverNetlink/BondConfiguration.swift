@@ -165,7 +165,8 @@ public struct BondConfiguration: Sendable, Hashable {
 public struct BondSlaveInfo: Sendable, Hashable {
     /// 0 active, 1 backup (BOND_STATE_*).
     public var state: UInt8?
-    /// 0 up, 1 fail (down), 2 going down, 3 going back (BOND_LINK_*).
+    /// BOND_LINK_* (<linux/if_bonding.h>): 0 up, 1 fail ("going down" in /proc), 2 down,
+    /// 3 back ("going back").
     public var miiStatus: UInt8?
     public var linkFailureCount: UInt32?
     public var permanentAddress: [UInt8]?
@@ -211,9 +212,9 @@ public struct BondSlaveInfo: Sendable, Hashable {
         guard let miiStatus else { return nil }
         switch miiStatus {
         case 0: return "up"
-        case 1: return "down"
-        case 2: return "going_down"
-        case 3: return "going_back"
+        case 1: return "going_down"  // BOND_LINK_FAIL
+        case 2: return "down"  // BOND_LINK_DOWN
+        case 3: return "going_back"  // BOND_LINK_BACK
         default: return "unknown(\(miiStatus))"
         }
     }

@@ -242,7 +242,7 @@ struct InterfaceStateTests {
     @Test("slave state: master name, MII, failures, permanent MAC")
     func slave() throws {
         let state = NamespaceBackend.interfaceState(
-            try slaveLink(mii: 1, failures: 1, state: 1), names: [4: "bond0", 5: "eth0"])
+            try slaveLink(mii: 2, failures: 1, state: 1), names: [4: "bond0", 5: "eth0"])
         #expect(state.exists && state.adminUp && state.carrier)
         #expect(state.carrierChanges == 3)
         #expect(state.mac == MACAddress("02:00:00:00:00:09"))

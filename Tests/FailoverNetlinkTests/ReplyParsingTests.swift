@@ -123,7 +123,7 @@ struct ReplyParsingTests {
             info.append(IFLAInfo.slaveKind, string: "bond")
             info.nest(IFLAInfo.slaveData) { data in
                 data.append(1, uint8: 1)  // IFLA_BOND_SLAVE_STATE: backup
-                data.append(2, uint8: 1)  // IFLA_BOND_SLAVE_MII_STATUS: down
+                data.append(2, uint8: 2)  // IFLA_BOND_SLAVE_MII_STATUS: BOND_LINK_DOWN
                 data.append(3, uint32: 2)  // IFLA_BOND_SLAVE_LINK_FAILURE_COUNT
                 data.append(4, [2, 0, 0, 0, 0, 5])  // IFLA_BOND_SLAVE_PERM_HWADDR
                 data.append(5, uint16: 0)  // IFLA_BOND_SLAVE_QUEUE_ID

@@ -31,6 +31,17 @@ struct RouteConstantsTests {
         #expect(Int(BondConfiguration.Attribute.missedMax) == Int(CNETSHIMS_IFLA_BOND_MISSED_MAX))
         #expect(Int(BondSlaveInfo.Attribute.prio) == Int(IFLA_BOND_SLAVE_PRIO))
         #expect(Int(BondSlaveInfo.Attribute.prio) == Int(CNETSHIMS_IFLA_BOND_SLAVE_PRIO))
+        var slave = BondSlaveInfo()
+        for (value, name) in [
+            (BOND_LINK_UP, "up"), (BOND_LINK_FAIL, "going_down"), (BOND_LINK_DOWN, "down"), (BOND_LINK_BACK, "going_back"),
+        ] {
+            slave.miiStatus = UInt8(value)
+            #expect(slave.miiStatusName == name)
+        }
+        slave.state = UInt8(BOND_STATE_BACKUP)
+        #expect(slave.stateName == "backup")
+        slave.state = UInt8(BOND_STATE_ACTIVE)
+        #expect(slave.stateName == "active")
         #expect(CNetShims_NLMSG_ALIGN(13) == 16)
         #expect(CNetShims_NLMSG_HDRLEN() == 16)
         #expect(CNetShims_RTA_ALIGN(5) == 8)

@@ -17,6 +17,7 @@
 #include <linux/if_addr.h>
 #include <linux/if_bridge.h>
 #include <linux/veth.h>
+#include <linux/if_bonding.h>
 #include <linux/if_ether.h>
 
 // Bonding uapi numbers this code relies on. The installed headers (if_link.h) define all of
