@@ -138,7 +138,7 @@ extension KernelLab {
     }
 
     private func makeJobDirectory() throws -> String {
-        let base = FileManager.default.temporaryDirectory.path
+        let base = temporaryDirectory
         var template = Array((base + "/failover-vm-XXXXXX").utf8CString)
         let created = template.withUnsafeMutableBufferPointer { buffer -> Bool in
             guard let baseAddress = buffer.baseAddress else { return false }

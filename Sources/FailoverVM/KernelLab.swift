@@ -25,17 +25,23 @@ public final class KernelLab: Sendable {
     public let busyboxPath: String
     /// The xz binary used to decompress the kernel.
     public let xzPath: String
+    /// Where per-run job directories (`failover-vm-XXXXXX`) are created and removed again.
+    public let temporaryDirectory: String
     let logger: Logger
 
     /// Creates a lab.
     /// - Parameters:
     ///   - cacheDirectory: Cache root; defaults to `KernelLab.defaultCacheDirectory()`.
     ///   - busyboxPath: A static busybox (Debian `busybox-static` installs `/bin/busybox`).
+    ///   - xzPath: The xz binary.
+    ///   - temporaryDirectory: Parent of the per-run job directories (shared with the guest over 9p).
     ///   - logger: Where progress is logged (debug and info only).
     public init(
         cacheDirectory: String = KernelLab.defaultCacheDirectory(), busyboxPath: String = "/bin/busybox",
-        xzPath: String = "/usr/bin/xz", logger: Logger = Logger(label: "failover.vm")
+        xzPath: String = "/usr/bin/xz", temporaryDirectory: String = FileManager.default.temporaryDirectory.path,
+        logger: Logger = Logger(label: "failover.vm")
     ) {
+        self.temporaryDirectory = temporaryDirectory
         self.cacheDirectory = cacheDirectory
         self.busyboxPath = busyboxPath
         self.xzPath = xzPath

@@ -8,12 +8,17 @@ import Testing
     "Kernel lab (qemu)", .serialized, .timeLimit(.minutes(5)),
     .enabled(if: IntegrationGate.enabled, "needs root and FAILOVER_INTEGRATION=1"))
 struct VMKernelLabTests {
+    /// This suite's own parent for job directories, so concurrent VM runs of others do not disturb the checks.
+    let scratch: VMScratch
+
+    init() throws { scratch = try VMScratch() }
+
     @Test("a bond in a guest netns: exit code, stdout, stderr, env, cwd and a writable share come back")
     func bondInGuest() async throws {
         let kernel = try KernelLocator.defaultKernel()
         let shared = try VMLeftovers.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: shared) }
-        let before = VMLeftovers.snapshot()
+        let before = VMLeftovers.snapshot(scratch)
         let script = """
             set -e
             ip netns add fo4a1b2c-vm
@@ -25,7 +30,7 @@ struct VMKernelLabTests {
             exit 7
             """
         let lines = Mutex<[VMOutputLine]>([])
-        let result = try await KernelLab().run(
+        let result = try await KernelLab(temporaryDirectory: scratch.path).run(
             VMRunRequest(
                 kernel: kernel, argv: ["/bin/sh", "-c", script],
                 environment: ["FO_GREETING": "hello 'quoted' world", "FO_SHARED": shared], workingDirectory: "/usr",
@@ -47,36 +52,56 @@ struct VMKernelLabTests {
         let release = try String(contentsOfFile: shared + "/release", encoding: .utf8)
         #expect(release == kernel.release + "\n")
         #expect(result.bootToCommand > .zero && result.bootToCommand < result.total)
-        #expect(VMLeftovers.snapshot() == before)
+        #expect(VMLeftovers.snapshot(scratch) == before)
     }
 
     @Test("a command that never ends is killed at the timeout and leaves nothing behind")
     func timeoutKillsQEMU() async throws {
         let kernel = try KernelLocator.defaultKernel()
-        let before = VMLeftovers.snapshot()
+        let before = VMLeftovers.snapshot(scratch)
         let clock = ContinuousClock()
         let start = clock.now
         let error = await #expect(throws: VMError.self) {
-            _ = try await KernelLab().run(
+            _ = try await KernelLab(temporaryDirectory: scratch.path).run(
                 VMRunRequest(
                     kernel: kernel, argv: ["/bin/sleep", "100000"], timeout: .seconds(15), accelerator: .tcg),
                 output: { _ in })
         }
         #expect(error?.code == .timedOut, "\(String(describing: error))")
         #expect(clock.now - start < .seconds(25))
-        #expect(VMLeftovers.snapshot() == before)
+        #expect(VMLeftovers.snapshot(scratch) == before)
+    }
+
+    @Test("cancelling the task kills qemu and reports .cancelled")
+    func cancellationKillsQEMU() async throws {
+        let kernel = try KernelLocator.defaultKernel()
+        let before = VMLeftovers.snapshot(scratch)
+        let started = OneLineSignal()
+        let task = Task {
+            try await KernelLab(temporaryDirectory: scratch.path).run(
+                VMRunRequest(
+                    kernel: kernel, argv: ["/bin/sh", "-c", "echo started; exec sleep 100000"],
+                    timeout: .seconds(120), accelerator: .tcg),
+                output: { line in if line == "started" { started.fire() } })
+        }
+        await started.wait()
+        task.cancel()
+        let result = await task.result
+        #expect(throws: VMError.self) { try result.get() }
+        if case .failure(let error as VMError) = result { #expect(error.code == .cancelled) }
+        #expect(VMLeftovers.snapshot(scratch) == before)
     }
 
     @Test(".auto probes KVM (which hangs on nested hosts) and still runs the command")
     func autoAccelerator() async throws {
         let kernel = try KernelLocator.defaultKernel()
-        let before = VMLeftovers.snapshot()
-        let result = try await KernelLab().run(
+        let before = VMLeftovers.snapshot(scratch)
+        let result = try await KernelLab(temporaryDirectory: scratch.path).run(
             VMRunRequest(kernel: kernel, argv: ["/bin/true"], timeout: .seconds(90), accelerator: .auto),
             output: { _ in })
         #expect(result.exitCode == 0)
         #expect(result.accelerator == .kvm || result.accelerator == .tcg)
-        #expect(VMLeftovers.snapshot() == before)
+        #expect(VMLeftovers.snapshot(scratch) == before)
     }
 }
 
@@ -123,7 +148,7 @@ enum VMLeftovers: Equatable {
         var jobDirectories: [String]
     }
 
-    static func snapshot() -> Snapshot {
+    static func snapshot(_ scratch: VMScratch) -> Snapshot {
         let me = getpid()
         var children: [String] = []
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(entry) != nil {
@@ -133,9 +158,7 @@ enum VMLeftovers: Equatable {
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             if fields.count > 1, Int32(fields[1]) == me, stat.contains("(qemu-system") { children.append(entry) }
         }
-        let temporary = FileManager.default.temporaryDirectory.path
-        let jobs = ((try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [])
-            .filter { $0.hasPrefix("failover-vm-") }.sorted()
+        let jobs = ((try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? []).sorted()
         return Snapshot(qemuChildren: children.sorted(), jobDirectories: jobs)
     }
 
@@ -144,4 +167,41 @@ enum VMLeftovers: Equatable {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
         return path
     }
+}
+
+/// Fires once; `wait()` returns after it fired.
+final class OneLineSignal: Sendable {
+    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func fire() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard !state.fired else { return [] }
+            state.fired = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let fired = state.withLock { state -> Bool in
+                if state.fired { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if fired { continuation.resume() }
+        }
+    }
+}
+
+/// A temp directory removed when the suite instance goes away.
+final class VMScratch: Sendable {
+    let path: String
+
+    init() throws {
+        path = try VMLeftovers.makeDirectory()
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
 }
