@@ -19,7 +19,9 @@ func topology() -> Topology {
     func host(_ name: String, _ interfaces: [String], _ address: String) -> Host {
         Host(
             name: name, interfaces: interfaces,
-            addresses: [InterfaceAddresses(interface: interfaces[0], addresses: [InterfaceAddress(address)].compactMap { $0 })])
+            addresses: [
+                InterfaceAddresses(interface: interfaces[0], addresses: [InterfaceAddress(address)].compactMap { $0 })
+            ])
     }
     func cable(_ host: String, _ interface: String, _ sw: String) -> Cable {
         Cable(a: InterfaceRef(host: host, interface: interface), b: .switch(sw))
@@ -62,7 +64,9 @@ func ipCommands(_ topology: Topology, _ names: RunNames) -> (up: [[String]], dow
     for host in topology.hosts {
         for entry in host.addresses {
             for address in entry.addresses {
-                up.append(["-n", names.namespace(host.name), "addr", "add", address.description, "dev", entry.interface])
+                up.append([
+                    "-n", names.namespace(host.name), "addr", "add", address.description, "dev", entry.interface,
+                ])
             }
         }
     }
@@ -72,7 +76,8 @@ func ipCommands(_ topology: Topology, _ names: RunNames) -> (up: [[String]], dow
 
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return sorted.count % 2 == 1
+        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 func milliseconds(_ start: UInt64) -> Double { Double(MonotonicTime.now() - start) / 1e6 }
@@ -95,7 +100,9 @@ struct BackendBenchmark {
             netlinkBuild.append(milliseconds(start))
             let problems = await backend.teardown()
             netlinkTotal.append(milliseconds(start))
-            guard problems.isEmpty else { throw BackendError(operation: "teardown", object: "bench", detail: "\(problems)") }
+            guard problems.isEmpty else {
+                throw BackendError(operation: "teardown", object: "bench", detail: "\(problems)")
+            }
 
             let ipNames = RunNames(runID: String(format6(0xbf0000 + run)))
             let (up, down) = ipCommands(playbook.topology, ipNames)
@@ -103,7 +110,8 @@ struct BackendBenchmark {
             for arguments in up {
                 let status = try NetworkNamespace.spawnAndWait(["/usr/sbin/ip"] + arguments)
                 guard status == 0 else {
-                    throw BackendError(operation: "ip", object: arguments.joined(separator: " "), detail: "exit \(status)")
+                    throw BackendError(
+                        operation: "ip", object: arguments.joined(separator: " "), detail: "exit \(status)")
                 }
             }
             ipBuild.append(milliseconds(ipStart))
@@ -111,10 +119,14 @@ struct BackendBenchmark {
             ipTotal.append(milliseconds(ipStart))
         }
         let commands = ipCommands(playbook.topology, RunNames(runID: "000000"))
-        func show(_ value: Double) -> String { String(Int((value * 10).rounded())) .withDecimal }
+        func show(_ value: Double) -> String { String(Int((value * 10).rounded())).withDecimal }
         print("topology: 6 namespaces, 2 bridges, 5 veth pairs, 5 addresses; \(runs) runs each (median)")
-        print("NamespaceBackend (rtnetlink; build incl. carrier wait + observers): build \(show(median(netlinkBuild))) ms, build+teardown \(show(median(netlinkTotal))) ms")
-        print("ip per command (\(commands.up.count) + \(commands.down.count) processes):            build \(show(median(ipBuild))) ms, build+teardown \(show(median(ipTotal))) ms")
+        print(
+            "NamespaceBackend (rtnetlink; build incl. carrier wait + observers): build \(show(median(netlinkBuild))) ms, build+teardown \(show(median(netlinkTotal))) ms"
+        )
+        print(
+            "ip per command (\(commands.up.count) + \(commands.down.count) processes):            build \(show(median(ipBuild))) ms, build+teardown \(show(median(ipTotal))) ms"
+        )
         print("speed-up (build+teardown): \(show(median(ipTotal) / median(netlinkTotal)))x")
     }
 

@@ -45,10 +45,11 @@ public actor BackendLedger {
 
     /// The undo order for `entries` (reverse creation order, namespace contents elided).
     public static func undoPlan(_ entries: [Entry]) -> [Entry] {
-        let namespaces = Set(entries.compactMap { entry -> String? in
-            if case .namespace(let name) = entry { return name }
-            return nil
-        })
+        let namespaces = Set(
+            entries.compactMap { entry -> String? in
+                if case .namespace(let name) = entry { return name }
+                return nil
+            })
         return entries.reversed().filter { entry in
             if case .namespace = entry { return true }
             return !namespaces.contains(entry.namespace)

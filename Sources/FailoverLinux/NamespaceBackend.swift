@@ -123,7 +123,8 @@ public final class NamespaceBackend: NetworkBackend {
         let contexts = state.withLock { Array($0.contexts.values) }
         for context in contexts.sorted(by: { $0.namespace < $1.namespace }) {
             let observer = try wrap("start observer", context.namespace) {
-                try NamespaceObserver(role: context.role, namespace: context.namespace, namespaceFD: context.fd, log: log)
+                try NamespaceObserver(
+                    role: context.role, namespace: context.namespace, namespaceFD: context.fd, log: log)
             }
             state.withLock { $0.observers.append(observer) }
         }
@@ -242,7 +243,8 @@ public final class NamespaceBackend: NetworkBackend {
                     throw BackendError(operation: "read back bond options", object: object, detail: "no bond data")
                 }
                 if let mismatch = BondReadBack.mismatches(asked: asked, read: read).first {
-                    throw BackendError(operation: "read back bond options", object: object, detail: mismatch.description)
+                    throw BackendError(
+                        operation: "read back bond options", object: object, detail: mismatch.description)
                 }
                 for (slave, prio) in bond.options.slavePrio.sorted(by: { $0.key < $1.key }) {
                     let readPrio = try wrap("read back", "\(context.namespace)/\(slave)") {
@@ -251,7 +253,8 @@ public final class NamespaceBackend: NetworkBackend {
                     if readPrio != prio {
                         throw BackendError(
                             operation: "read back bond options", object: "\(context.namespace)/\(slave)",
-                            detail: "option prio: asked \(prio), kernel reports \(readPrio.map(String.init) ?? "nothing")")
+                            detail:
+                                "option prio: asked \(prio), kernel reports \(readPrio.map(String.init) ?? "nothing")")
                     }
                 }
             }
@@ -317,7 +320,8 @@ public final class NamespaceBackend: NetworkBackend {
             }
         case .blackhole(let ref), .restore(let ref):
             let drop: Bool = if case .blackhole = action { true } else { false }
-            ack = try await blackhole(ref, drop: drop, topology: topology, portNames: portNames, step: action.description)
+            ack = try await blackhole(
+                ref, drop: drop, topology: topology, portNames: portNames, step: action.description)
         case .set(let bondRef, let option, let value):
             let context = try context(bondRef.host)
             let object = "\(context.namespace)/\(bondRef.interface)"
@@ -338,7 +342,9 @@ public final class NamespaceBackend: NetworkBackend {
     }
 
     /// The namespace role and interface name of the far end of the cable at `ref`.
-    static func farEnd(of ref: InterfaceRef, topology: Topology, portNames: [InterfaceRef: String]) throws -> (String, String) {
+    static func farEnd(of ref: InterfaceRef, topology: Topology, portNames: [InterfaceRef: String]) throws -> (
+        String, String
+    ) {
         guard let cable = topology.cable(at: ref) else {
             throw BackendError(operation: "find cable", object: ref.description, detail: "no cable ends here")
         }
@@ -511,7 +517,10 @@ public final class NamespaceBackend: NetworkBackend {
                     try socket.deleteLink(name)
                 case .nftTable(let namespace, let table):
                     _ = try NetworkNamespace.spawnAndWait(
-                        ["/usr/sbin/ip", "netns", "exec", namespace, "/usr/sbin/nft", "delete", "table", "netdev", table])
+                        [
+                            "/usr/sbin/ip", "netns", "exec", namespace, "/usr/sbin/nft", "delete", "table", "netdev",
+                            table,
+                        ])
                 }
             } catch let error as NetlinkError where error.isAlreadyGone {
                 continue  // already gone

@@ -32,8 +32,10 @@ final class NamespaceObserver: Sendable {
     /// RFC 5952 text of an address message (`2001:2::1/64`).
     static func text(of address: Address) -> String {
         switch address.address.count {
-        case 4: InterfaceAddress(family: .ipv4, bytes: address.address, prefixLength: Int(address.prefixLength)).description
-        case 16: InterfaceAddress(family: .ipv6, bytes: address.address, prefixLength: Int(address.prefixLength)).description
+        case 4:
+            InterfaceAddress(family: .ipv4, bytes: address.address, prefixLength: Int(address.prefixLength)).description
+        case 16:
+            InterfaceAddress(family: .ipv6, bytes: address.address, prefixLength: Int(address.prefixLength)).description
         default: address.text
         }
     }

@@ -55,8 +55,7 @@ struct ObservedChange: Sendable, Hashable {
 enum ObservationDiff {
     /// The changes from `old` (nil: unknown before, so only the link line is reported) to
     /// `new`. `name(of:)` resolves an ifindex of the same namespace.
-    static func changes(from old: LinkSnapshot?, to new: LinkSnapshot, name: (UInt32) -> String?) -> [ObservedChange]
-    {
+    static func changes(from old: LinkSnapshot?, to new: LinkSnapshot, name: (UInt32) -> String?) -> [ObservedChange] {
         var result: [ObservedChange] = []
         let linkChanged =
             old == nil || old?.adminUp != new.adminUp || old?.carrier != new.carrier

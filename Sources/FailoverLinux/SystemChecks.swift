@@ -27,7 +27,8 @@ public enum KernelProbe {
             defer {
                 _ = close(fd)
                 do { try NetworkNamespace.delete(namespace) } catch {
-                    logger.warning("probe namespace not deleted", metadata: ["netns": "\(namespace)", "error": "\(error)"])
+                    logger.warning(
+                        "probe namespace not deleted", metadata: ["netns": "\(namespace)", "error": "\(error)"])
                 }
             }
             let socket = try RouteSocket(namespace: namespace, namespaceFD: fd)

@@ -62,10 +62,12 @@ public final class LinkMonitor: Sendable {
 
     /// Stops the reader thread and closes the sockets (idempotent).
     public func stop() {
-        guard let handle = thread.withLock({ state -> NamespaceThread.JoinHandle? in
-            defer { state = nil }
-            return state
-        }) else { return }
+        guard
+            let handle = thread.withLock({ state -> NamespaceThread.JoinHandle? in
+                defer { state = nil }
+                return state
+            })
+        else { return }
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)
         handle.join()
@@ -117,7 +119,7 @@ public final class LinkMonitor: Sendable {
                     default: break
                     }
                 }
-            } catch where error.errno == .noBufferSpace {
+            } catch  where error.errno == .noBufferSpace {
                 do throws(NetlinkError) {
                     let links = try dumpLinks(requests, namespace)
                     handler(.resync(links, time: MonotonicTime.now()))
@@ -125,7 +127,7 @@ public final class LinkMonitor: Sendable {
                     handler(.failed(error))
                     return
                 }
-            } catch where error.errno == .wouldBlock || error.errno == .resourceTemporarilyUnavailable {
+            } catch  where error.errno == .wouldBlock || error.errno == .resourceTemporarilyUnavailable {
                 continue
             } catch {
                 handler(.failed(error))

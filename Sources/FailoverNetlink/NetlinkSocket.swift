@@ -1,6 +1,6 @@
 import CNetShims
-import SystemPackage
 import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -44,7 +44,9 @@ public final class NetlinkSocket: Sendable {
             _ = setOption(NETLINK_EXT_ACK, SOL_NETLINK, 1)
             if let receiveBuffer {
                 if setOption(SO_RCVBUFFORCE, SOL_SOCKET, Int32(receiveBuffer)) != 0 {
-                    try syscall("setsockopt(SO_RCVBUF)", label) { setOption(SO_RCVBUF, SOL_SOCKET, Int32(receiveBuffer)) }
+                    try syscall("setsockopt(SO_RCVBUF)", label) {
+                        setOption(SO_RCVBUF, SOL_SOCKET, Int32(receiveBuffer))
+                    }
                 }
             }
             if let receiveTimeoutMilliseconds {
@@ -153,8 +155,7 @@ public final class NetlinkSocket: Sendable {
     /// Receives one datagram (blocking, for monitors); returns its messages and the
     /// CLOCK_MONOTONIC time of receipt.
     /// - Throws: `NetlinkError`; errno ENOBUFS means events were lost (re-dump).
-    public func receive(into buffer: inout [UInt8]) throws(NetlinkError) -> (messages: [NetlinkMessage], time: UInt64)
-    {
+    public func receive(into buffer: inout [UInt8]) throws(NetlinkError) -> (messages: [NetlinkMessage], time: UInt64) {
         let fd = fileDescriptor
         let count = try syscall("recv", label) {
             buffer.withUnsafeMutableBytes { raw in recv(fd, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT)) }
@@ -163,7 +164,8 @@ public final class NetlinkSocket: Sendable {
         do throws(NetlinkParseError) {
             return (try NetlinkMessage.split(buffer[0..<count]), time)
         } catch {
-            throw NetlinkError(operation: "parse event", object: label, errno: .badMessage, kernelMessage: error.description)
+            throw NetlinkError(
+                operation: "parse event", object: label, errno: .badMessage, kernelMessage: error.description)
         }
     }
 }

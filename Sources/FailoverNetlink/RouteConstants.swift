@@ -60,7 +60,8 @@ public enum RTMGroup {
 
 /// IF_OPER_* (RFC 2863 operstate).
 public enum OperState: UInt8, Sendable {
-    case unknown = 0, notPresent, down, lowerLayerDown, testing, dormant, up
+    case unknown = 0
+    case notPresent, down, lowerLayerDown, testing, dormant, up
 
     public var name: String {
         switch self {
@@ -77,5 +78,6 @@ public enum OperState: UInt8, Sendable {
 
 /// Bridge port states (BR_STATE_*).
 public enum BridgePortState: UInt8, Sendable {
-    case disabled = 0, listening, learning, forwarding, blocking
+    case disabled = 0
+    case listening, learning, forwarding, blocking
 }

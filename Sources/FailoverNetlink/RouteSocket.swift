@@ -47,7 +47,7 @@ public final class RouteSocket: Sendable {
                 if let link = try? Link(payload: reply.payload) { return link }
             }
             return nil
-        } catch where error.errno == .noDevice {
+        } catch  where error.errno == .noDevice {
             return nil
         }
     }
@@ -72,12 +72,14 @@ public final class RouteSocket: Sendable {
     @discardableResult
     public func setAdminState(_ name: String, up: Bool) throws(NetlinkError) -> UInt64 {
         let index = try index(of: name)
-        return try perform(LinkRequest.setAdminState(index: index, up: up), operation: up ? "set up" : "set down", object: name)
+        return try perform(
+            LinkRequest.setAdminState(index: index, up: up), operation: up ? "set up" : "set down", object: name)
     }
 
     @discardableResult
     public func setAdminState(index: Int32, name: String, up: Bool) throws(NetlinkError) -> UInt64 {
-        try perform(LinkRequest.setAdminState(index: index, up: up), operation: up ? "set up" : "set down", object: name)
+        try perform(
+            LinkRequest.setAdminState(index: index, up: up), operation: up ? "set up" : "set down", object: name)
     }
 
     /// Deletes `name`; false when it was already gone.
@@ -86,7 +88,7 @@ public final class RouteSocket: Sendable {
         guard let link = try link(named: name) else { return false }
         do {
             try perform(LinkRequest.delete(index: link.index), operation: "delete link", object: name)
-        } catch where error.errno == .noDevice {
+        } catch  where error.errno == .noDevice {
             return false
         }
         return true

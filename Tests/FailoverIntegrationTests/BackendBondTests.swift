@@ -9,12 +9,12 @@ import Testing
 /// Bonds need the bonding driver: these run only where a bond can be created (the kernel-lab
 /// VM; the host kernel here has none), e.g.
 /// `scripts/vm-run.sh --rw DIR -- <test binary> --testing-library swift-testing --filter BackendBondTests`.
-enum BondGate {
+enum BackendBondGate {
     static let enabled: Bool =
         IntegrationGate.enabled && KernelProbe.capabilities(logger: Logger(label: "probe")).hasBonding
 }
 
-func bondPlaybook() -> Playbook {
+func backendBondPlaybook() -> Playbook {
     var options = BondOptions()
     options.miimon = 10
     options.updelay = 25  // kernel rounds down to 20 (a multiple of miimon)
@@ -51,7 +51,7 @@ func bondPlaybook() -> Playbook {
         steps: [], file: "test")
 }
 
-@Suite(.serialized, .enabled(if: BondGate.enabled, "needs root, FAILOVER_INTEGRATION=1 and kernel bonding"))
+@Suite(.serialized, .enabled(if: BackendBondGate.enabled, "needs root, FAILOVER_INTEGRATION=1 and kernel bonding"))
 struct BackendBondTests {
     @Test("active-backup bond: options read back, failover on pull, failback to primary, active_slave set")
     func activeBackup() async throws {
@@ -61,7 +61,7 @@ struct BackendBondTests {
         let bond = InterfaceRef(host: "server", interface: "bond0")
         let eth0 = InterfaceRef(host: "server", interface: "eth0")
         do {
-            try await backend.build(bondPlaybook(), names: names, log: log)
+            try await backend.build(backendBondPlaybook(), names: names, log: log)
             let initial = try await backend.state(of: bond)
             #expect(initial.bond?.mode == .activeBackup)
             #expect(initial.bond?.activeSlave == "eth0")
@@ -72,7 +72,7 @@ struct BackendBondTests {
 
             let count = log.count
             let ack = try await backend.perform(.pull(eth0))
-            let change = try await waitForRecord(log, after: count) {
+            let change = try await backendWaitForRecord(log, after: count) {
                 $0.host == "server" && $0.interface == "bond0" && $0.kind == "active_slave" && $0.detail == "eth1"
             }
             print("failover: ack→active_slave eth1 \(change.time.duration(since: ack))")
@@ -83,13 +83,15 @@ struct BackendBondTests {
 
             let countPlug = log.count
             _ = try await backend.perform(.plug(eth0))
-            _ = try await waitForRecord(log, after: countPlug) {
+            _ = try await backendWaitForRecord(log, after: countPlug) {
                 $0.host == "server" && $0.interface == "bond0" && $0.kind == "active_slave" && $0.detail == "eth0"
             }
             _ = try await backend.perform(.set(bond: bond, option: "primary_reselect", value: "failure"))
             _ = try await backend.perform(.set(bond: bond, option: "active_slave", value: "eth1"))
             #expect(try await backend.state(of: bond).bond?.activeSlave == "eth1")
-            print("observations: \(log.records.filter { $0.host == "server" }.map { "\($0.interface) \($0.kind): \($0.detail)" })")
+            print(
+                "observations: \(log.records.filter { $0.host == "server" }.map { "\($0.interface) \($0.kind): \($0.detail)" })"
+            )
         } catch {
             _ = await backend.teardown()
             throw error
@@ -100,7 +102,7 @@ struct BackendBondTests {
 
     @Test("delays that are not multiples of miimon pass read-back: compared after the kernel's rounding down")
     func readBackRounding() async throws {
-        var playbook = bondPlaybook()
+        var playbook = backendBondPlaybook()
         // miimon 10: updelay 25 reads back 20, downdelay 15 reads back 10, peer_notif_delay 10 stays.
         // Without the rounding rule the build would throw "option downdelay: asked 15, kernel reports 10".
         playbook.topology.hosts[0].bonds[0].options.downdelay = 15

@@ -36,7 +36,8 @@ struct BackendNetlinkTests {
                 socketB.close()
             }
             try socketA.perform(
-                LinkRequest.createVeth(name: "va", peerName: "vb", peerNamespaceFD: b.1, peerAddress: [2, 0, 0, 0, 0, 0xb]),
+                LinkRequest.createVeth(
+                    name: "va", peerName: "vb", peerNamespaceFD: b.1, peerAddress: [2, 0, 0, 0, 0, 0xb]),
                 operation: "create veth", object: "va")
             try socketB.setAdminState("vb", up: true)
             let vb = try #require(try socketB.link(named: "vb"))
@@ -54,17 +55,20 @@ struct BackendNetlinkTests {
             try socketA.perform(LinkRequest.createBridge(name: "br0"), operation: "create bridge", object: "br0")
             let bridge = try socketA.index(of: "br0")
             let va = try socketA.index(of: "va")
-            try socketA.perform(LinkRequest.setMaster(index: va, masterIndex: bridge), operation: "master", object: "va")
+            try socketA.perform(
+                LinkRequest.setMaster(index: va, masterIndex: bridge), operation: "master", object: "va")
             try socketA.setAdminState("br0", up: true)
             try socketA.setAdminState("va", up: true)
             // The kernel takes a port state only once the port's operstate is up (else ENETDOWN);
             // operstate follows carrier through the linkwatch work.
             let deadline = Date().addingTimeInterval(3)
             while try socketA.link(named: "va")?.operState != OperState.up.rawValue, Date() < deadline { usleep(1000) }
-            try socketA.perform(LinkRequest.setBridgePortState(index: va, state: .disabled), operation: "state", object: "va")
-            #expect(try bridgePortState(namespace: a.0, port: "va") == "disabled")
-            try socketA.perform(LinkRequest.setBridgePortState(index: va, state: .forwarding), operation: "state", object: "va")
-            #expect(try bridgePortState(namespace: a.0, port: "va") == "forwarding")
+            try socketA.perform(
+                LinkRequest.setBridgePortState(index: va, state: .disabled), operation: "state", object: "va")
+            #expect(try backendBridgePortState(namespace: a.0, port: "va") == "disabled")
+            try socketA.perform(
+                LinkRequest.setBridgePortState(index: va, state: .forwarding), operation: "state", object: "va")
+            #expect(try backendBridgePortState(namespace: a.0, port: "va") == "forwarding")
             let bridgeLink = try #require(try socketA.link(named: "br0"))
             #expect(bridgeLink.bridgeSTPState == 0 && bridgeLink.bridgeForwardDelay == 0)
 
@@ -107,7 +111,8 @@ struct BackendNetlinkTests {
             let socket = try RouteSocket(namespace: a.0, namespaceFD: a.1)
             defer { socket.close() }
             try socket.perform(
-                LinkRequest.createVeth(name: "m0", peerName: "m1", peerNamespaceFD: nil), operation: "veth", object: "m0")
+                LinkRequest.createVeth(name: "m0", peerName: "m1", peerNamespaceFD: nil), operation: "veth",
+                object: "m0")
             try socket.setAdminState("m1", up: true)
             let events = Mutex<[LinkEvent]>([])
             let gate = DispatchSemaphore(value: 0)
@@ -116,7 +121,12 @@ struct BackendNetlinkTests {
                 namespace: a.0, namespaceFD: a.1, receiveBuffer: 4096,
                 handler: { event in
                     events.withLock { $0.append(event) }
-                    if blockFirst.withLock({ value in defer { value = false }; return value }) { gate.wait() }
+                    if blockFirst.withLock({ value in
+                        defer { value = false }
+                        return value
+                    }) {
+                        gate.wait()
+                    }
                 })
             defer { monitor.stop() }
             let ack = try socket.setAdminState("m0", up: true)
@@ -149,7 +159,7 @@ struct BackendNetlinkTests {
 }
 
 /// `bridge -n NS -j link show dev PORT` → state.
-func bridgePortState(namespace: String, port: String) throws -> String? {
+func backendBridgePortState(namespace: String, port: String) throws -> String? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/sbin/bridge")
     process.arguments = ["-n", namespace, "-j", "link", "show", "dev", port]

@@ -35,12 +35,13 @@ func backendTestPlaybook() -> Playbook {
         cables: [
             Cable(a: InterfaceRef(host: "h1", interface: "eth0"), b: .switch("sw1")),
             Cable(a: InterfaceRef(host: "h2", interface: "eth0"), b: .switch("sw1")),
-            Cable(a: InterfaceRef(host: "h1", interface: "eth1"), b: .host(InterfaceRef(host: "h3", interface: "eth0"))),
+            Cable(
+                a: InterfaceRef(host: "h1", interface: "eth1"), b: .host(InterfaceRef(host: "h3", interface: "eth0"))),
         ])
     return Playbook(name: "backend-test", topology: topology, steps: [], file: "test")
 }
 
-private func rootSnapshot() throws -> [String] {
+private func backendRootSnapshot() throws -> [String] {
     try [["-j", "link"], ["-j", "addr"], ["-j", "route"], ["-6", "-j", "route"]].map { arguments in
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
@@ -54,7 +55,7 @@ private func rootSnapshot() throws -> [String] {
     }
 }
 
-private func ourNamespaces(_ names: RunNames) -> [String] {
+private func backendNamespaces(_ names: RunNames) -> [String] {
     NetworkNamespace.list().filter { $0.hasPrefix(names.namespace("")) }
 }
 
@@ -64,16 +65,16 @@ struct BackendIntegrationTests {
 
     @Test("build, pull/plug, switch_down, blackhole, teardown on the host kernel")
     func buildAndFaults() async throws {
-        let before = try rootSnapshot()
+        let before = try backendRootSnapshot()
         let names = RunNames.random()
         let backend = NamespaceBackend(logger: logger)
         let log = ObservationLog()
         do {
             try await backend.build(backendTestPlaybook(), names: names, log: log)
-            #expect(ourNamespaces(names).count == 4)
+            #expect(backendNamespaces(names).count == 4)
 
-            try udpReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2])
-            try udpReachable(from: names.namespace("h1"), to: names.namespace("h3"), [198, 18, 1, 2])
+            try backendUDPReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2])
+            try backendUDPReachable(from: names.namespace("h1"), to: names.namespace("h3"), [198, 18, 1, 2])
 
             let h1eth0 = InterfaceRef(host: "h1", interface: "eth0")
             let initial = try await backend.state(of: h1eth0)
@@ -88,7 +89,7 @@ struct BackendIntegrationTests {
             let countBefore = log.count
             let sent = LinuxMonotonicClock().now()
             let ack = try await backend.perform(.pull(h1eth0))
-            let down = try await waitForRecord(log, after: countBefore) {
+            let down = try await backendWaitForRecord(log, after: countBefore) {
                 $0.host == "h1" && $0.interface == "eth0" && $0.kind == "link" && $0.detail.hasPrefix("carrier down")
             }
             #expect(down.time >= sent, "observation \(down.time) before the request was sent \(sent)")
@@ -102,7 +103,7 @@ struct BackendIntegrationTests {
             // plug restores carrier.
             let countPlug = log.count
             _ = try await backend.perform(.plug(h1eth0))
-            _ = try await waitForRecord(log, after: countPlug) {
+            _ = try await backendWaitForRecord(log, after: countPlug) {
                 $0.host == "h1" && $0.interface == "eth0" && $0.kind == "link" && $0.detail.hasPrefix("carrier up")
             }
             #expect(try await backend.state(of: h1eth0).carrier)
@@ -112,10 +113,11 @@ struct BackendIntegrationTests {
             #expect(try await backend.state(of: h1eth0).carrier)
             #expect(try await backend.state(of: InterfaceRef(host: "h2", interface: "eth0")).carrier)
             #expect(throws: (any Error).self) {
-                try udpReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2], timeoutMS: 200)
+                try backendUDPReachable(
+                    from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2], timeoutMS: 200)
             }
             _ = try await backend.perform(.switchUp("sw1"))
-            try udpReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2])
+            try backendUDPReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2])
 
             // down/up on the host-to-host cable end.
             let h1eth1 = InterfaceRef(host: "h1", interface: "eth1")
@@ -127,17 +129,19 @@ struct BackendIntegrationTests {
             _ = try await backend.perform(.blackhole(h1eth0))
             #expect(try await backend.state(of: h1eth0).carrier)
             #expect(throws: (any Error).self) {
-                try udpReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2], timeoutMS: 200)
+                try backendUDPReachable(
+                    from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2], timeoutMS: 200)
             }
             _ = try await backend.perform(.restore(h1eth0))
-            try await waitReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2])
+            try await backendWaitReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2])
             _ = try await backend.perform(.blackhole(h1eth1))
             #expect(try await backend.state(of: h1eth1).carrier)
             #expect(throws: (any Error).self) {
-                try udpReachable(from: names.namespace("h1"), to: names.namespace("h3"), [198, 18, 1, 2], timeoutMS: 200)
+                try backendUDPReachable(
+                    from: names.namespace("h1"), to: names.namespace("h3"), [198, 18, 1, 2], timeoutMS: 200)
             }
             _ = try await backend.perform(.restore(h1eth1))
-            try udpReachable(from: names.namespace("h1"), to: names.namespace("h3"), [198, 18, 1, 2])
+            try backendUDPReachable(from: names.namespace("h1"), to: names.namespace("h3"), [198, 18, 1, 2])
             print("observations: \(log.records.map { "\($0.host)/\($0.interface) \($0.kind): \($0.detail)" })")
 
             #expect(try await backend.state(of: InterfaceRef(host: "h1", interface: "nope")) == .missing)
@@ -147,9 +151,9 @@ struct BackendIntegrationTests {
         }
         let problems = await backend.teardown()
         #expect(problems.isEmpty, "\(problems)")
-        #expect(ourNamespaces(names).isEmpty)
+        #expect(backendNamespaces(names).isEmpty)
         #expect(await backend.teardown().isEmpty)  // idempotent
-        #expect(try rootSnapshot() == before)
+        #expect(try backendRootSnapshot() == before)
     }
 
     @Test("two backends with different run names build at once without colliding")
@@ -164,11 +168,11 @@ struct BackendIntegrationTests {
         do { try await a } catch { failures.append("first: \(error)") }
         do { try await b } catch { failures.append("second: \(error)") }
         #expect(failures.isEmpty, "\(failures)")
-        #expect(ourNamespaces(names1).count == 4)
-        #expect(ourNamespaces(names2).count == 4)
+        #expect(backendNamespaces(names1).count == 4)
+        #expect(backendNamespaces(names2).count == 4)
         #expect(await first.teardown().isEmpty)
         #expect(await second.teardown().isEmpty)
-        #expect(ourNamespaces(names1).isEmpty && ourNamespaces(names2).isEmpty)
+        #expect(backendNamespaces(names1).isEmpty && backendNamespaces(names2).isEmpty)
     }
 
     @Test("kernel probe and privileges on this host")
@@ -209,7 +213,7 @@ struct BackendIntegrationTests {
 }
 
 /// Waits (on the log's own notification, bounded) for a record matching `predicate`.
-func waitForRecord(
+func backendWaitForRecord(
     _ log: ObservationLog, after count: Int, timeout: Duration = .seconds(5),
     _ predicate: @escaping @Sendable (ObservationRecord) -> Bool
 ) async throws -> ObservationRecord {
@@ -240,7 +244,7 @@ func waitForRecord(
 
 /// Sends one UDP datagram from namespace `from` to `address`:40000 where a socket in `to` waits.
 /// - Throws: when nothing arrives within `timeoutMS`.
-func udpReachable(from: String, to: String, _ address: [UInt8], timeoutMS: Int = 2000) throws {
+func backendUDPReachable(from: String, to: String, _ address: [UInt8], timeoutMS: Int = 2000) throws {
     struct NotReceived: Error {}
     let toFD = try NetworkNamespace.open(to)
     defer { close(toFD) }
@@ -257,7 +261,9 @@ func udpReachable(from: String, to: String, _ address: [UInt8], timeoutMS: Int =
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         var sa = sockaddrFor(address)
         let status = withUnsafePointer(to: &sa) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard fd >= 0, status == 0 else { throw NotReceived() }
         return fd
@@ -284,6 +290,6 @@ func udpReachable(from: String, to: String, _ address: [UInt8], timeoutMS: Int =
 }
 
 /// After `restore`, the bridge port needs its operstate up again before it forwards.
-func waitReachable(from: String, to: String, _ address: [UInt8]) async throws {
-    try udpReachable(from: from, to: to, address, timeoutMS: 3000)
+func backendWaitReachable(from: String, to: String, _ address: [UInt8]) async throws {
+    try backendUDPReachable(from: from, to: to, address, timeoutMS: 3000)
 }

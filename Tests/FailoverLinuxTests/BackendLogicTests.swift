@@ -18,7 +18,8 @@ struct LedgerTests {
         await ledger.record(.nftTable(namespace: "fo000001-h1", table: "fo_bh_eth1"))
         #expect(await ledger.entries.count == 6)
         let plan = await ledger.takeUndoPlan()
-        #expect(plan == [.link(namespace: "elsewhere", name: "x0"), .namespace("fo000001-h1"), .namespace("fo000001-sw1")])
+        #expect(
+            plan == [.link(namespace: "elsewhere", name: "x0"), .namespace("fo000001-h1"), .namespace("fo000001-sw1")])
         #expect(await ledger.entries.isEmpty)
         #expect(await ledger.takeUndoPlan().isEmpty)
     }
@@ -50,7 +51,10 @@ struct ObservationDiffTests {
     func coalesced() {
         let old = LinkSnapshot(name: "eth0", adminUp: true, carrier: true, carrierChanges: 2)
         let new = LinkSnapshot(name: "eth0", adminUp: true, carrier: true, carrierChanges: 4)
-        #expect(ObservationDiff.changes(from: old, to: new, name: names).map(\.detail) == ["carrier up, admin up (carrier_changes 4)"])
+        #expect(
+            ObservationDiff.changes(from: old, to: new, name: names).map(\.detail) == [
+                "carrier up, admin up (carrier_changes 4)"
+            ])
     }
 
     @Test("no change, no record")
@@ -64,9 +68,15 @@ struct ObservationDiffTests {
         let old = LinkSnapshot(name: "bond0", adminUp: true, carrier: true, isBond: true, activeSlave: 4)
         var new = old
         new.activeSlave = 5
-        #expect(ObservationDiff.changes(from: old, to: new, name: names) == [ObservedChange(kind: "active_slave", detail: "eth1")])
+        #expect(
+            ObservationDiff.changes(from: old, to: new, name: names) == [
+                ObservedChange(kind: "active_slave", detail: "eth1")
+            ])
         new.activeSlave = 0
-        #expect(ObservationDiff.changes(from: old, to: new, name: names) == [ObservedChange(kind: "active_slave", detail: "none")])
+        #expect(
+            ObservationDiff.changes(from: old, to: new, name: names) == [
+                ObservedChange(kind: "active_slave", detail: "none")
+            ])
     }
 
     @Test("slave state, MII status and failure count")
@@ -91,7 +101,10 @@ struct ObservationDiffTests {
         let old = LinkSnapshot(name: "bond0", adminUp: true, carrier: true, mac: [2, 0, 0, 0, 0, 1])
         var new = old
         new.mac = [2, 0, 0, 0, 0, 2]
-        #expect(ObservationDiff.changes(from: old, to: new, name: names) == [ObservedChange(kind: "mac", detail: "02:00:00:00:00:02")])
+        #expect(
+            ObservationDiff.changes(from: old, to: new, name: names) == [
+                ObservedChange(kind: "mac", detail: "02:00:00:00:00:02")
+            ])
     }
 }
 
@@ -264,7 +277,9 @@ struct InterfaceStateTests {
             NamespaceBackend.disagreement(failures, proc: proc, interface: "eth0")
                 == "link failure count: netlink 2, /proc 1")
         let mii = NamespaceBackend.interfaceState(try slaveLink(mii: 0, failures: 1, state: 1), names: [4: "bond0"])
-        #expect(NamespaceBackend.disagreement(mii, proc: proc, interface: "eth0") == "MII status: netlink up, /proc going_back")
+        #expect(
+            NamespaceBackend.disagreement(mii, proc: proc, interface: "eth0")
+                == "MII status: netlink up, /proc going_back")
     }
 
     @Test("bond active slave compared by name")
@@ -283,20 +298,25 @@ struct TopologyMappingTests {
         hosts: [Host(name: "h1", interfaces: ["eth0", "eth1"]), Host(name: "h2", interfaces: ["eth0"])],
         cables: [
             Cable(a: InterfaceRef(host: "h1", interface: "eth0"), b: .switch("sw1")),
-            Cable(a: InterfaceRef(host: "h1", interface: "eth1"), b: .host(InterfaceRef(host: "h2", interface: "eth0"))),
+            Cable(
+                a: InterfaceRef(host: "h1", interface: "eth1"), b: .host(InterfaceRef(host: "h2", interface: "eth0"))),
         ])
 
     @Test("pull on a switch cable downs the switch port; on a host cable the other host's end")
     func farEnds() throws {
         let ports = RunNames.switchPortNames(topology)
-        let h1eth0 = try NamespaceBackend.farEnd(of: InterfaceRef(host: "h1", interface: "eth0"), topology: topology, portNames: ports)
+        let h1eth0 = try NamespaceBackend.farEnd(
+            of: InterfaceRef(host: "h1", interface: "eth0"), topology: topology, portNames: ports)
         #expect(h1eth0 == ("sw1", "h1-eth0"))
-        let h1eth1 = try NamespaceBackend.farEnd(of: InterfaceRef(host: "h1", interface: "eth1"), topology: topology, portNames: ports)
+        let h1eth1 = try NamespaceBackend.farEnd(
+            of: InterfaceRef(host: "h1", interface: "eth1"), topology: topology, portNames: ports)
         #expect(h1eth1 == ("h2", "eth0"))
-        let h2eth0 = try NamespaceBackend.farEnd(of: InterfaceRef(host: "h2", interface: "eth0"), topology: topology, portNames: ports)
+        let h2eth0 = try NamespaceBackend.farEnd(
+            of: InterfaceRef(host: "h2", interface: "eth0"), topology: topology, portNames: ports)
         #expect(h2eth0 == ("h1", "eth1"))
         #expect(throws: BackendError.self) {
-            try NamespaceBackend.farEnd(of: InterfaceRef(host: "h2", interface: "eth9"), topology: topology, portNames: ports)
+            try NamespaceBackend.farEnd(
+                of: InterfaceRef(host: "h2", interface: "eth9"), topology: topology, portNames: ports)
         }
     }
 

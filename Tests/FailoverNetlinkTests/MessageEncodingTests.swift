@@ -33,10 +33,14 @@ struct MessageEncodingTests {
     @Test("set link down clears IFF_UP but keeps it in the change mask")
     func setDown() {
         let message = LinkRequest.setAdminState(index: 3, up: false)
-        #expect(message.finalized(sequence: 1) == header(length: 32, type: 16, flags: 0, seq: 1) + ifinfo(index: 3, change: 1))
+        #expect(
+            message.finalized(sequence: 1) == header(length: 32, type: 16, flags: 0, seq: 1)
+                + ifinfo(index: 3, change: 1))
     }
 
-    @Test("veth with peer in another namespace: IFLA_LINKINFO{KIND veth, DATA{VETH_INFO_PEER{ifinfomsg, IFNAME, ADDRESS, NET_NS_FD}}}")
+    @Test(
+        "veth with peer in another namespace: IFLA_LINKINFO{KIND veth, DATA{VETH_INFO_PEER{ifinfomsg, IFNAME, ADDRESS, NET_NS_FD}}}"
+    )
     func veth() {
         let message = LinkRequest.createVeth(
             name: "h1-eth0", peerName: "eth0", peerNamespaceFD: 9, peerAddress: [2, 0, 0, 0, 0, 1])
@@ -52,7 +56,8 @@ struct MessageEncodingTests {
         let message = LinkRequest.createBridge(name: "br0")
         let linkinfo = rta(18, rta(1, string("bridge")) + rta(2, rta(1, le32(0)) + rta(5, le32(0))))
         let body = ifinfo() + rta(3, string("br0")) + linkinfo
-        #expect(message.finalized(sequence: 0) == header(length: 16 + body.count, type: 16, flags: 0x600, seq: 0) + body)
+        #expect(
+            message.finalized(sequence: 0) == header(length: 16 + body.count, type: 16, flags: 0x600, seq: 0) + body)
     }
 
     @Test("bond: every IFLA_BOND_* attribute with the bonding policy's type and number")
@@ -98,7 +103,8 @@ struct MessageEncodingTests {
             + rta(31, rta(0, [0x20, 0x01, 0, 2] + [UInt8](repeating: 0, count: 11) + [1]))
         let body = ifinfo() + rta(3, string("bond0")) + rta(18, rta(1, string("bond")) + rta(2, data))
         let message = LinkRequest.createBond(name: "bond0", configuration: c)
-        #expect(message.finalized(sequence: 9) == header(length: 16 + body.count, type: 16, flags: 0x600, seq: 9) + body)
+        #expect(
+            message.finalized(sequence: 9) == header(length: 16 + body.count, type: 16, flags: 0x600, seq: 9) + body)
     }
 
     @Test("bond options round-trip through IFLA_INFO_DATA parsing")
@@ -152,8 +158,10 @@ struct MessageEncodingTests {
     func macvlan() {
         let message = LinkRequest.createMacvlan(name: "mv0", parentIndex: 3)
         let body =
-            ifinfo() + rta(3, string("mv0")) + rta(5, le32(3)) + rta(18, rta(1, string("macvlan")) + rta(2, rta(1, le32(4))))
-        #expect(message.finalized(sequence: 0) == header(length: 16 + body.count, type: 16, flags: 0x600, seq: 0) + body)
+            ifinfo() + rta(3, string("mv0")) + rta(5, le32(3))
+            + rta(18, rta(1, string("macvlan")) + rta(2, rta(1, le32(4))))
+        #expect(
+            message.finalized(sequence: 0) == header(length: 16 + body.count, type: 16, flags: 0x600, seq: 0) + body)
     }
 
     @Test("IPv6 address: ifaddrmsg with IFA_F_NODAD, IFA_LOCAL then IFA_ADDRESS")
@@ -162,14 +170,16 @@ struct MessageEncodingTests {
         let message = AddressRequest.add(index: 3, address: address, prefixLength: 64)
         // struct ifaddrmsg { u8 family; u8 prefixlen; u8 flags; u8 scope; u32 index }
         let body = [10, 64, 0x02, 0] + le32(3) + rta(2, address) + rta(1, address)
-        #expect(message.finalized(sequence: 0) == header(length: 16 + body.count, type: 20, flags: 0x600, seq: 0) + body)
+        #expect(
+            message.finalized(sequence: 0) == header(length: 16 + body.count, type: 20, flags: 0x600, seq: 0) + body)
     }
 
     @Test("IPv4 address has no NODAD flag")
     func address4() {
         let message = AddressRequest.add(index: 3, address: [198, 18, 0, 1], prefixLength: 24)
         let body = [2, 24, 0, 0] + le32(3) + rta(2, [198, 18, 0, 1]) + rta(1, [198, 18, 0, 1])
-        #expect(message.finalized(sequence: 0) == header(length: 16 + body.count, type: 20, flags: 0x600, seq: 0) + body)
+        #expect(
+            message.finalized(sequence: 0) == header(length: 16 + body.count, type: 20, flags: 0x600, seq: 0) + body)
     }
 
     @Test("route via gateway: rtmsg main table (254), RTPROT_BOOT (3), scope universe, RTN_UNICAST")
@@ -178,14 +188,16 @@ struct MessageEncodingTests {
             family: 2, destination: [198, 19, 0, 0], prefixLength: 16, gateway: [198, 18, 0, 2], outputIndex: nil)
         // struct rtmsg { family, dst_len, src_len, tos, table, protocol, scope, type; u32 flags }
         let body = [2, 16, 0, 0, 254, 3, 0, 1] + le32(0) + rta(1, [198, 19, 0, 0]) + rta(5, [198, 18, 0, 2])
-        #expect(message.finalized(sequence: 0) == header(length: 16 + body.count, type: 24, flags: 0x600, seq: 0) + body)
+        #expect(
+            message.finalized(sequence: 0) == header(length: 16 + body.count, type: 24, flags: 0x600, seq: 0) + body)
     }
 
     @Test("device-only default route has link scope (253) and no RTA_DST")
     func deviceRoute() {
         let message = RouteRequest.add(family: 2, destination: nil, prefixLength: 0, gateway: nil, outputIndex: 4)
         let body = [2, 0, 0, 0, 254, 3, 253, 1] + le32(0) + rta(4, le32(4))
-        #expect(message.finalized(sequence: 0) == header(length: 16 + body.count, type: 24, flags: 0x600, seq: 0) + body)
+        #expect(
+            message.finalized(sequence: 0) == header(length: 16 + body.count, type: 24, flags: 0x600, seq: 0) + body)
     }
 
     @Test("nested attributes: lengths patched at every level, padding inside")

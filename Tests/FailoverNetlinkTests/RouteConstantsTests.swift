@@ -33,7 +33,8 @@ struct RouteConstantsTests {
         #expect(Int(BondSlaveInfo.Attribute.prio) == Int(CNETSHIMS_IFLA_BOND_SLAVE_PRIO))
         var slave = BondSlaveInfo()
         for (value, name) in [
-            (BOND_LINK_UP, "up"), (BOND_LINK_FAIL, "going_down"), (BOND_LINK_DOWN, "down"), (BOND_LINK_BACK, "going_back"),
+            (BOND_LINK_UP, "up"), (BOND_LINK_FAIL, "going_down"), (BOND_LINK_DOWN, "down"),
+            (BOND_LINK_BACK, "going_back"),
         ] {
             slave.miiStatus = UInt8(value)
             #expect(slave.miiStatusName == name)
