@@ -90,11 +90,11 @@ public enum LeftoverCleanup {
             for pid in pids { kill(pid, SIGTERM) }
             if !pids.isEmpty {
                 var waited = 0
-                while waited < 100, pids.contains(where: { kill($0, 0) == 0 }) {
+                while waited < 100, pids.contains(where: isRunning) {
                     usleep(10_000)
                     waited += 1
                 }
-                for pid in pids where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+                for pid in pids where isRunning(pid) { kill(pid, SIGKILL) }
                 removed.append("processes \(pids.map(String.init).joined(separator: " ")) in \(name)")
             }
             do {
@@ -104,6 +104,15 @@ public enum LeftoverCleanup {
             }
         }
         return removed
+    }
+
+    /// True while `pid` exists and is not a zombie (state `Z` in /proc/PID/stat).
+    static func isRunning(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? readSmallFile("/proc/\(pid)/stat"),
+            let close = stat.lastIndex(of: UInt8(ascii: ")")), close + 2 < stat.count
+        else { return false }
+        return stat[close + 2] != UInt8(ascii: "Z")
     }
 
     /// PIDs whose network namespace is the one pinned at /run/netns/NAME (what `ip netns
