@@ -147,17 +147,31 @@ final class ProbeReceiver: Sendable {
                     kernelStamps.append(stamp ?? 0)
                 }
                 if headers.isEmpty && flags == 0 { continue }
-                let realtime1 = realtimeNanoseconds()
-                let monotonic = monotonicNanoseconds()
-                let realtime2 = realtimeNanoseconds()
-                let offset = Int64(bitPattern: (realtime1 / 2 &+ realtime2 / 2) &- monotonic)
+                // REALTIME - MONOTONIC offset: of three back-to-back samples, keep the one whose
+                // REALTIME bracket is narrowest (a preempted sample would skew the conversion).
+                var monotonic: UInt64 = 0
+                var offset: Int64 = 0
+                var narrowest = UInt64.max
+                for _ in 0..<3 {
+                    let realtime1 = realtimeNanoseconds()
+                    let sample = monotonicNanoseconds()
+                    let realtime2 = realtimeNanoseconds()
+                    let width = realtime2 &- realtime1
+                    if width < narrowest {
+                        narrowest = width
+                        monotonic = sample
+                        offset = Int64(bitPattern: (realtime1 / 2 &+ realtime2 / 2) &- sample)
+                    }
+                }
                 batch.removeAll(keepingCapacity: true)
                 for (index, header) in headers.enumerated() {
                     var received = monotonic
                     let kernel = kernelStamps[index]
                     if kernel != 0 {
                         let converted = UInt64(bitPattern: Int64(bitPattern: kernel) &- offset)
-                        received = min(converted, monotonic)
+                        // One clock for sender and receiver: a packet cannot arrive before it was
+                        // sent; residual conversion error (sub-microsecond) is clamped.
+                        received = max(min(converted, monotonic), header.sendNanoseconds)
                     } else {
                         userspaceStamped += 1
                     }

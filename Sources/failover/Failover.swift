@@ -48,13 +48,14 @@ struct LoggingOptions: ParsableArguments {
             throw ValidationError("unknown log level '\(logLevel)'")
         }
         if verbose && level > .debug { level = .debug }
+        let chosen = level
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
+            handler.logLevel = chosen
             return handler
         }
         var logger = Logger(label: "failover")
-        logger.logLevel = level
+        logger.logLevel = chosen
         return logger
     }
 }
