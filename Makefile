@@ -43,9 +43,13 @@ format:
 lint:
 	$(SWIFT) format lint --strict --parallel --recursive Sources Tests Package.swift
 
-bench: build
-	$(SWIFT) build -c release --product failover-bench
-	.build/release/failover-bench
+# Benchmarks (root): topology build+teardown, netlink vs one `ip` per command; probe rate and
+# outage accuracy (Benchmarks/probe/README.md; FAILOVER_BENCH_SECONDS sets the no-fault trial length).
+bench: deps
+	$(SWIFT) build -c release --product backend-bench
+	.build/release/backend-bench 15
+	FAILOVER_INTEGRATION=1 FAILOVER_BENCH=1 FAILOVER_BENCH_SECONDS=$${FAILOVER_BENCH_SECONDS:-60} \
+	  $(SWIFT) test -c release -Xswiftc -enable-testing --filter ProbeBenchmarkTests
 
 cleanup:
 	$(BIN) cleanup

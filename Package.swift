@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "FailoverProbe",
             dependencies: [
-                "FailoverModel", "FailoverNetlink",
+                "FailoverModel", "FailoverCore", "FailoverNetlink",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -75,6 +75,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+
+        // `make bench`: NamespaceBackend vs one `ip` process per command (needs root).
+        .executableTarget(
+            name: "backend-bench",
+            dependencies: [
+                "FailoverLinux", "FailoverCore", "FailoverModel", "FailoverNetlink",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/backend"
         ),
 
         // Unit tests: fast, deterministic, no root.

@@ -150,8 +150,10 @@ public struct PlaybookRunner: Sendable {
                         ended: clock.now(), acknowledged: nil, verdict: .passed))
             case .pull, .plug, .down, .up, .switchDown, .switchUp, .blackhole, .restore, .set:
                 do {
+                    // The fault window opens when the request is sent: the kernel may apply the
+                    // change (and traffic may stop) before its acknowledgement is read.
+                    state.faults.append(FaultMark(stepIndex: index, at: started))
                     let acknowledged = try await backend.perform(step.action)
-                    state.faults.append(FaultMark(stepIndex: index, at: acknowledged))
                     state.steps.append(
                         StepRecord(
                             index: index, text: step.action.description, location: step.location, started: started,
