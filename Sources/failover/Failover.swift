@@ -15,7 +15,9 @@ struct Failover: AsyncParsableCommand {
             70 the harness or the environment broke (verdict errored); 77 missing privileges.
             """,
         version: version,
-        subcommands: [ValidateCommand.self, PlanCommand.self, RunCommand.self, CleanupCommand.self]
+        subcommands: [
+            ValidateCommand.self, PlanCommand.self, RunCommand.self, CleanupCommand.self, LabExecCommand.self,
+        ]
     )
 
     /// Runs the command; maps our failures to exit codes and one clear stderr line.

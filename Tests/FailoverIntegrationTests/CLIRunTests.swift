@@ -1,0 +1,247 @@
+import Foundation
+import Testing
+
+/// End-to-end runs of the built `failover` binary, as a user runs it (root, real namespaces,
+/// the kernel lab VM for bonds).
+enum FailoverBinary {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    static var path: String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [
+            beside.appendingPathComponent("failover").path,
+            beside.deletingLastPathComponent().appendingPathComponent("failover").path,
+            repository + "/.build/debug/failover",
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[2]
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// A scratch directory the kernel lab guest can see (the guest's /tmp is its own tmpfs).
+    static func scratch() throws -> String {
+        let path = repository + "/.build/integration-scratch/\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: repository)
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    static func finish(_ started: (Process, Pipe, Pipe)) -> Result {
+        let (process, out, err) = started
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data()
+        nonisolated(unsafe) var errData = Data()
+        group.enter()
+        DispatchQueue.global().async {
+            outData = out.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        errData = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        finish(try start(arguments, environment: environment))
+    }
+}
+
+enum Host {
+    static func output(_ argv: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func namespaces(withRunID runID: String) throws -> [String] {
+        try output(["/usr/sbin/ip", "netns", "list"]).split(separator: "\n")
+            .map { String($0.split(separator: " ").first ?? "") }
+            .filter { $0.hasPrefix("fo\(runID)-") }
+    }
+
+    /// Processes whose command line mentions `marker` (e.g. a results directory given to qemu).
+    static func processes(mentioning marker: String) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            let text = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+            return text.contains(marker) ? "\(pid): \(text)" : nil
+        }
+    }
+
+    static func rootNamespaceSnapshot() throws -> String {
+        try ["link", "addr", "route", "-6 route", "rule"].map { what in
+            try output(["/usr/sbin/ip", "-j"] + what.split(separator: " ").map(String.init))
+        }.joined(separator: "\n")
+    }
+}
+
+func temporaryHostPlaybook(_ text: String) throws -> String {
+    let path = try FailoverBinary.scratch() + "/playbook.yaml"
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    return path
+}
+
+let longHold = """
+    name: long hold (for signal tests)
+    topology:
+      switches: [sw]
+      hosts:
+        a: {cables: {eth0: sw}}
+        b: {cables: {eth0: sw}}
+    steps:
+      - pull: a/eth0
+      - hold: 60s
+      - plug: a/eth0
+
+    """
+
+@Suite("failover run, end to end", .serialized, .enabled(if: IntegrationGate.enabled, "needs root and FAILOVER_INTEGRATION=1"))
+struct CLIRunTests {
+    @Test("host playbook: passes, root namespace unchanged, nothing left", .timeLimit(.minutes(2)))
+    func hostPlaybook() throws {
+        let results = try FailoverBinary.scratch()
+        let before = try Host.rootNamespaceSnapshot()
+        let result = try FailoverBinary.run([
+            "run", "--vm", "never", "--run-id", "0ca1f0", "--results", results, "Playbooks/host/carrier-pull.yaml",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("1 passed, 0 failed, 0 errored, 0 skipped"))
+        #expect(try Host.rootNamespaceSnapshot() == before)
+        #expect(try Host.namespaces(withRunID: "0ca1f0").isEmpty)
+        let report = try #require(FileManager.default.contents(atPath: results + "/latest/report.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: report) as? [String: Any])
+        #expect(json["verdict"] as? String == "passed")
+        #expect(FileManager.default.fileExists(atPath: results + "/latest/junit.xml"))
+    }
+
+    @Test("two runs of the same playbook at once do not collide", .timeLimit(.minutes(2)))
+    func parallelRuns() throws {
+        let results = try FailoverBinary.scratch()
+        let first = try FailoverBinary.start(["run", "--vm", "never", "--results", results + "/1", "Playbooks/host"])
+        let second = try FailoverBinary.start(["run", "--vm", "never", "--results", results + "/2", "Playbooks/host"])
+        let a = FailoverBinary.finish(first)
+        let b = FailoverBinary.finish(second)
+        #expect(a.status == 0, "\(a.stderr)")
+        #expect(b.status == 0, "\(b.stderr)")
+    }
+
+    @Test("SIGINT mid-run: verdict errored (exit 70), everything built is removed", .timeLimit(.minutes(2)))
+    func sigint() throws {
+        let playbook = try temporaryHostPlaybook(longHold)
+        let results = try FailoverBinary.scratch()
+        let started = try FailoverBinary.start(["run", "--vm", "never", "--run-id", "0c1a70", "--results", results, playbook])
+        try waitForNamespaces("0c1a70", count: 3)
+        kill(started.0.processIdentifier, SIGINT)
+        let result = FailoverBinary.finish(started)
+        #expect(result.status == 70, "\(result.stderr)")
+        #expect(result.stdout.contains("interrupted"), "\(result.stdout)")
+        #expect(try Host.namespaces(withRunID: "0c1a70").isEmpty)
+    }
+
+    @Test("SIGKILL mid-run, then `failover cleanup`: nothing left; cleanup is idempotent", .timeLimit(.minutes(2)))
+    func sigkillThenCleanup() throws {
+        let playbook = try temporaryHostPlaybook(longHold)
+        let results = try FailoverBinary.scratch()
+        let started = try FailoverBinary.start(["run", "--vm", "never", "--run-id", "0c1a90", "--results", results, playbook])
+        try waitForNamespaces("0c1a90", count: 3)
+        kill(started.0.processIdentifier, SIGKILL)
+        _ = FailoverBinary.finish(started)
+        #expect(try Host.namespaces(withRunID: "0c1a90").count == 3)
+        let cleanup = try FailoverBinary.run(["cleanup"])
+        #expect(cleanup.status == 0, "\(cleanup.stderr)")
+        #expect(cleanup.stdout.contains("fo0c1a90-a"), "\(cleanup.stdout)")
+        #expect(try Host.namespaces(withRunID: "0c1a90").isEmpty)
+        let again = try FailoverBinary.run(["cleanup"])
+        #expect(again.status == 0)
+        #expect(!again.stdout.contains("fo0c1a90"))
+    }
+
+    @Test("--vm never with a bond playbook on a kernel without bonding: exit 70, says why and suggests --vm")
+    func vmNever() throws {
+        let hasBonding = FileManager.default.fileExists(atPath: "/proc/net/bonding")
+            || FileManager.default.fileExists(atPath: "/sys/module/bonding")
+        try #require(!hasBonding, "this kernel has bonding; the check does not apply")
+        let result = try FailoverBinary.run(["run", "--vm", "never", "Playbooks/seed-001/seed-001-active-backup.yaml"])
+        #expect(result.status == 70)
+        #expect(result.stderr.contains("has no bonding driver"), "\(result.stderr)")
+        #expect(result.stderr.contains("--vm"), "\(result.stderr)")
+    }
+
+    @Test("seed-001 suite in the kernel lab: all pass; reports name kernel and TCG; nothing left", .timeLimit(.minutes(10)))
+    func seedSuiteInVM() throws {
+        let results = try FailoverBinary.scratch()
+        let temporary = try FailoverBinary.scratch()
+        let result = try FailoverBinary.run(
+            ["run", "--vm", "always", "--run-id", "05eed1", "--results", results, "Playbooks/seed-001"],
+            environment: ["TMPDIR": temporary])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("0 failed, 0 errored, 0 skipped"), "\(result.stdout)")
+        let junit = try String(contentsOfFile: results + "/latest/junit.xml", encoding: .utf8)
+        #expect(junit.contains("name=\"kernel\""))
+        #expect(junit.contains("tcg") || junit.contains("kvm"))
+        let report = try #require(FileManager.default.contents(atPath: results + "/latest/report.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: report) as? [String: Any])
+        let runs = try #require(json["runs"] as? [[String: Any]])
+        let environment = try #require(runs.first?["environment"] as? [String: Any])
+        #expect(environment["execution"] as? String == "vm")
+        #expect((environment["kernel"] as? String)?.isEmpty == false)
+        // Nothing left on the host: no qemu, no job directory, no namespace.
+        #expect(Host.processes(mentioning: results).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
+        #expect(try Host.namespaces(withRunID: "05eed1").isEmpty)
+    }
+
+    @Test("a deliberately wrong playbook: verdict failed, exit 1, JUnit says expected vs actual", .timeLimit(.minutes(5)))
+    func wrongPlaybook() throws {
+        let results = try FailoverBinary.scratch()
+        let junitPath = results + "/wrong.xml"
+        let result = try FailoverBinary.run([
+            "run", "--vm", "auto", "--results", results, "--junit", junitPath, "Playbooks/wrong/expect-no-failover.yaml",
+        ])
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("0 passed, 1 failed"), "\(result.stdout)")
+        let junit = try String(contentsOfFile: junitPath, encoding: .utf8)
+        #expect(junit.contains("<failure"))
+        #expect(junit.contains("expected eth0"), "\(junit)")
+        #expect(junit.contains("was eth1"), "\(junit)")
+    }
+
+    private func waitForNamespaces(_ runID: String, count: Int) throws {
+        for _ in 0..<200 {
+            if try Host.namespaces(withRunID: runID).count >= count { return }
+            usleep(50_000)
+        }
+        Issue.record("namespaces of run \(runID) never appeared")
+    }
+}
