@@ -71,10 +71,17 @@ public struct PlaybookRunner: Sendable {
         let probes = self.probes
         let faults = state.faults
         let teardown = Task {
-            _ = await probes?.finish(faults: faults)
-            return await backend.teardown()
+            let records = await probes?.finish(faults: faults) ?? []
+            return (records, await backend.teardown())
         }
-        let problems = await teardown.value
+        let (probeRecords, problems) = await teardown.value
+        for record in probeRecords {
+            // An independent capture that disagrees with the probe: its figures cannot be trusted.
+            if let witness = record.witness, !witness.agrees {
+                let text = "witness disagrees with probe \(record.probe) (\(record.direction)): \(witness.detail)"
+                state.errorMessage = state.errorMessage.map { $0 + "; " + text } ?? text
+            }
+        }
         if !problems.isEmpty {
             let text = "teardown: " + problems.joined(separator: "; ")
             state.errorMessage = state.errorMessage.map { $0 + "; " + text } ?? text
@@ -97,7 +104,7 @@ public struct PlaybookRunner: Sendable {
             name: playbook.name, file: playbook.file, seed: playbook.seed, verdict: verdict,
             message: state.errorMessage, started: started, ended: ended,
             timers: DerivedDeadline.timers(of: playbook.topology), steps: state.steps,
-            assertions: state.assertions, observations: log.records)
+            assertions: state.assertions, observations: log.records, probes: probeRecords)
     }
 
     struct RunState {

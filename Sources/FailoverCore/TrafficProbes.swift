@@ -21,8 +21,9 @@ public protocol TrafficProbes: Sendable {
     /// - Returns: whether it holds, the actual value as text, and whether the path was
     ///   unclean before the first fault (then the verdict is *errored*).
     func evaluate(_ assertion: Assertion, stepIndex: Int, faults: [FaultMark]) async throws -> ProbeEvaluation
-    /// Stops every running probe; returns each probe's figures as JSON text for the report.
-    func finish(faults: [FaultMark]) async -> [String: String]
+    /// Stops every running probe (draining packets in flight); returns the figures of each probe
+    /// direction for the report, including any witness comparison.
+    func finish(faults: [FaultMark]) async -> [ProbeRecord]
 }
 
 public struct ProbeEvaluation: Sendable {

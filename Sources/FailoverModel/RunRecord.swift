@@ -184,11 +184,13 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
     public var steps: [StepRecord]
     public var assertions: [AssertionRecord]
     public var observations: [ObservationRecord]
+    /// Traffic probe figures, one per probe and direction (empty when the playbook has no probes).
+    public var probes: [ProbeRecord]
 
     public init(
         name: String, file: String, seed: String?, verdict: Verdict, message: String?, started: MonotonicInstant,
         ended: MonotonicInstant, timers: [TimerRecord], steps: [StepRecord], assertions: [AssertionRecord],
-        observations: [ObservationRecord]
+        observations: [ObservationRecord], probes: [ProbeRecord] = []
     ) {
         self.name = name
         self.file = file
@@ -201,6 +203,28 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
         self.steps = steps
         self.assertions = assertions
         self.observations = observations
+        self.probes = probes
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, file, seed, verdict, message, started, ended, timers, steps, assertions, observations, probes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        file = try container.decode(String.self, forKey: .file)
+        seed = try container.decodeIfPresent(String.self, forKey: .seed)
+        verdict = try container.decode(Verdict.self, forKey: .verdict)
+        message = try container.decodeIfPresent(String.self, forKey: .message)
+        started = try container.decode(MonotonicInstant.self, forKey: .started)
+        ended = try container.decode(MonotonicInstant.self, forKey: .ended)
+        timers = try container.decode([TimerRecord].self, forKey: .timers)
+        steps = try container.decode([StepRecord].self, forKey: .steps)
+        assertions = try container.decode([AssertionRecord].self, forKey: .assertions)
+        observations = try container.decode([ObservationRecord].self, forKey: .observations)
+        // Records written before probes were reported have no `probes` key.
+        probes = try container.decodeIfPresent([ProbeRecord].self, forKey: .probes) ?? []
     }
 }
 
@@ -221,4 +245,187 @@ public struct RunRecord: Sendable, Hashable, Codable {
 
     /// The worst verdict of all playbooks (passed when there are none).
     public var verdict: Verdict { playbooks.map(\.verdict).max() ?? .passed }
+}
+
+/// A time figure of a probe, with the method that produced it and its resolution.
+public struct ProbeTimeRecord: Sendable, Hashable, Codable {
+    public var nanoseconds: Int64
+    /// `timestamp (RFC 6414 TBM)`, `packet loss (RFC 6414 PLBM)`, …
+    public var method: String
+    /// The figure is exact to within this (one probe interval).
+    public var resolutionNanoseconds: Int64
+    /// True when the outage had not ended when the stream stopped: the value is a lower bound.
+    public var lowerBound: Bool
+
+    public init(nanoseconds: Int64, method: String, resolutionNanoseconds: Int64, lowerBound: Bool = false) {
+        self.nanoseconds = nanoseconds
+        self.method = method
+        self.resolutionNanoseconds = resolutionNanoseconds
+        self.lowerBound = lowerBound
+    }
+
+    public var milliseconds: Double { Double(nanoseconds) / 1e6 }
+}
+
+/// What a probe direction measured in the window opened by one fault step.
+public struct ProbeWindowRecord: Sendable, Hashable, Codable {
+    /// 0-based index of the step that opened the window.
+    public var stepIndex: Int
+    /// `failover` (pull, down, …), `reversion` (plug, up, …) or `change` (set).
+    public var kind: String
+    public var sent: Int
+    public var received: Int
+    public var lost: Int
+    public var duplicated: Int
+    public var reordered: Int
+    public var sendErrors: Int
+    public var lossPeriodCount: Int
+    /// Failover (or reversion) time by the timestamp method (RFC 6414 TBM).
+    public var timestampTime: ProbeTimeRecord
+    /// Failover (or reversion) time by the packet-loss method (RFC 6414 PLBM).
+    public var lossTime: ProbeTimeRecord
+    /// False when the impairment had not ended when the stream stopped.
+    public var recovered: Bool
+    /// Median one-way delay after recovery minus before the fault (nil without samples).
+    public var additiveBackupDelay: ProbeTimeRecord?
+
+    public init(
+        stepIndex: Int, kind: String, sent: Int, received: Int, lost: Int, duplicated: Int, reordered: Int,
+        sendErrors: Int, lossPeriodCount: Int, timestampTime: ProbeTimeRecord, lossTime: ProbeTimeRecord,
+        recovered: Bool, additiveBackupDelay: ProbeTimeRecord?
+    ) {
+        self.stepIndex = stepIndex
+        self.kind = kind
+        self.sent = sent
+        self.received = received
+        self.lost = lost
+        self.duplicated = duplicated
+        self.reordered = reordered
+        self.sendErrors = sendErrors
+        self.lossPeriodCount = lossPeriodCount
+        self.timestampTime = timestampTime
+        self.lossTime = lossTime
+        self.recovered = recovered
+        self.additiveBackupDelay = additiveBackupDelay
+    }
+}
+
+/// An independent packet capture of a probe direction's receiver, compared with the probe.
+public struct ProbeWitnessRecord: Sendable, Hashable, Codable {
+    /// E.g. `tcpdump`.
+    public var tool: String
+    /// Capture file (relative to the results directory when written there).
+    public var file: String
+    /// `host/interface` the capture ran on.
+    public var interface: String
+    /// Probe packets of this stream in the capture (duplicates included).
+    public var matching: Int
+    public var uniqueSequences: Int
+    /// Longest time between two consecutive captured probe packets (receive times).
+    public var largestGapNanoseconds: Int64?
+    /// Packets the capture tool reported as dropped by the kernel.
+    public var droppedByKernel: Int?
+    /// The largest gap may differ from the probe's longest outage by at most this.
+    public var toleranceNanoseconds: Int64
+    /// The capture's packet count equals the probe receiver's exactly.
+    public var receivedAgrees: Bool
+    /// The largest gap matches the probe's longest outage (timestamp method) within the tolerance.
+    public var outageAgrees: Bool
+    /// One line: what disagreed, or what was compared.
+    public var detail: String
+
+    public init(
+        tool: String, file: String, interface: String, matching: Int, uniqueSequences: Int,
+        largestGapNanoseconds: Int64?, droppedByKernel: Int?, toleranceNanoseconds: Int64, receivedAgrees: Bool,
+        outageAgrees: Bool, detail: String
+    ) {
+        self.tool = tool
+        self.file = file
+        self.interface = interface
+        self.matching = matching
+        self.uniqueSequences = uniqueSequences
+        self.largestGapNanoseconds = largestGapNanoseconds
+        self.droppedByKernel = droppedByKernel
+        self.toleranceNanoseconds = toleranceNanoseconds
+        self.receivedAgrees = receivedAgrees
+        self.outageAgrees = outageAgrees
+        self.detail = detail
+    }
+
+    /// Both comparisons hold.
+    public var agrees: Bool { receivedAgrees && outageAgrees }
+}
+
+/// The figures of one direction of one traffic probe over a playbook run.
+public struct ProbeRecord: Sendable, Hashable, Codable {
+    public var probe: String
+    /// `forward` (from → to) or `reverse`.
+    public var direction: String
+    /// Sending and receiving host names.
+    public var from: String
+    public var to: String
+    public var sourceAddress: String?
+    public var destinationAddress: String
+    public var port: Int
+    public var streamID: UInt32
+    /// Packets per second.
+    public var rate: Int
+    public var intervalNanoseconds: Int64
+    /// Send attempts the kernel accepted, and datagrams that arrived (unique sequence numbers).
+    public var sent: Int
+    public var received: Int
+    public var lost: Int
+    public var duplicated: Int
+    public var reordered: Int
+    /// Send attempts the kernel refused (ENETUNREACH, …).
+    public var sendErrors: Int
+    /// Datagrams the receiver socket dropped (SO_RXQ_OVFL).
+    public var receiverDrops: Int
+    public var lossPeriodCount: Int
+    public var lossPeriodMinLength: Int?
+    public var lossPeriodMaxLength: Int?
+    /// Packets lost before the first fault (non-zero: the path was not clean).
+    public var lostBeforeFirstFault: Int
+    /// One per fault step, in time order.
+    public var windows: [ProbeWindowRecord]
+    public var witness: ProbeWitnessRecord?
+    /// Why the figures cannot be trusted, if they cannot.
+    public var measurementError: String?
+    /// How arrival times were taken.
+    public var timestamping: String
+
+    public init(
+        probe: String, direction: String, from: String, to: String, sourceAddress: String?,
+        destinationAddress: String, port: Int, streamID: UInt32, rate: Int, intervalNanoseconds: Int64, sent: Int,
+        received: Int, lost: Int, duplicated: Int, reordered: Int, sendErrors: Int, receiverDrops: Int,
+        lossPeriodCount: Int, lossPeriodMinLength: Int?, lossPeriodMaxLength: Int?, lostBeforeFirstFault: Int,
+        windows: [ProbeWindowRecord], witness: ProbeWitnessRecord? = nil, measurementError: String? = nil,
+        timestamping: String
+    ) {
+        self.probe = probe
+        self.direction = direction
+        self.from = from
+        self.to = to
+        self.sourceAddress = sourceAddress
+        self.destinationAddress = destinationAddress
+        self.port = port
+        self.streamID = streamID
+        self.rate = rate
+        self.intervalNanoseconds = intervalNanoseconds
+        self.sent = sent
+        self.received = received
+        self.lost = lost
+        self.duplicated = duplicated
+        self.reordered = reordered
+        self.sendErrors = sendErrors
+        self.receiverDrops = receiverDrops
+        self.lossPeriodCount = lossPeriodCount
+        self.lossPeriodMinLength = lossPeriodMinLength
+        self.lossPeriodMaxLength = lossPeriodMaxLength
+        self.lostBeforeFirstFault = lostBeforeFirstFault
+        self.windows = windows
+        self.witness = witness
+        self.measurementError = measurementError
+        self.timestamping = timestamping
+    }
 }

@@ -1,0 +1,130 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+import Synchronization
+
+/// A tcpdump child process capturing a probe's UDP port on one interface inside a namespace
+/// (`ip netns exec NS tcpdump ...`; ip execs tcpdump, so the PID is tcpdump's). Started and
+/// stopped by PID: SIGINT (tcpdump flushes and exits), SIGKILL after 5 s.
+final class PacketCapture: Sendable {
+    let namespace: String
+    let interface: String
+    let path: String
+    let pid: pid_t
+    private let stderrPath: String
+    private let logger: Logger
+    private let stopped = Mutex<Outcome?>(nil)
+
+    static let ipPath = "/usr/sbin/ip"
+    static let tcpdumpCandidates = ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"]
+
+    struct Outcome: Sendable {
+        var exitStatus: Int32
+        /// From tcpdump's "N packets dropped by kernel" line.
+        var droppedByKernel: Int?
+    }
+
+    /// The argv that runs the capture.
+    static func arguments(tcpdump: String, namespace: String, interface: String, port: Int, path: String) -> [String] {
+        [
+            ipPath, "netns", "exec", namespace, tcpdump, "-i", interface, "-n", "-U", "-B", "16384", "-s", "128",
+            "--time-stamp-precision", "nano", "-w", path, "udp", "dst", "port", "\(port)",
+        ]
+    }
+
+    /// Starts tcpdump.
+    /// - Throws: `ProbeError` when tcpdump is missing or cannot be spawned.
+    init(namespace: String, interface: String, port: Int, path: String, logger: Logger) throws {
+        guard let tcpdump = Self.tcpdumpCandidates.first(where: { access($0, X_OK) == 0 }) else {
+            throw ProbeError(.invalidConfiguration, operation: "find tcpdump (needed by --witness)", object: path)
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        self.namespace = namespace
+        self.interface = interface
+        self.path = path
+        self.stderrPath = path + ".stderr"
+        self.logger = logger
+        let argv = Self.arguments(tcpdump: tcpdump, namespace: namespace, interface: interface, port: port, path: path)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let cStrings: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cStrings { free(pointer) } }
+        var child = pid_t()
+        let status = posix_spawn(&child, Self.ipPath, &actions, nil, cStrings, environ)
+        guard status == 0 else {
+            throw ProbeError(.syscall, operation: "posix_spawn tcpdump", object: namespace, errno: status)
+        }
+        pid = child
+        logger.debug(
+            "witness capture started", metadata: ["pid": "\(child)", "namespace": "\(namespace)", "file": "\(path)"])
+    }
+
+    /// Waits (up to 5 s) until tcpdump has written the pcap file header, i.e. is capturing.
+    /// - Throws: `ProbeError` when tcpdump exits or does not start capturing in time.
+    func waitUntilCapturing() async throws {
+        for _ in 0..<250 {
+            var info = stat()
+            if stat(path, &info) == 0, info.st_size >= 24 { return }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                stopped.withLock { $0 = Outcome(exitStatus: status, droppedByKernel: nil) }
+                throw ProbeError(
+                    .invalidState, operation: "tcpdump exited before capturing (\(stderrText()))", object: interface)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        _ = await stop()
+        throw ProbeError(.invalidState, operation: "tcpdump did not start capturing in 5 s", object: interface)
+    }
+
+    /// SIGINT, waits for the exit (SIGKILL after 5 s), reads tcpdump's drop count. Idempotent.
+    func stop() async -> Outcome {
+        // Never signal a PID that was already reaped (it may belong to someone else by now).
+        if let outcome = stopped.withLock({ $0 }) { return outcome }
+        kill(pid, SIGINT)
+        var status: Int32 = 0
+        var exited = false
+        for attempt in 0..<500 {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid || (result == -1 && errno == ECHILD) {
+                exited = true
+                break
+            }
+            if attempt == 499 { break }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        if !exited {
+            kill(pid, SIGKILL)
+            _ = waitpid(pid, &status, 0)
+        }
+        let text = stderrText()
+        _ = unlink(stderrPath)
+        let dropped = Self.droppedByKernel(in: text)
+        logger.debug("witness capture stopped", metadata: ["pid": "\(pid)", "dropped": "\(dropped.map(String.init) ?? "?")"])
+        let outcome = Outcome(exitStatus: status, droppedByKernel: dropped)
+        stopped.withLock { $0 = outcome }
+        return outcome
+    }
+
+    private func stderrText() -> String {
+        guard let data = FileManager.default.contents(atPath: stderrPath) else { return "" }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Parses `N packets dropped by kernel` from tcpdump's stderr.
+    static func droppedByKernel(in text: String) -> Int? {
+        for line in text.split(separator: "\n") where line.hasSuffix("packets dropped by kernel") {
+            if let first = line.split(separator: " ").first, let count = Int(first) { return count }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,345 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import FailoverCore
+public import FailoverModel
+import FailoverNetlink
+public import Logging
+
+/// The playbook runner's traffic probes over real sockets: one `ProbeStream` per probe direction,
+/// opened inside the run's namespaces, optionally watched by a packet capture (`--witness`).
+///
+/// ```swift
+/// let engine = ProbeEngine(playbook: playbook, names: names, logger: logger, witnessDirectory: dir)
+/// let runner = PlaybookRunner(backend: backend, probes: engine, clock: clock, logger: logger)
+/// ```
+public actor ProbeEngine: TrafficProbes {
+    /// One probe direction as resolved for this run.
+    struct Resolved {
+        var spec: ProbeSpec
+        var configuration: ProbeStreamConfiguration
+        /// Host names of sender and receiver.
+        var from: String
+        var to: String
+        /// The receiver's interface that holds the destination address (for the witness).
+        var receiverInterface: String?
+    }
+
+    private let playbook: Playbook
+    private let names: RunNames
+    private let logger: Logger
+    private let witnessDirectory: String?
+    private let socketFactory: SocketFactory
+    private var resolved: [String: [Resolved]] = [:]
+    private var resolveError: [String: String] = [:]
+    private var streams: [String: [ProbeStream]] = [:]
+    private var witnesses: [UInt32: PacketCapture] = [:]
+    private var finished: [ProbeRecord]?
+
+    /// - Parameters:
+    ///   - witness: also capture each receiver interface with tcpdump and compare (files go to
+    ///     `witnessDirectory`, default the current directory).
+    public init(
+        playbook: Playbook, names: RunNames, logger: Logger, witness: Bool = false, witnessDirectory: String? = nil
+    ) {
+        self.playbook = playbook
+        self.names = names
+        self.logger = logger
+        self.witnessDirectory = witness ? (witnessDirectory ?? ".") : nil
+        self.socketFactory = ProbeEngine.namespaceSockets
+        let base = UInt32.random(in: 1..<0x7FFF_0000) & ~1
+        var resolved: [String: [Resolved]] = [:]
+        var errors: [String: String] = [:]
+        for (index, spec) in playbook.probes.enumerated() {
+            do {
+                resolved[spec.name] = try Self.resolve(
+                    spec, topology: playbook.topology, names: names, streamID: base &+ UInt32(index * 2))
+            } catch {
+                errors[spec.name] = "\(error)"
+            }
+        }
+        self.resolved = resolved
+        self.resolveError = errors
+    }
+
+    /// Stream configurations for a probe: namespaces from `names`, addresses from the spec or the
+    /// hosts (a bond's first IPv4 address first, then any interface's first IPv4, then IPv6).
+    static func resolve(_ spec: ProbeSpec, topology: Topology, names: RunNames, streamID: UInt32) throws -> [Resolved] {
+        func host(_ name: String) throws -> Host {
+            guard let host = topology.host(named: name) else {
+                throw ProbeError(.invalidConfiguration, operation: "find host \(name)", object: "probe \(spec.name)")
+            }
+            return host
+        }
+        let fromHost = try host(spec.from)
+        let toHost = try host(spec.to)
+        let family = spec.toAddress?.family ?? spec.fromAddress?.family
+        guard let fromAddress = spec.fromAddress ?? defaultAddress(of: fromHost, family: family),
+            let toAddress = spec.toAddress ?? defaultAddress(of: toHost, family: family ?? fromAddressFamily(fromHost))
+        else {
+            throw ProbeError(
+                .invalidConfiguration, operation: "find addresses of \(spec.from) and \(spec.to)",
+                object: "probe \(spec.name)")
+        }
+        let configurations = ProbeStreamConfiguration.streams(
+            for: spec, streamID: streamID, fromNamespace: names.namespace(spec.from),
+            toNamespace: names.namespace(spec.to), fromAddress: fromAddress, toAddress: toAddress)
+        return configurations.map { configuration in
+            let forward = configuration.direction == .forward
+            let receiver = forward ? toHost : fromHost
+            return Resolved(
+                spec: spec, configuration: configuration, from: forward ? spec.from : spec.to,
+                to: forward ? spec.to : spec.from,
+                receiverInterface: interface(of: receiver, holding: configuration.destinationAddress))
+        }
+    }
+
+    private static func fromAddressFamily(_ host: Host) -> InterfaceAddress.Family? {
+        defaultAddress(of: host, family: nil)?.family
+    }
+
+    static func defaultAddress(of host: Host, family: InterfaceAddress.Family?) -> IPAddress? {
+        let bondNames = Set(host.bonds.map(\.name))
+        let ordered = host.addresses.filter { bondNames.contains($0.interface) } + host.addresses
+        for wanted in family.map({ [$0] }) ?? [.ipv4, .ipv6] {
+            for entry in ordered {
+                if let address = entry.addresses.first(where: { $0.family == wanted }) {
+                    return IPAddress(family: address.family, bytes: address.bytes)
+                }
+            }
+        }
+        return nil
+    }
+
+    static func interface(of host: Host, holding address: IPAddress) -> String? {
+        host.addresses.first { entry in
+            entry.addresses.contains { $0.family == address.family && $0.bytes == address.bytes }
+        }?.interface
+    }
+
+    /// Opens sockets inside a named namespace on a dedicated thread (setns never runs on a Swift
+    /// concurrency thread; the socket stays in the namespace it was created in).
+    static let namespaceSockets: SocketFactory = { namespace, family, type in
+        guard let namespace else { return try ProbeStream.currentNamespaceSockets(nil, family, type) }
+        let namespaceFD = try NetworkNamespace.open(namespace)
+        defer { _ = close(namespaceFD) }
+        return try NamespaceThread.run(namespaceFD: namespaceFD, label: namespace) { () throws -> Int32 in
+            let fd = socket(family, type | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else {
+                throw ProbeError(.syscall, operation: "socket", object: "namespace \(namespace)", errno: errno)
+            }
+            return fd
+        }
+    }
+
+    // MARK: TrafficProbes
+
+    public func start(_ probeNames: [String]) async throws {
+        for name in probeNames {
+            guard streams[name] == nil else {
+                throw ProbeError(.invalidState, operation: "start (already started)", object: "probe \(name)")
+            }
+            if let error = resolveError[name] {
+                throw ProbeError(.invalidConfiguration, operation: error, object: "probe \(name)")
+            }
+            guard let directions = resolved[name] else {
+                throw ProbeError(.invalidConfiguration, operation: "start (not declared)", object: "probe \(name)")
+            }
+            var opened: [ProbeStream] = []
+            do {
+                for direction in directions {
+                    if let witnessDirectory {
+                        try await startWitness(direction, directory: witnessDirectory)
+                    }
+                    opened.append(
+                        try ProbeStream(
+                            configuration: direction.configuration, socketFactory: socketFactory, logger: logger))
+                }
+                for stream in opened { try stream.start() }
+            } catch {
+                for stream in opened { _ = await stream.stop() }
+                throw error
+            }
+            streams[name] = opened
+            logger.info(
+                "probe started",
+                metadata: [
+                    "probe": "\(name)", "streams": "\(opened.count)",
+                    "rate": "\(directions.first?.configuration.rate ?? 0)",
+                ])
+        }
+    }
+
+    public func stop(_ name: String) async throws {
+        guard let opened = streams[name] else {
+            throw ProbeError(.invalidState, operation: "stop (not started)", object: "probe \(name)")
+        }
+        for stream in opened { _ = await stream.stop() }
+    }
+
+    public func evaluate(_ assertion: Assertion, stepIndex: Int, faults: [FaultMark]) async throws -> ProbeEvaluation {
+        let name: String
+        switch assertion {
+        case .loss(let probe, _, _), .reordered(let probe, _, _), .outage(let probe, _, _, _): name = probe
+        default:
+            throw ProbeError(.invalidConfiguration, operation: "evaluate \(assertion)", object: "probes")
+        }
+        guard let opened = streams[name] else {
+            throw ProbeError(.invalidState, operation: "evaluate (probe not started)", object: "probe \(name)")
+        }
+        let probeFaults = probeFaults(faults)
+        // A snapshot judges only packets sent before the drain interval: in flight is not lost.
+        let reports = opened.map { ProbeAnalysis.analyze($0.snapshot(), faults: probeFaults) }
+        guard let result = ProbeAnalysis.evaluate(assertion, reports: reports, currentStep: stepIndex) else {
+            throw ProbeError(.invalidState, operation: "evaluate (no report)", object: "probe \(name)")
+        }
+        return ProbeEvaluation(
+            holds: result.holds, actual: result.actual, measurementError: ProbeAnalysis.measurementProblem(reports))
+    }
+
+    public func finish(faults: [FaultMark]) async -> [ProbeRecord] {
+        if let finished { return finished }
+        let probeFaults = probeFaults(faults)
+        var records: [ProbeRecord] = []
+        for spec in playbook.probes {
+            guard let opened = streams[spec.name], let directions = resolved[spec.name] else { continue }
+            // Stop all directions together: their drain intervals overlap.
+            let captures = await withTaskGroup(of: (Int, ProbeCapture).self) { group in
+                for (index, stream) in opened.enumerated() { group.addTask { (index, await stream.stop()) } }
+                var result: [Int: ProbeCapture] = [:]
+                for await (index, capture) in group { result[index] = capture }
+                return result
+            }
+            for (index, direction) in directions.enumerated() {
+                guard let capture = captures[index] else { continue }
+                let report = ProbeAnalysis.analyze(capture, faults: probeFaults)
+                var record = Self.record(report, direction: direction, capture: capture)
+                if let witness = witnesses.removeValue(forKey: direction.configuration.streamID) {
+                    record.witness = await compare(witness, record: record, report: report)
+                }
+                records.append(record)
+            }
+        }
+        // Captures of probes that never started.
+        for capture in witnesses.values { _ = await capture.stop() }
+        witnesses = [:]
+        finished = records
+        return records
+    }
+
+    // MARK: helpers
+
+    private func probeFaults(_ faults: [FaultMark]) -> [ProbeFault] {
+        faults.map { mark in
+            let kind =
+                playbook.steps.indices.contains(mark.stepIndex)
+                ? ProbeFault.kind(of: playbook.steps[mark.stepIndex].action) : .other
+            return ProbeFault(stepIndex: mark.stepIndex, at: mark.at, kind: kind)
+        }
+    }
+
+    private func startWitness(_ direction: Resolved, directory: String) async throws {
+        let configuration = direction.configuration
+        guard let namespace = configuration.receiverNamespace, let interface = direction.receiverInterface else {
+            throw ProbeError(
+                .invalidConfiguration, operation: "witness: find the receiver interface",
+                object: "probe \(configuration.probe) (\(configuration.direction))")
+        }
+        let file = "\(directory)/witness-\(configuration.probe)-\(configuration.direction)-\(names.runID).pcap"
+        let capture = try PacketCapture(
+            namespace: namespace, interface: interface, port: configuration.port, path: file, logger: logger)
+        witnesses[configuration.streamID] = capture
+        try await capture.waitUntilCapturing()
+    }
+
+    private func compare(_ capture: PacketCapture, record: ProbeRecord, report: ProbeReport) async -> ProbeWitnessRecord {
+        let outcome = await capture.stop()
+        let interface = "\(record.to)/\(capture.interface)"
+        let tolerance = Self.witnessTolerance(intervalNanoseconds: record.intervalNanoseconds)
+        let base = ProbeWitnessRecord(
+            tool: "tcpdump", file: capture.path, interface: interface, matching: 0, uniqueSequences: 0,
+            largestGapNanoseconds: nil, droppedByKernel: outcome.droppedByKernel, toleranceNanoseconds: tolerance,
+            receivedAgrees: false, outageAgrees: false, detail: "")
+        let witness: PcapWitness
+        do {
+            witness = try PcapWitness.count(
+                pcapFile: capture.path, streamID: record.streamID,
+                direction: record.direction == "reverse" ? .reverse : .forward, port: record.port)
+        } catch {
+            var failed = base
+            failed.detail = "capture unreadable: \(error)"
+            return failed
+        }
+        return Self.judge(
+            witness, base: base, probeReceived: Int(report.receiver.received),
+            probeOutage: report.windows.map(\.failoverTime.nanoseconds).max() ?? 0)
+    }
+
+    /// The witness's largest gap is between receive times; the probe's outage between send times
+    /// carried in the packets. They differ by at most one interval (resolution) plus the variation of
+    /// the one-way delay at the two edges: 1 ms covers what was measured on veth/bridge paths.
+    static func witnessTolerance(intervalNanoseconds: Int64) -> Int64 { intervalNanoseconds + 1_000_000 }
+
+    /// Compares a capture with the probe: datagram counts exactly; the largest capture gap with the
+    /// longest outage (timestamp method) within `base.toleranceNanoseconds` — only when the probe saw
+    /// an outage (without one, the gap is ordinary spacing and is not compared).
+    static func judge(_ witness: PcapWitness, base: ProbeWitnessRecord, probeReceived: Int, probeOutage: Int64)
+        -> ProbeWitnessRecord
+    {
+        var result = base
+        result.matching = witness.matching
+        result.uniqueSequences = witness.uniqueSequences
+        let gap = witness.largestGap.map { Int64($0.nanoseconds) }
+        result.largestGapNanoseconds = gap
+        result.receivedAgrees = witness.matching == probeReceived
+        if probeOutage > 0 {
+            result.outageAgrees = gap.map { abs($0 - probeOutage) <= base.toleranceNanoseconds } ?? false
+        } else {
+            result.outageAgrees = true
+        }
+        var parts: [String] = []
+        parts.append(
+            "captured \(witness.matching), probe received \(probeReceived)"
+                + (result.receivedAgrees ? "" : " (differ)"))
+        if probeOutage > 0 {
+            let gapText = gap.map { "\(Double($0) / 1e6) ms" } ?? "none"
+            parts.append(
+                "largest gap \(gapText), probe outage \(Double(probeOutage) / 1e6) ms"
+                    + (result.outageAgrees ? "" : " (differ by more than \(Double(base.toleranceNanoseconds) / 1e6) ms)"))
+        }
+        if let dropped = base.droppedByKernel, dropped > 0 { parts.append("\(dropped) dropped by kernel") }
+        result.detail = parts.joined(separator: "; ")
+        return result
+    }
+
+    /// Report data of one direction.
+    static func record(_ report: ProbeReport, direction: Resolved, capture: ProbeCapture) -> ProbeRecord {
+        func time(_ figure: TimeFigure) -> ProbeTimeRecord {
+            ProbeTimeRecord(
+                nanoseconds: figure.nanoseconds, method: figure.method,
+                resolutionNanoseconds: Int64((figure.resolutionMilliseconds * 1e6).rounded()),
+                lowerBound: figure.lowerBound)
+        }
+        let windows = report.windows.compactMap { figures -> ProbeWindowRecord? in
+            guard let stepIndex = figures.stepIndex else { return nil }
+            return ProbeWindowRecord(
+                stepIndex: stepIndex, kind: figures.event ?? "change", sent: figures.sent, received: figures.received,
+                lost: figures.lost, duplicated: figures.duplicated, reordered: figures.reordered,
+                sendErrors: figures.sendErrors, lossPeriodCount: figures.lossPeriodCount,
+                timestampTime: time(figures.failoverTime), lossTime: time(figures.lossTime),
+                recovered: figures.recovered, additiveBackupDelay: figures.additiveBackupDelay.map(time))
+        }
+        let configuration = direction.configuration
+        return ProbeRecord(
+            probe: report.probe, direction: "\(report.direction)", from: direction.from, to: direction.to,
+            sourceAddress: configuration.sourceAddress.map(\.description),
+            destinationAddress: configuration.destinationAddress.description, port: configuration.port,
+            streamID: report.streamID, rate: report.rate, intervalNanoseconds: Int64(report.intervalNanoseconds.rounded()),
+            sent: report.run.sent, received: report.run.received, lost: report.run.lost,
+            duplicated: report.run.duplicated, reordered: report.run.reordered, sendErrors: report.run.sendErrors,
+            receiverDrops: Int(capture.receiver.socketDrops), lossPeriodCount: report.run.lossPeriodCount,
+            lossPeriodMinLength: report.run.lossPeriodMinLength, lossPeriodMaxLength: report.run.lossPeriodMaxLength,
+            lostBeforeFirstFault: report.beforeFirstFault.lost, windows: windows,
+            measurementError: ProbeAnalysis.measurementProblem([report]), timestamping: report.timestamping)
+    }
+}
