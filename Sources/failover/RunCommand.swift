@@ -2,6 +2,7 @@ import ArgumentParser
 import FailoverCore
 import FailoverLinux
 import FailoverModel
+import FailoverProbe
 import FailoverReport
 import FailoverVM
 import Foundation
@@ -48,6 +49,14 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Host-side time limit for one VM run, in seconds.")
     var vmTimeout: Int = 1800
+
+    @Flag(
+        help: """
+            Also capture each probe's receiver interface with tcpdump (files under the results) and
+            check the probe's figures against it: received count exactly, largest gap = outage within
+            one interval + 1 ms. A disagreement makes the playbook errored.
+            """)
+    var witness = false
 
     @OptionGroup var logging: LoggingOptions
 
@@ -141,7 +150,19 @@ struct RunCommand: AsyncParsableCommand {
                 // only after the previous playbook's namespaces were removed.
                 let playbookNames = playbooks.count == 1 ? names : RunNames(runID: names.runID)
                 let backend = NamespaceBackend(logger: logger)
-                let runner = PlaybookRunner(backend: backend, clock: clock, timing: timing, logger: logger)
+                var probes: (any TrafficProbes)?
+                if !playbook.probes.isEmpty {
+                    // Witness captures go next to the guest's record (in the results share) in
+                    // the kernel lab, else to <results>/captures-<run id>/.
+                    let captures =
+                        guestRecord.map { ($0 as NSString).deletingLastPathComponent }
+                        ?? (self.results as NSString).appendingPathComponent("captures-\(names.runID)")
+                    probes = ProbeEngine(
+                        playbook: playbook, names: playbookNames, logger: logger, witness: witness,
+                        witnessDirectory: captures)
+                }
+                let runner = PlaybookRunner(
+                    backend: backend, probes: probes, clock: clock, timing: timing, logger: logger)
                 if Task.isCancelled {
                     results.append(skippedRecord(playbook, clock: clock, reason: "interrupted before it started"))
                     continue
@@ -186,6 +207,7 @@ struct RunCommand: AsyncParsableCommand {
             var argv = [executable, "run", "--vm", "never", "--guest-record", recordPath, "--run-id", names.runID]
             argv += ["--log-level", logging.verbose ? "debug" : logging.logLevel]
             argv += ["--guest-accelerator", "@ACCELERATOR@"]
+            if witness { argv.append("--witness") }
             argv += playbooks.map { absolute($0.file, cwd: cwd) }
             let request = VMRunRequest(
                 kernel: kernel, argv: argv, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
