@@ -123,9 +123,13 @@ public final class ProbeStream: Sendable {
     /// that have not arrived are treated as in flight, not lost.
     public func snapshot() -> ProbeCapture {
         if let final = finalCapture.withLock({ $0 }) { return final }
-        let now = monotonicNanoseconds()
+        // The sender publishes its statistics every `ProbeSender.publishEvery` packets: arrivals
+        // beyond the published `attempted` were sent after it; leave them to the next snapshot
+        // (else they would count as sequence numbers never sent).
+        let (received, receiverStats) = receiver.snapshot()
         let senderStats = sender.statistics
-        let (arrivals, receiverStats) = receiver.snapshot()
+        let now = monotonicNanoseconds()
+        let arrivals = received.filter { $0.sequence < senderStats.attempted }
         let drain = drainInterval()
         return ProbeCapture(
             configuration: configuration, sender: senderStats, receiver: receiverStats, arrivals: arrivals,
