@@ -20,11 +20,15 @@ build: deps
 run: build
 	$(BIN) run $(STANDARD)
 
+TESTS      := .build/debug/failoverPackageTests.xctest
+
 # Unit tests, then the privileged integration tests (root; they use network namespaces and the
-# kernel lab VM).
+# kernel lab VM), then the kernel-bond tests of the test bundle on a real bonding driver: on this
+# kernel if it has one, else inside the kernel lab (`failover lab-exec`).
 test: build
 	$(SWIFT) test --skip-build --skip FailoverIntegrationTests
 	FAILOVER_INTEGRATION=1 $(SWIFT) test --skip-build --filter FailoverIntegrationTests
+	$(BIN) lab-exec --env FAILOVER_INTEGRATION=1 -- $(TESTS) --testing-library swift-testing --filter BackendBondTests
 
 unit:
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
@@ -32,6 +36,7 @@ unit:
 
 integration: build
 	FAILOVER_INTEGRATION=1 $(SWIFT) test --skip-build --filter FailoverIntegrationTests
+	$(BIN) lab-exec --env FAILOVER_INTEGRATION=1 -- $(TESTS) --testing-library swift-testing --filter BackendBondTests
 
 validate:
 	$(SWIFT) build --product failover

@@ -69,7 +69,7 @@ enum FailoverBinary {
     }
 }
 
-enum Host {
+enum HostSystem {
     static func output(_ argv: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: argv[0])
@@ -131,14 +131,14 @@ struct CLIRunTests {
     @Test("host playbook: passes, root namespace unchanged, nothing left", .timeLimit(.minutes(2)))
     func hostPlaybook() throws {
         let results = try FailoverBinary.scratch()
-        let before = try Host.rootNamespaceSnapshot()
+        let before = try HostSystem.rootNamespaceSnapshot()
         let result = try FailoverBinary.run([
             "run", "--vm", "never", "--run-id", "0ca1f0", "--results", results, "Playbooks/host/carrier-pull.yaml",
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("1 passed, 0 failed, 0 errored, 0 skipped"))
-        #expect(try Host.rootNamespaceSnapshot() == before)
-        #expect(try Host.namespaces(withRunID: "0ca1f0").isEmpty)
+        #expect(try HostSystem.rootNamespaceSnapshot() == before)
+        #expect(try HostSystem.namespaces(withRunID: "0ca1f0").isEmpty)
         let report = try #require(FileManager.default.contents(atPath: results + "/latest/report.json"))
         let json = try #require(try JSONSerialization.jsonObject(with: report) as? [String: Any])
         #expect(json["verdict"] as? String == "passed")
@@ -166,7 +166,7 @@ struct CLIRunTests {
         let result = FailoverBinary.finish(started)
         #expect(result.status == 70, "\(result.stderr)")
         #expect(result.stdout.contains("interrupted"), "\(result.stdout)")
-        #expect(try Host.namespaces(withRunID: "0c1a70").isEmpty)
+        #expect(try HostSystem.namespaces(withRunID: "0c1a70").isEmpty)
     }
 
     @Test("SIGKILL mid-run, then `failover cleanup`: nothing left; cleanup is idempotent", .timeLimit(.minutes(2)))
@@ -177,11 +177,11 @@ struct CLIRunTests {
         try waitForNamespaces("0c1a90", count: 3)
         kill(started.0.processIdentifier, SIGKILL)
         _ = FailoverBinary.finish(started)
-        #expect(try Host.namespaces(withRunID: "0c1a90").count == 3)
+        #expect(try HostSystem.namespaces(withRunID: "0c1a90").count == 3)
         let cleanup = try FailoverBinary.run(["cleanup"])
         #expect(cleanup.status == 0, "\(cleanup.stderr)")
         #expect(cleanup.stdout.contains("fo0c1a90-a"), "\(cleanup.stdout)")
-        #expect(try Host.namespaces(withRunID: "0c1a90").isEmpty)
+        #expect(try HostSystem.namespaces(withRunID: "0c1a90").isEmpty)
         let again = try FailoverBinary.run(["cleanup"])
         #expect(again.status == 0)
         #expect(!again.stdout.contains("fo0c1a90"))
@@ -217,9 +217,9 @@ struct CLIRunTests {
         #expect(environment["execution"] as? String == "vm")
         #expect((environment["kernel"] as? String)?.isEmpty == false)
         // Nothing left on the host: no qemu, no job directory, no namespace.
-        #expect(Host.processes(mentioning: results).isEmpty)
+        #expect(HostSystem.processes(mentioning: results).isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
-        #expect(try Host.namespaces(withRunID: "05eed1").isEmpty)
+        #expect(try HostSystem.namespaces(withRunID: "05eed1").isEmpty)
     }
 
     @Test("a deliberately wrong playbook: verdict failed, exit 1, JUnit says expected vs actual", .timeLimit(.minutes(5)))
@@ -239,7 +239,7 @@ struct CLIRunTests {
 
     private func waitForNamespaces(_ runID: String, count: Int) throws {
         for _ in 0..<200 {
-            if try Host.namespaces(withRunID: runID).count >= count { return }
+            if try HostSystem.namespaces(withRunID: runID).count >= count { return }
             usleep(50_000)
         }
         Issue.record("namespaces of run \(runID) never appeared")
