@@ -288,11 +288,14 @@ public struct ProbeWindowRecord: Sendable, Hashable, Codable {
     public var recovered: Bool
     /// Median one-way delay after recovery minus before the fault (nil without samples).
     public var additiveBackupDelay: ProbeTimeRecord?
+    /// Send time of the last unimpaired packet before the outage (nil when nothing was lost);
+    /// the outage spans `timestampTime` from here.
+    public var outageStart: MonotonicInstant?
 
     public init(
         stepIndex: Int, kind: String, sent: Int, received: Int, lost: Int, duplicated: Int, reordered: Int,
         sendErrors: Int, lossPeriodCount: Int, timestampTime: ProbeTimeRecord, lossTime: ProbeTimeRecord,
-        recovered: Bool, additiveBackupDelay: ProbeTimeRecord?
+        recovered: Bool, additiveBackupDelay: ProbeTimeRecord?, outageStart: MonotonicInstant? = nil
     ) {
         self.stepIndex = stepIndex
         self.kind = kind
@@ -307,6 +310,7 @@ public struct ProbeWindowRecord: Sendable, Hashable, Codable {
         self.lossTime = lossTime
         self.recovered = recovered
         self.additiveBackupDelay = additiveBackupDelay
+        self.outageStart = outageStart
     }
 }
 

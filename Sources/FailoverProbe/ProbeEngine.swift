@@ -327,7 +327,11 @@ public actor ProbeEngine: TrafficProbes {
                 lost: figures.lost, duplicated: figures.duplicated, reordered: figures.reordered,
                 sendErrors: figures.sendErrors, lossPeriodCount: figures.lossPeriodCount,
                 timestampTime: time(figures.failoverTime), lossTime: time(figures.lossTime),
-                recovered: figures.recovered, additiveBackupDelay: figures.additiveBackupDelay.map(time))
+                recovered: figures.recovered, additiveBackupDelay: figures.additiveBackupDelay.map(time),
+                outageStart: figures.lossPeriods.first.map { period in
+                    MonotonicInstant(
+                        nanoseconds: period.deliveredBeforeSentNanoseconds ?? period.estimatedStartNanoseconds)
+                })
         }
         let configuration = direction.configuration
         return ProbeRecord(

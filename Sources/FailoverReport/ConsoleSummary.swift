@@ -74,6 +74,12 @@ public enum ConsoleSummary {
             let detail = step.message.map { ": \($0)" } ?? ""
             lines.append(indent + ReportText.printable("\(prefix) [\(step.verdict.rawValue)]: \(step.text)\(detail)"))
         }
+        for probe in playbook.probes {
+            lines.append(indent + ReportText.printable(ProbeText.totalsLine(probe)))
+            for window in probe.windows {
+                lines.append(indent + ReportText.printable(ProbeText.windowLine(probe, window, playbook: playbook)))
+            }
+        }
         return lines
     }
 

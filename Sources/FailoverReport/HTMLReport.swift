@@ -181,6 +181,41 @@ public enum HTMLReport {
             }
             html.append("</table>")
         }
+        if !playbook.probes.isEmpty {
+            html.append("<table class=\"probes\">")
+            html.append(
+                "<tr><th>probe</th><th>step</th><th>event</th><th>outage, timestamp method (ms)</th>"
+                    + "<th>outage, loss method (ms)</th><th>resolution (ms)</th><th>lost</th>"
+                    + "<th>reordered</th><th>additive delay (ms)</th></tr>")
+            for probe in playbook.probes {
+                let name = "\(esc(probe.probe)) \(esc(probe.direction))"
+                html.append(
+                    "<tr><td class=\"mono\">\(name)</td><td>run</td><td>\(probe.rate) pps, \(probe.sent) sent</td>"
+                        + "<td></td><td></td><td></td><td class=\"num\">\(probe.lost)</td>"
+                        + "<td class=\"num\">\(probe.reordered)</td><td></td></tr>")
+                for window in probe.windows {
+                    let time = window.timestampTime
+                    html.append(
+                        "<tr><td class=\"mono\">\(name)</td>"
+                            + "<td>\(window.stepIndex + 1): \(esc(ProbeText.stepText(window, playbook: playbook)))</td>"
+                            + "<td>\(esc(window.kind))</td>"
+                            + "<td class=\"num\">\(time.lowerBound ? "≥ " : "")"
+                            + "\(ReportText.millisecondsNumber(nanoseconds: time.nanoseconds))</td>"
+                            + "<td class=\"num\">\(ReportText.millisecondsNumber(nanoseconds: window.lossTime.nanoseconds))</td>"
+                            + "<td class=\"num\">±\(ReportText.millisecondsNumber(nanoseconds: time.resolutionNanoseconds))</td>"
+                            + "<td class=\"num\">\(window.lost)</td><td class=\"num\">\(window.reordered)</td>"
+                            + "<td class=\"num\">"
+                            + "\(window.additiveBackupDelay.map { ReportText.millisecondsNumber(nanoseconds: $0.nanoseconds) } ?? "")"
+                            + "</td></tr>")
+                }
+                if let witness = probe.witness {
+                    html.append(
+                        "<tr><td class=\"mono\">\(name)</td><td colspan=\"8\">witness \(esc(witness.tool)) "
+                            + "\(witness.agrees ? "agrees" : "<b>disagrees</b>"): \(esc(witness.detail))</td></tr>")
+                }
+            }
+            html.append("</table>")
+        }
         if !playbook.observations.isEmpty {
             html.append("<details><summary>Observations (\(playbook.observations.count))</summary>")
             html.append("<table class=\"observations\">")
@@ -279,7 +314,9 @@ struct Timeline {
         let assertionRow: Int64 = 18
         let laneTop = assertionTop + Int64(playbook.assertions.count) * assertionRow + 8
         let laneRow: Int64 = 22
-        let height = laneTop + Int64(lanes.count) * laneRow + 10
+        let probeLanes = playbook.probes.map { "probe \($0.probe) \($0.direction)" }
+        let probeTop = laneTop + Int64(lanes.count) * laneRow
+        let height = probeTop + Int64(probeLanes.count) * laneRow + 10
         let plotLeft = x(0, span: span)
         let plotRight = x(span, span: span)
         var out: [String] = []
@@ -369,6 +406,30 @@ struct Timeline {
                 out.append(
                     "<circle cx=\"\(ox)\" cy=\"\(y + 10)\" r=\"4\" fill=\"\(Self.kindColour(observation.kind))\">"
                         + "<title>\(HTMLReport.esc(title))</title></circle>")
+            }
+        }
+        // Probe outages: a red bar per fault window with an outage, on one lane per probe direction.
+        for (row, probe) in playbook.probes.enumerated() {
+            let y = probeTop + Int64(row) * laneRow
+            out.append(
+                "<text x=\"4\" y=\"\(y + 14)\">\(HTMLReport.esc(Self.truncate(probeLanes[row], to: 27)))</text>"
+                    + "<line x1=\"\(plotLeft)\" y1=\"\(y + 10)\" x2=\"\(plotRight)\" y2=\"\(y + 10)\" stroke=\"#bbb\"/>"
+            )
+            for window in probe.windows where window.timestampTime.nanoseconds > 0 {
+                let fault = playbook.steps.first { $0.index == window.stepIndex }?.started
+                guard let start = window.outageStart ?? fault else { continue }
+                let begin = offset(start)
+                let finish = begin + window.timestampTime.nanoseconds
+                let startTenths = Self.labelWidth * 10 + plotWidth * 10 * min(max(begin, 0), span) / span
+                let endTenths = Self.labelWidth * 10 + plotWidth * 10 * min(max(finish, 0), span) / span
+                let barWidth = ReportText.decimal(max(endTenths - startTenths, 20), divisor: 10, decimals: 1, trim: true)
+                let title =
+                    "step \(window.stepIndex + 1) \(window.kind): outage "
+                    + "\(ReportText.milliseconds(nanoseconds: window.timestampTime.nanoseconds)) from "
+                    + "\(ReportText.milliseconds(nanoseconds: begin)), \(window.lost) lost"
+                out.append(
+                    "<rect x=\"\(x(begin, span: span))\" y=\"\(y + 4)\" width=\"\(barWidth)\" height=\"12\" "
+                        + "fill=\"#c0392b\" fill-opacity=\"0.6\"><title>\(HTMLReport.esc(title))</title></rect>")
             }
         }
         out.append("</svg>")

@@ -129,6 +129,7 @@ public enum JSONReport {
         var steps: [Step]
         var assertions: [Assertion]
         var observations: [Observation]
+        var probes: [Probe]
 
         init(_ playbook: PlaybookRecord) {
             let start = playbook.started
@@ -147,6 +148,153 @@ public enum JSONReport {
             steps = playbook.steps.map { Step($0, start: start) }
             assertions = playbook.assertions.map { Assertion($0, start: start) }
             observations = playbook.observations.map { Observation($0, start: start) }
+            probes = playbook.probes.map { Probe($0, playbook: playbook) }
+        }
+    }
+
+    /// A probe time figure: value, method, resolution, in nanoseconds and milliseconds.
+    struct ProbeTime: Encodable {
+        var nanoseconds: Int64
+        var milliseconds: Double
+        var method: String
+        var resolutionNanoseconds: Int64
+        var resolutionMilliseconds: Double
+        /// The outage had not ended when the stream stopped: the value is a lower bound.
+        var lowerBound: Bool
+
+        init(_ time: ProbeTimeRecord) {
+            nanoseconds = time.nanoseconds
+            milliseconds = JSONReport.milliseconds(time.nanoseconds)
+            method = time.method
+            resolutionNanoseconds = time.resolutionNanoseconds
+            resolutionMilliseconds = JSONReport.milliseconds(time.resolutionNanoseconds)
+            lowerBound = time.lowerBound
+        }
+    }
+
+    struct ProbeWindow: Encodable {
+        /// 0-based step index, and the 1-based number reports show.
+        var stepIndex: Int
+        var step: Int
+        var stepText: String
+        /// failover, reversion or change.
+        var kind: String
+        var sentPackets: Int
+        var receivedPackets: Int
+        var lostPackets: Int
+        var duplicatedPackets: Int
+        var reorderedPackets: Int
+        var sendErrors: Int
+        var lossPeriodCount: Int
+        var timestampMethod: ProbeTime
+        var lossMethod: ProbeTime
+        var recovered: Bool
+        var additiveBackupDelay: ProbeTime?
+
+        init(_ window: ProbeWindowRecord, playbook: PlaybookRecord) {
+            stepIndex = window.stepIndex
+            step = window.stepIndex + 1
+            stepText = ProbeText.stepText(window, playbook: playbook)
+            kind = window.kind
+            sentPackets = window.sent
+            receivedPackets = window.received
+            lostPackets = window.lost
+            duplicatedPackets = window.duplicated
+            reorderedPackets = window.reordered
+            sendErrors = window.sendErrors
+            lossPeriodCount = window.lossPeriodCount
+            timestampMethod = ProbeTime(window.timestampTime)
+            lossMethod = ProbeTime(window.lossTime)
+            recovered = window.recovered
+            additiveBackupDelay = window.additiveBackupDelay.map(ProbeTime.init)
+        }
+    }
+
+    struct ProbeWitness: Encodable {
+        var tool: String
+        var file: String
+        var interface: String
+        var matchingPackets: Int
+        var uniqueSequences: Int
+        var largestGapNanoseconds: Int64?
+        var largestGapMilliseconds: Double?
+        var droppedByKernel: Int?
+        var toleranceNanoseconds: Int64
+        var receivedAgrees: Bool
+        var outageAgrees: Bool
+        var agrees: Bool
+        var detail: String
+
+        init(_ witness: ProbeWitnessRecord) {
+            tool = witness.tool
+            file = witness.file
+            interface = witness.interface
+            matchingPackets = witness.matching
+            uniqueSequences = witness.uniqueSequences
+            largestGapNanoseconds = witness.largestGapNanoseconds
+            largestGapMilliseconds = witness.largestGapNanoseconds.map(JSONReport.milliseconds)
+            droppedByKernel = witness.droppedByKernel
+            toleranceNanoseconds = witness.toleranceNanoseconds
+            receivedAgrees = witness.receivedAgrees
+            outageAgrees = witness.outageAgrees
+            agrees = witness.agrees
+            detail = witness.detail
+        }
+    }
+
+    struct Probe: Encodable {
+        var probe: String
+        var direction: String
+        var from: String
+        var to: String
+        var sourceAddress: String?
+        var destinationAddress: String
+        var port: Int
+        var streamID: UInt32
+        var ratePacketsPerSecond: Int
+        var intervalNanoseconds: Int64
+        var sentPackets: Int
+        var receivedPackets: Int
+        var lostPackets: Int
+        var duplicatedPackets: Int
+        var reorderedPackets: Int
+        var sendErrors: Int
+        var receiverDrops: Int
+        var lossPeriodCount: Int
+        var lossPeriodMinPackets: Int?
+        var lossPeriodMaxPackets: Int?
+        var lostBeforeFirstFault: Int
+        var windows: [ProbeWindow]
+        var witness: ProbeWitness?
+        var measurementError: String?
+        var timestamping: String
+
+        init(_ probe: ProbeRecord, playbook: PlaybookRecord) {
+            self.probe = probe.probe
+            direction = probe.direction
+            from = probe.from
+            to = probe.to
+            sourceAddress = probe.sourceAddress
+            destinationAddress = probe.destinationAddress
+            port = probe.port
+            streamID = probe.streamID
+            ratePacketsPerSecond = probe.rate
+            intervalNanoseconds = probe.intervalNanoseconds
+            sentPackets = probe.sent
+            receivedPackets = probe.received
+            lostPackets = probe.lost
+            duplicatedPackets = probe.duplicated
+            reorderedPackets = probe.reordered
+            sendErrors = probe.sendErrors
+            receiverDrops = probe.receiverDrops
+            lossPeriodCount = probe.lossPeriodCount
+            lossPeriodMinPackets = probe.lossPeriodMinLength
+            lossPeriodMaxPackets = probe.lossPeriodMaxLength
+            lostBeforeFirstFault = probe.lostBeforeFirstFault
+            windows = probe.windows.map { ProbeWindow($0, playbook: playbook) }
+            witness = probe.witness.map(ProbeWitness.init)
+            measurementError = probe.measurementError
+            timestamping = probe.timestamping
         }
     }
 

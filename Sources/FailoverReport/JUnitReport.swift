@@ -92,6 +92,7 @@ public enum JUnitReport {
         for timer in playbook.timers {
             properties.append(("timer \(timer.name)", "\(timer.milliseconds) ms"))
         }
+        for probe in playbook.probes { properties += probeProperties(probe) }
         return Suite(
             name: ReportText.playbookTitle(playbook, run: run, matrix: matrix),
             timestamp: junitTimestamp(run.startedAt),
@@ -338,5 +339,48 @@ struct XMLWriter {
     /// An element with text content written verbatim (escaped, not indented, so whitespace is kept).
     mutating func element(_ name: String, _ pairs: [(String, String)], text content: String) {
         line("<\(name)\(attributes(pairs))>\(XMLText.escape(content, attribute: false))</\(name)>")
+    }
+}
+
+extension JUnitReport {
+    /// `probe.p1.forward.sent` … and per fault window
+    /// `probe.p1.forward.step3.failover_ms.timestamp` (values in ms with method and resolution).
+    static func probeProperties(_ probe: ProbeRecord) -> [(String, String)] {
+        let prefix = "probe.\(probe.probe).\(probe.direction)"
+        var result: [(String, String)] = [
+            ("\(prefix).rate_pps", "\(probe.rate)"),
+            ("\(prefix).interval_ms", ReportText.millisecondsNumber(nanoseconds: probe.intervalNanoseconds)),
+            ("\(prefix).sent", "\(probe.sent)"),
+            ("\(prefix).received", "\(probe.received)"),
+            ("\(prefix).lost", "\(probe.lost)"),
+            ("\(prefix).duplicated", "\(probe.duplicated)"),
+            ("\(prefix).reordered", "\(probe.reordered)"),
+            ("\(prefix).send_errors", "\(probe.sendErrors)"),
+            ("\(prefix).receiver_drops", "\(probe.receiverDrops)"),
+            ("\(prefix).loss_periods", "\(probe.lossPeriodCount)"),
+            ("\(prefix).lost_before_first_fault", "\(probe.lostBeforeFirstFault)"),
+        ]
+        if let minimum = probe.lossPeriodMinLength { result.append(("\(prefix).loss_period_min", "\(minimum)")) }
+        if let maximum = probe.lossPeriodMaxLength { result.append(("\(prefix).loss_period_max", "\(maximum)")) }
+        for window in probe.windows {
+            let step = "\(prefix).step\(window.stepIndex + 1)"
+            func time(_ record: ProbeTimeRecord) -> String {
+                ReportText.millisecondsNumber(nanoseconds: record.nanoseconds) + (record.lowerBound ? " (lower bound)" : "")
+                    + " (\(record.method), resolution \(ReportText.milliseconds(nanoseconds: record.resolutionNanoseconds)))"
+            }
+            result.append(("\(step).\(window.kind)_ms.timestamp", time(window.timestampTime)))
+            result.append(("\(step).\(window.kind)_ms.loss", time(window.lossTime)))
+            result.append(("\(step).lost", "\(window.lost)"))
+            if let delay = window.additiveBackupDelay {
+                result.append(("\(step).additive_backup_delay_ms", time(delay)))
+            }
+        }
+        if let witness = probe.witness {
+            result.append(("\(prefix).witness", witness.agrees ? "agrees" : "disagrees"))
+            result.append(("\(prefix).witness.detail", witness.detail))
+            result.append(("\(prefix).witness.file", witness.file))
+        }
+        if let error = probe.measurementError { result.append(("\(prefix).measurement_error", error)) }
+        return result
     }
 }
