@@ -29,6 +29,7 @@ public final class NamespaceBackend: NetworkBackend {
         var contexts: [String: Context] = [:]
         var observers: [NamespaceObserver] = []
         var portNames: [InterfaceRef: String] = [:]
+        var claimedRunID: String?
     }
 
     private let logger: Logger
@@ -54,6 +55,9 @@ public final class NamespaceBackend: NetworkBackend {
             $0.topology = topology
             $0.portNames = portNames
         }
+        // Claim the run id first, so `failover cleanup` elsewhere leaves this run alone.
+        try RunOwnership.claim(runID: names.runID)
+        state.withLock { $0.claimedRunID = names.runID }
         // Namespaces: switches first, then hosts.
         for role in topology.switches.map(\.name) + topology.hosts.map(\.name) {
             let namespace = names.namespace(role)
@@ -529,6 +533,9 @@ public final class NamespaceBackend: NetworkBackend {
                 logger.warning("\(problem)")
                 problems.append(problem)
             }
+        }
+        if problems.isEmpty, let runID = state.withLock({ $0.claimedRunID }) {
+            RunOwnership.release(runID: runID)
         }
         return problems
     }

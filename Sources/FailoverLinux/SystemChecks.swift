@@ -1,5 +1,6 @@
 public import FailoverCore
 import FailoverNetlink
+import Foundation
 public import Logging
 
 #if canImport(Glibc)
@@ -19,10 +20,13 @@ public enum KernelProbe {
         let release = withUnsafeBytes(of: info.release) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
-        let namespace = RunNames.random().namespace("probe")
+        let probeNames = RunNames.random()
+        let namespace = probeNames.namespace("probe")
         var hasBonding = false
         var hasNFTablesBridge = false
+        defer { RunOwnership.release(runID: probeNames.runID) }
         do {
+            try RunOwnership.claim(runID: probeNames.runID)
             let fd = try NetworkNamespace.create(namespace)
             defer {
                 _ = close(fd)
@@ -83,9 +87,15 @@ public enum LeftoverCleanup {
     /// For every namespace named like a run namespace (`RunNames.isRunNamespace`): SIGTERM
     /// then SIGKILL the processes inside it (`ip netns pids`), then delete it. Idempotent.
     /// - Returns: what was removed, one line each.
+    /// Namespaces of a run whose owner process is still alive (`RunOwnership`) are left alone.
     public static func removeAll(logger: Logger) -> [String] {
         var removed: [String] = []
         for name in NetworkNamespace.list() where RunNames.isRunNamespace(name) {
+            let runID = String(name.dropFirst(RunNames.prefix.count).prefix(6))
+            if let owner = RunOwnership.liveOwner(of: runID) {
+                logger.notice("namespace in use by a running run, left alone", metadata: ["netns": "\(name)", "pid": "\(owner)"])
+                continue
+            }
             let pids = processes(in: name)
             for pid in pids { kill(pid, SIGTERM) }
             if !pids.isEmpty {
@@ -102,6 +112,11 @@ public enum LeftoverCleanup {
             } catch {
                 logger.warning("namespace not deleted", metadata: ["netns": "\(name)", "error": "\(error)"])
             }
+        }
+        // Owner records of runs that are gone.
+        let records = (try? FileManager.default.contentsOfDirectory(atPath: RunOwnership.directory)) ?? []
+        for runID in records where RunOwnership.liveOwner(of: runID) == nil {
+            RunOwnership.release(runID: runID)
         }
         return removed
     }

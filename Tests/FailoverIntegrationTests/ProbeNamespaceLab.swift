@@ -1,3 +1,4 @@
+import FailoverLinux
 import FailoverModel
 import FailoverProbe
 import Foundation
@@ -44,11 +45,17 @@ enum ProbeLab {
     static func ip(_ arguments: String...) throws { try run(["/usr/sbin/ip"] + arguments) }
 
     /// `fo` + 6 hex digits.
-    static func newPrefix() -> String { "fo" + String(format: "%06x", UInt32.random(in: 0..<0x100_0000)) }
+    /// Claimed like a real run (`RunOwnership`), so a concurrent `failover cleanup` leaves it alone.
+    static func newPrefix() -> String {
+        let runID = String(format: "%06x", UInt32.random(in: 0..<0x100_0000))
+        try? RunOwnership.claim(runID: runID)
+        return "fo" + runID
+    }
 
     /// Deletes namespaces, ignoring "already gone".
     static func deleteNamespaces(_ names: [String]) {
         for name in names { _ = try? run(["/usr/sbin/ip", "netns", "del", name]) }
+        for name in names where name.count > 8 { RunOwnership.release(runID: String(name.dropFirst(2).prefix(6))) }
     }
 
     /// Two hosts `a` (198.18.0.1) and `b` (198.18.0.2) on switch `s` (bridge br0, ports pa and pb),
