@@ -302,14 +302,19 @@ public actor ProbeEngine: TrafficProbes {
             "captured \(witness.matching), probe received \(probeReceived)"
                 + (result.receivedAgrees ? "" : " (differ)"))
         if probeOutage > 0 {
-            let gapText = gap.map { "\(Double($0) / 1e6) ms" } ?? "none"
+            let gapText = gap.map(millisecondsText) ?? "none"
             parts.append(
-                "largest gap \(gapText), probe outage \(Double(probeOutage) / 1e6) ms"
-                    + (result.outageAgrees ? "" : " (differ by more than \(Double(base.toleranceNanoseconds) / 1e6) ms)"))
+                "largest gap \(gapText), probe outage \(millisecondsText(probeOutage))"
+                    + (result.outageAgrees ? "" : " (differ by more than \(millisecondsText(base.toleranceNanoseconds)))"))
         }
         if let dropped = base.droppedByKernel, dropped > 0 { parts.append("\(dropped) dropped by kernel") }
         result.detail = parts.joined(separator: "; ")
         return result
+    }
+
+    /// `200.948 ms` (three decimals).
+    static func millisecondsText(_ nanoseconds: Int64) -> String {
+        "\(Double((Double(nanoseconds) / 1e3).rounded()) / 1e3) ms"
     }
 
     /// Report data of one direction.

@@ -205,7 +205,57 @@ enum ReportFixtures {
         ]
     }
 
+    /// A probe record: one direction, a failover window (pull) and a reversion window (plug), witness agreeing.
+    static func probeRecord(witnessAgrees: Bool = true) -> ProbeRecord {
+        let interval: Int64 = 100_000
+        func tbm(_ ns: Int64, lowerBound: Bool = false) -> ProbeTimeRecord {
+            ProbeTimeRecord(
+                nanoseconds: ns, method: "timestamp (RFC 6414 TBM)", resolutionNanoseconds: interval,
+                lowerBound: lowerBound)
+        }
+        func plbm(_ ns: Int64) -> ProbeTimeRecord {
+            ProbeTimeRecord(nanoseconds: ns, method: "packet loss (RFC 6414 PLBM)", resolutionNanoseconds: interval)
+        }
+        let windows = [
+            ProbeWindowRecord(
+                stepIndex: 1, kind: "failover", sent: 1140, received: 16, lost: 1124, duplicated: 0, reordered: 0,
+                sendErrors: 0, lossPeriodCount: 1, timestampTime: tbm(112_500_000), lossTime: plbm(112_400_000),
+                recovered: true,
+                additiveBackupDelay: ProbeTimeRecord(
+                    nanoseconds: 3_000, method: "median one-way delay after minus before", resolutionNanoseconds: 1000),
+                outageStart: at(1)),
+            ProbeWindowRecord(
+                stepIndex: 3, kind: "reversion", sent: 1080, received: 1080, lost: 0, duplicated: 0, reordered: 0,
+                sendErrors: 0, lossPeriodCount: 0, timestampTime: tbm(0), lossTime: plbm(0), recovered: true,
+                additiveBackupDelay: nil),
+        ]
+        let witness = ProbeWitnessRecord(
+            tool: "tcpdump", file: "captures-3f2a1c/witness-p1-forward-3f2a1c.pcap", interface: "server/bond0",
+            matching: witnessAgrees ? 1096 : 1090, uniqueSequences: witnessAgrees ? 1096 : 1090,
+            largestGapNanoseconds: 112_520_000, droppedByKernel: 0, toleranceNanoseconds: 1_100_000,
+            receivedAgrees: witnessAgrees, outageAgrees: true,
+            detail: witnessAgrees
+                ? "captured 1096, probe received 1096; largest gap 112.52 ms, probe outage 112.5 ms"
+                : "captured 1090, probe received 1096 (differ); largest gap 112.52 ms, probe outage 112.5 ms")
+        return ProbeRecord(
+            probe: "p1", direction: "forward", from: "client", to: "server", sourceAddress: "198.18.0.2",
+            destinationAddress: "198.18.0.1", port: 40_000, streamID: 4242, rate: 10_000, intervalNanoseconds: interval,
+            sent: 2220, received: 1096, lost: 1124, duplicated: 0, reordered: 0, sendErrors: 0, receiverDrops: 0,
+            lossPeriodCount: 1, lossPeriodMinLength: 1124, lossPeriodMaxLength: 1124, lostBeforeFirstFault: 0,
+            windows: windows, witness: witness, measurementError: nil, timestamping: "kernel (SO_TIMESTAMPNS)")
+    }
+
+    /// One kernel, one passing playbook with a traffic probe.
+    static var withProbes: [RunRecord] {
+        var playbook = activeBackupPull()
+        playbook.probes = [probeRecord()]
+        return [
+            RunRecord(
+                runID: "3f2a1c", startedAt: "2026-11-22T10:15:02Z", environment: kvmEnvironment, playbooks: [playbook])
+        ]
+    }
+
     static let all: [(name: String, runs: [RunRecord])] = [
-        ("passing", passing), ("failing", failing), ("matrix", matrix),
+        ("passing", passing), ("failing", failing), ("matrix", matrix), ("probes", withProbes),
     ]
 }
