@@ -106,7 +106,13 @@ final class PacketCapture: Sendable {
             kill(pid, SIGKILL)
             _ = waitpid(pid, &status, 0)
         }
-        let text = stderrText()
+        var text = stderrText()
+        // Another waiter in the process (Foundation's child reaper) may have reaped tcpdump
+        // (ECHILD) before it finished writing: wait up to 2 s for its closing statistics line.
+        for _ in 0..<200 where Self.droppedByKernel(in: text) == nil {
+            try? await Task.sleep(for: .milliseconds(10))
+            text = stderrText()
+        }
         _ = unlink(stderrPath)
         let dropped = Self.droppedByKernel(in: text)
         logger.debug("witness capture stopped", metadata: ["pid": "\(pid)", "dropped": "\(dropped.map(String.init) ?? "?")"])
