@@ -30,6 +30,16 @@ public enum AssertionEvaluator {
                 return Check(holds: false, actual: "not a bond", error: "\(bond) is not a bond")
             }
             return Check(holds: bondState.activeSlave == expected, actual: bondState.activeSlave ?? "none")
+        case .bondMode(let bond, let expected):
+            let current = try await state(bond)
+            guard current.exists else { return Check(holds: false, actual: "\(bond) does not exist") }
+            guard let bondState = current.bond else {
+                return Check(holds: false, actual: "not a bond", error: "\(bond) is not a bond")
+            }
+            guard let mode = bondState.mode else {
+                return Check(holds: false, actual: "unknown", error: "the kernel did not report the mode of \(bond)")
+            }
+            return Check(holds: mode == expected, actual: mode.rawValue)
         case .miiStatus(let ref, let expected):
             let current = try await state(ref)
             guard current.exists else { return Check(holds: false, actual: "\(ref) does not exist") }

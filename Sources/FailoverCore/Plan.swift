@@ -242,7 +242,7 @@ public enum PlanRenderer {
                 lines.append("#   expect \(expectation)")
                 let look: String
                 switch expectation.assertion {
-                case .activeSlave(let ref, _):
+                case .activeSlave(let ref, _), .bondMode(let ref, _):
                     look = "ip netns exec \(ns(ref.host)) cat /proc/net/bonding/\(ref.interface)"
                 case .miiStatus(let ref, _), .linkFailures(let ref, _):
                     let bond =

@@ -473,6 +473,12 @@ public final class NamespaceBackend: NetworkBackend {
 
     /// Where netlink and /proc/net/bonding disagree (active slave, MII status, link failures).
     static func disagreement(_ state: InterfaceState, proc: BondProcStatus, interface: String) -> String? {
+        if let bond = state.bond, let netlinkMode = bond.mode, let procMode = proc.mode, netlinkMode != procMode {
+            return "mode: netlink \(netlinkMode.rawValue), /proc \(procMode.rawValue)"
+        }
+        if let bond = state.bond, bond.mode != nil, proc.mode == nil, let line = proc.modeDescription {
+            return "mode: netlink \(bond.mode?.rawValue ?? ""), /proc 'Bonding Mode: \(line)' is not a known mode line"
+        }
         if let bond = state.bond, bond.activeSlave != proc.activeSlave {
             return "active slave: netlink \(bond.activeSlave ?? "none"), /proc \(proc.activeSlave ?? "none")"
         }

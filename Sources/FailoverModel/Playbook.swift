@@ -172,6 +172,8 @@ public enum MACExpectation: Sendable, Hashable, Codable, CustomStringConvertible
 public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The bond's active slave is this one (nil: none).
     case activeSlave(bond: InterfaceRef, expected: String?)
+    /// The bond runs in this mode (netlink and the `Bonding Mode:` line of /proc/net/bonding).
+    case bondMode(InterfaceRef, expected: BondMode)
     /// MII status of a bond slave (or of the bond).
     case miiStatus(InterfaceRef, expected: MIIStatus)
     /// The slave's link failure count.
@@ -191,6 +193,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     public var key: String {
         switch self {
         case .activeSlave: "active_slave"
+        case .bondMode: "bond_mode"
         case .miiStatus: "mii_status"
         case .linkFailures: "link_failures"
         case .carrier: "carrier"
@@ -204,8 +207,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// What this assertion observes: `host/if` or `probe NAME (scope)`.
     public var subject: String {
         switch self {
-        case .activeSlave(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _), .carrier(let ref, _),
-            .mac(let ref, _):
+        case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
+            .carrier(let ref, _), .mac(let ref, _):
             ref.description
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
@@ -215,8 +218,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The interface observed, for interface assertions.
     public var interface: InterfaceRef? {
         switch self {
-        case .activeSlave(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _), .carrier(let ref, _),
-            .mac(let ref, _):
+        case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
+            .carrier(let ref, _), .mac(let ref, _):
             ref
         case .loss, .outage, .reordered: nil
         }
@@ -226,6 +229,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     public var expectedText: String {
         switch self {
         case .activeSlave(_, let expected): expected ?? "none"
+        case .bondMode(_, let expected): expected.rawValue
         case .miiStatus(_, let expected): expected.rawValue
         case .linkFailures(_, let comparison): comparison.description
         case .carrier(_, let expected): expected ? "up" : "down"

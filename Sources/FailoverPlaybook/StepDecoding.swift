@@ -7,7 +7,7 @@ extension PlaybookDecoder {
         "stop_probe", "expect",
     ]
     static let assertionKeys = [
-        "active_slave", "mii_status", "link_failures", "carrier", "mac", "loss", "outage", "reordered",
+        "active_slave", "bond_mode", "mii_status", "link_failures", "carrier", "mac", "loss", "outage", "reordered",
     ]
     static let probeKeys = [
         "name", "from", "to", "from_address", "to_address", "rate", "size", "direction", "flows", "port", "start",
@@ -390,7 +390,7 @@ extension PlaybookDecoder {
         let subjectKey: String
         let allowed: [String]
         switch key {
-        case "active_slave": (subjectKey, allowed) = ("bond", ["bond", "is", "within"])
+        case "active_slave", "bond_mode": (subjectKey, allowed) = ("bond", ["bond", "is", "within"])
         case "mii_status", "carrier": (subjectKey, allowed) = ("interface", ["interface", "is", "within"])
         case "link_failures":
             (subjectKey, allowed) = ("interface", ["interface", "is", "at_least", "at_most", "within"])
@@ -484,6 +484,15 @@ extension PlaybookDecoder {
                     keyNode, "\(path): mode \(bond.mode.rawValue) has no active slave; the kernel reports none")
             }
             return finish(.activeSlave(bond: ref, expected: text == "none" ? nil : text))
+        case "bond_mode":
+            guard checkBond(ref, subjectNode, subjectPath) != nil, let node = need("is"),
+                let text = reader.string(node, "\(path).is", expected: "a bond mode")
+            else { return nil }
+            guard let mode = BondMode.parse(text) else {
+                reader.error(node, "\(path).is: unknown bond mode '\(text)'; modes: \(BondMode.spellings)")
+                return nil
+            }
+            return finish(.bondMode(ref, expected: mode))
         case "mii_status":
             guard checkSlave(ref, subjectNode, subjectPath, orBond: true), let node = need("is"),
                 let text = reader.string(node, "\(path).is")

@@ -103,7 +103,25 @@ public final class KernelLab: Sendable {
             """
     }
 
-    /// Finds the xz stream(s) in the bzImage and decompresses the first that yields an ELF file.
+    /// A compressed payload a bzImage may carry, and how to decompress it (the kernel's own
+    /// scripts/extract-vmlinux tries the same list). Debian's 6.1 kernels use xz, 6.12 zstd.
+    struct PayloadFormat {
+        var name: String
+        var magic: [UInt8]
+        var argv: [String]
+    }
+
+    var payloadFormats: [PayloadFormat] {
+        [
+            PayloadFormat(name: "xz", magic: KernelImageFormat.xzMagic, argv: [xzPath, "-dc", "--single-stream"]),
+            PayloadFormat(name: "zstd", magic: [0x28, 0xB5, 0x2F, 0xFD], argv: ["/usr/bin/zstd", "-dcq"]),
+            PayloadFormat(name: "gzip", magic: [0x1F, 0x8B, 0x08], argv: ["/bin/gzip", "-dcq"]),
+        ]
+    }
+
+    /// Finds the compressed payload in the bzImage and decompresses the first candidate that
+    /// yields an ELF file. Decompressors may complain about the bytes after the payload
+    /// (zstd, gzip): their exit status is not trusted, the ELF header of the output is.
     func extractVmlinux(from vmlinuz: String, to destination: String) throws {
         guard let data = FileManager.default.contents(atPath: vmlinuz) else {
             throw VMError(.invalidKernelImage, operation: "read kernel image", object: vmlinuz)
@@ -113,24 +131,33 @@ public final class KernelLab: Sendable {
             try writeAtomically(bytes, to: destination)
             return
         }
-        let offsets = KernelImageFormat.offsets(of: KernelImageFormat.xzMagic, in: bytes)
-        var lastError = VMError(.invalidKernelImage, operation: "find xz stream", object: vmlinuz)
-        for offset in offsets {
-            let temporary = temporaryName(for: destination)
-            do {
-                try runDecompressor(
-                    [xzPath, "-dc", "--single-stream"], input: vmlinuz, inputOffset: offset, output: temporary)
-                guard let head = FileHandle(forReadingAtPath: temporary).flatMap({ try? $0.read(upToCount: 4) }),
-                    KernelImageFormat.isELF(head)
-                else {
-                    throw VMError(.invalidKernelImage, operation: "xz stream at \(offset) is not ELF", object: vmlinuz)
+        var lastError = VMError(
+            .invalidKernelImage, operation: "find an xz, zstd or gzip payload", object: vmlinuz)
+        for format in payloadFormats {
+            for offset in KernelImageFormat.offsets(of: format.magic, in: bytes) {
+                let temporary = temporaryName(for: destination)
+                do {
+                    do {
+                        try runDecompressor(format.argv, input: vmlinuz, inputOffset: offset, output: temporary)
+                    } catch let error as VMError where format.name != "xz" && error.code == .helperFailed {
+                        // Trailing data after the payload: judged by the output below.
+                    }
+                    guard let head = FileHandle(forReadingAtPath: temporary).flatMap({ try? $0.read(upToCount: 4) }),
+                        KernelImageFormat.isELF(head)
+                    else {
+                        throw VMError(
+                            .invalidKernelImage, operation: "\(format.name) payload at \(offset) is not ELF",
+                            object: vmlinuz)
+                    }
+                    try rename(temporary, to: destination)
+                    logger.debug(
+                        "extracted vmlinux",
+                        metadata: ["format": "\(format.name)", "offset": "\(offset)", "path": "\(destination)"])
+                    return
+                } catch let error as VMError {
+                    unlink(temporary)
+                    lastError = error
                 }
-                try rename(temporary, to: destination)
-                logger.debug("extracted vmlinux", metadata: ["offset": "\(offset)", "path": "\(destination)"])
-                return
-            } catch let error as VMError {
-                unlink(temporary)
-                lastError = error
             }
         }
         throw lastError

@@ -150,6 +150,12 @@ struct AssertionEvaluatorTests {
         #expect(try await check(.activeSlave(bond: InterfaceRef("s/bond0")!, expected: nil)) == Check(holds: true, actual: "none"))
     }
 
+    @Test func bondMode() async throws {
+        #expect(try await check(.bondMode(InterfaceRef("s/bond0")!, expected: .activeBackup)) == Check(holds: true, actual: "active-backup"))
+        #expect(try await check(.bondMode(InterfaceRef("s/bond0")!, expected: .balanceRR)).holds == false)
+        #expect(try await check(.bondMode(InterfaceRef("s/eth0")!, expected: .balanceRR)).error == "s/eth0 is not a bond")
+    }
+
     @Test func miiOfSlaveAndBond() async throws {
         #expect(try await check(.miiStatus(InterfaceRef("s/eth0")!, expected: .down)).holds)
         #expect(try await check(.miiStatus(InterfaceRef("s/bond0")!, expected: .up)) == Check(holds: false, actual: "down"))

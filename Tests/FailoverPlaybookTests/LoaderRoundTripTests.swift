@@ -69,6 +69,37 @@ struct LoaderRoundTripTests {
         #expect(many[0].location == SourceLocation(file: "sketch.yaml", line: 26, column: 10))
     }
 
+    @Test("bond_mode: by name or number; an unknown mode is an error at its value")
+    func bondMode() throws {
+        let text = """
+            name: modes
+            topology:
+              switches: [sw]
+              hosts:
+                server:
+                  cables: {eth0: sw, eth1: sw}
+                  bonds: {bond0: {mode: 2, slaves: [eth0, eth1]}}
+            steps:
+              - expect: {bond_mode: {bond: server/bond0, is: balance-xor}}
+              - expect: {bond_mode: {bond: server/bond0, is: 4}}
+
+            """
+        let loaded = try PlaybookLoader.load(yaml: text, file: "modes.yaml")
+        let assertions = loaded.playbook.steps.compactMap { step -> Assertion? in
+            if case .expect(let list) = step.action { return list.first?.assertion }
+            return nil
+        }
+        let bond = InterfaceRef(host: "server", interface: "bond0")
+        #expect(assertions == [.bondMode(bond, expected: .balanceXOR), .bondMode(bond, expected: .ieee8023ad)])
+        let bad = text.replacingOccurrences(of: "is: 4}", with: "is: balance-foo}")
+        #expect(throws: PlaybookError.self) { try PlaybookLoader.load(yaml: bad, file: "modes.yaml") }
+        do {
+            _ = try PlaybookLoader.load(yaml: bad, file: "modes.yaml")
+        } catch let error as PlaybookError {
+            #expect(error.diagnostics.map(\.description).first?.hasPrefix("modes.yaml:10:50: error: steps[1].expect.bond_mode.is: unknown bond mode 'balance-foo'") == true, "\(error)")
+        }
+    }
+
     @Test("topology, bond options, probes")
     func topology() throws {
         let playbook = try #require(Self.sketch)
