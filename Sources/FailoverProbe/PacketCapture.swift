@@ -29,7 +29,7 @@ final class PacketCapture: Sendable {
     /// The argv that runs the capture.
     static func arguments(tcpdump: String, namespace: String, interface: String, port: Int, path: String) -> [String] {
         [
-            ipPath, "netns", "exec", namespace, tcpdump, "-i", interface, "-n", "-U", "-B", "16384", "-s", "128",
+            ipPath, "netns", "exec", namespace, tcpdump, "-i", interface, "-n", "-U", "--immediate-mode", "-B", "16384", "-s", "128",
             "--time-stamp-precision", "nano", "-w", path, "udp", "dst", "port", "\(port)",
         ]
     }
@@ -59,7 +59,20 @@ final class PacketCapture: Sendable {
         let cStrings: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for pointer in cStrings { free(pointer) } }
         var child = pid_t()
-        let status = posix_spawn(&child, Self.ipPath, &actions, nil, cStrings, environ)
+        // Default dispositions and an empty mask: failover ignores SIGINT/SIGTERM while it runs
+        // (it turns them into cancellation), and ignored signals would be inherited by tcpdump,
+        // which must stop on SIGINT.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let status = posix_spawn(&child, Self.ipPath, &actions, &attributes, cStrings, environ)
         guard status == 0 else {
             throw ProbeError(.syscall, operation: "posix_spawn tcpdump", object: namespace, errno: status)
         }
@@ -90,6 +103,17 @@ final class PacketCapture: Sendable {
     func stop() async -> Outcome {
         // Never signal a PID that was already reaped (it may belong to someone else by now).
         if let outcome = stopped.withLock({ $0 }) { return outcome }
+        // tcpdump exits on SIGINT without reading what is still queued in its capture buffer:
+        // first let it catch up (the probe has stopped, so the file stops growing), at most 3 s.
+        var lastSize: Int64 = -1
+        var stableFor = 0
+        for _ in 0..<300 where stableFor < 10 {
+            var info = stat()
+            let size = stat(path, &info) == 0 ? Int64(info.st_size) : -1
+            stableFor = size == lastSize ? stableFor + 1 : 0
+            lastSize = size
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         kill(pid, SIGINT)
         var status: Int32 = 0
         var exited = false

@@ -101,7 +101,9 @@ struct RunCommand: AsyncParsableCommand {
 
         if let guestRecord {
             // Inside the kernel lab: run, write the raw record for the host, print progress only.
-            let record = await runHere(loaded, names: names, capabilities: capabilities, logger: logger)
+            let here = (guestRecord as NSString).deletingLastPathComponent
+            let record = await runHere(
+                loaded, names: names, capabilities: capabilities, captureDirectory: here, logger: logger)
             let data = try JSONEncoder().encode(record)
             try data.write(to: URL(fileURLWithPath: guestRecord), options: .atomic)
             return
@@ -112,7 +114,11 @@ struct RunCommand: AsyncParsableCommand {
         if useVM {
             records = try await runInVM(loaded, names: names, date: date, logger: logger)
         } else {
-            records = [await runHere(loaded, names: names, capabilities: capabilities, logger: logger)]
+            let directory = try ResultsDirectory.create(root: results, runID: names.runID, date: date)
+            records = [
+                await runHere(
+                    loaded, names: names, capabilities: capabilities, captureDirectory: directory, logger: logger)
+            ]
         }
         let directory = try ResultsDirectory.write(records, root: results, runID: names.runID, date: date)
         if let junit {
@@ -132,9 +138,11 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Runs the playbooks on the running kernel, one after the other, with SIGINT/SIGTERM
     /// turned into cancellation (which tears down what was built).
-    func runHere(_ playbooks: [Playbook], names: RunNames, capabilities: KernelCapabilities, logger: Logger) async
-        -> RunRecord
-    {
+    /// Witness captures go to `captureDirectory` (the run's results directory).
+    func runHere(
+        _ playbooks: [Playbook], names: RunNames, capabilities: KernelCapabilities, captureDirectory: String,
+        logger: Logger
+    ) async -> RunRecord {
         let clock = LinuxMonotonicClock()
         let inGuest = guestRecord != nil
         let tcg = inGuest && guestAccelerator == "tcg"
@@ -146,17 +154,13 @@ struct RunCommand: AsyncParsableCommand {
         let work = Task {
             var results: [PlaybookRecord] = []
             for (index, playbook) in playbooks.enumerated() {
-                // One run id per invocation; playbooks run one after another, so names may repeat
-                // only after the previous playbook's namespaces were removed.
-                let playbookNames = playbooks.count == 1 ? names : RunNames(runID: names.runID)
+                // One run id per invocation: playbooks run one after another, each after the
+                // previous one's namespaces were removed, so their names may repeat.
+                let playbookNames = names
                 let backend = NamespaceBackend(logger: logger)
                 var probes: (any TrafficProbes)?
                 if !playbook.probes.isEmpty {
-                    // Witness captures go next to the guest's record (in the results share) in
-                    // the kernel lab, else to <results>/captures-<run id>/.
-                    let captures =
-                        guestRecord.map { ($0 as NSString).deletingLastPathComponent }
-                        ?? (self.results as NSString).appendingPathComponent("captures-\(names.runID)")
+                    let captures = (captureDirectory as NSString).appendingPathComponent("captures")
                     probes = ProbeEngine(
                         playbook: playbook, names: playbookNames, logger: logger, witness: witness,
                         witnessDirectory: captures)

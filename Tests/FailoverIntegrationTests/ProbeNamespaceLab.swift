@@ -142,7 +142,7 @@ enum ProbeLab {
             self.path = path
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
             process.arguments = [
-                "netns", "exec", namespace, "/usr/bin/tcpdump", "-i", interface, "-n", "-U", "-B", "16384",
+                "netns", "exec", namespace, "/usr/bin/tcpdump", "-i", interface, "-n", "-U", "--immediate-mode", "-B", "16384",
                 "--time-stamp-precision", "nano", "-w", path, "udp", "dst", "port", "\(port)",
             ]
             process.standardError = FileHandle.nullDevice
