@@ -25,7 +25,7 @@ TESTS      := .build/debug/failoverPackageTests.xctest
 # Unit tests, then the privileged integration tests (root; they use network namespaces and the
 # kernel lab VM), then the kernel-bond tests of the test bundle on a real bonding driver: on this
 # kernel if it has one, else inside the kernel lab (`failover lab-exec`).
-test: build
+test: build lint
 	$(SWIFT) test --skip-build --skip FailoverIntegrationTests
 	FAILOVER_INTEGRATION=1 $(SWIFT) test --skip-build --filter FailoverIntegrationTests
 	$(BIN) lab-exec --env FAILOVER_INTEGRATION=1 -- $(TESTS) --testing-library swift-testing --filter BackendBondTests

@@ -50,7 +50,8 @@ public enum AssertionEvaluator {
                 status = current.carrier ? .up : .down
             } else {
                 return Check(
-                    holds: false, actual: "not a bond or slave", error: "\(ref) has no MII status: not a bond or a slave")
+                    holds: false, actual: "not a bond or slave",
+                    error: "\(ref) has no MII status: not a bond or a slave")
             }
             return Check(holds: status == expected, actual: status.rawValue)
         case .linkFailures(let ref, let comparison):

@@ -18,13 +18,17 @@ public enum DerivedDeadline {
         }
         let options = bond.options
         let arpInterval = options.arpInterval ?? 0
-        let usesARP = arpInterval > 0 && bond.mode != .ieee8023ad && bond.mode != .balanceTLB && bond.mode != .balanceALB
+        let usesARP =
+            arpInterval > 0 && bond.mode != .ieee8023ad && bond.mode != .balanceTLB && bond.mode != .balanceALB
         if usesARP {
             // A slave is declared down after arp_missed_max missed intervals (+1 for backups);
             // coming back up takes one good interval. Take the longer, plus one interval of phase.
             let missed = options.arpMissedMax ?? 2
             let ms = arpInterval * (missed + 2)
-            return (.milliseconds(ms) + margin, "ARP monitor: arp_interval \(arpInterval)ms x (arp_missed_max \(missed) + 2) + margin")
+            return (
+                .milliseconds(ms) + margin,
+                "ARP monitor: arp_interval \(arpInterval)ms x (arp_missed_max \(missed) + 2) + margin"
+            )
         }
         let miimon = options.miimon ?? 100
         guard miimon > 0 else {
@@ -33,7 +37,10 @@ public enum DerivedDeadline {
         let up = ((options.updelay ?? 0) / miimon) * miimon
         let down = ((options.downdelay ?? 0) / miimon) * miimon
         let ms = 2 * miimon + max(up, down)
-        return (.milliseconds(ms) + margin, "MII monitor: 2 x miimon \(miimon)ms + max(updelay \(up), downdelay \(down)) + margin")
+        return (
+            .milliseconds(ms) + margin,
+            "MII monitor: 2 x miimon \(miimon)ms + max(updelay \(up), downdelay \(down)) + margin"
+        )
     }
 
     /// The bond an assertion about `ref` depends on: the bond itself, or the bond it is a slave of.

@@ -55,8 +55,7 @@ public struct SlaveState: Sendable, Hashable, Codable {
     public var state: String
     public var permanentMAC: MACAddress?
 
-    public init(master: String, miiStatus: MIIStatus, linkFailureCount: Int, state: String, permanentMAC: MACAddress?)
-    {
+    public init(master: String, miiStatus: MIIStatus, linkFailureCount: Int, state: String, permanentMAC: MACAddress?) {
         self.master = master
         self.miiStatus = miiStatus
         self.linkFailureCount = linkFailureCount

@@ -93,7 +93,8 @@ public enum LeftoverCleanup {
         for name in NetworkNamespace.list() where RunNames.isRunNamespace(name) {
             let runID = String(name.dropFirst(RunNames.prefix.count).prefix(6))
             if let owner = RunOwnership.liveOwner(of: runID) {
-                logger.notice("namespace in use by a running run, left alone", metadata: ["netns": "\(name)", "pid": "\(owner)"])
+                logger.notice(
+                    "namespace in use by a running run, left alone", metadata: ["netns": "\(name)", "pid": "\(owner)"])
                 continue
             }
             let pids = processes(in: name)

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Logging
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A tcpdump child process capturing a probe's UDP port on one interface inside a namespace
 /// (`ip netns exec NS tcpdump ...`; ip execs tcpdump, so the PID is tcpdump's). Started and
@@ -29,7 +30,8 @@ final class PacketCapture: Sendable {
     /// The argv that runs the capture.
     static func arguments(tcpdump: String, namespace: String, interface: String, port: Int, path: String) -> [String] {
         [
-            ipPath, "netns", "exec", namespace, tcpdump, "-i", interface, "-n", "-U", "--immediate-mode", "-B", "16384", "-s", "128",
+            ipPath, "netns", "exec", namespace, tcpdump, "-i", interface, "-n", "-U", "--immediate-mode", "-B", "16384",
+            "-s", "128",
             "--time-stamp-precision", "nano", "-w", path, "udp", "dst", "port", "\(port)",
         ]
     }
@@ -139,7 +141,8 @@ final class PacketCapture: Sendable {
         }
         _ = unlink(stderrPath)
         let dropped = Self.droppedByKernel(in: text)
-        logger.debug("witness capture stopped", metadata: ["pid": "\(pid)", "dropped": "\(dropped.map(String.init) ?? "?")"])
+        logger.debug(
+            "witness capture stopped", metadata: ["pid": "\(pid)", "dropped": "\(dropped.map(String.init) ?? "?")"])
         let outcome = Outcome(exitStatus: status, droppedByKernel: dropped)
         stopped.withLock { $0 = outcome }
         return outcome

@@ -26,7 +26,8 @@ public enum ProbeAnalysis {
     public static let lossMethod = "packet loss (RFC 6414 PLBM)"
 
     /// Analyzes a capture with faults given as step index and instant (kind `.other`).
-    public static func analyze(_ capture: ProbeCapture, faults: [(stepIndex: Int, at: MonotonicInstant)]) -> ProbeReport {
+    public static func analyze(_ capture: ProbeCapture, faults: [(stepIndex: Int, at: MonotonicInstant)]) -> ProbeReport
+    {
         analyze(capture, faults: faults.map { ProbeFault(stepIndex: $0.stepIndex, at: $0.at) })
     }
 
@@ -154,7 +155,8 @@ public enum ProbeAnalysis {
             figures.toNanoseconds = index < boundaries.count ? boundaries[index] : nil
             if let fault {
                 figures.additiveBackupDelay = additiveDelay(
-                    capture: capture, status: status, faultAt: fault.at.nanoseconds &- min(tolerance, fault.at.nanoseconds),
+                    capture: capture, status: status,
+                    faultAt: fault.at.nanoseconds &- min(tolerance, fault.at.nanoseconds),
                     recoveredAt: context.recoveryTime(accumulators[index]) ?? fault.at.nanoseconds,
                     windowEnd: figures.toNanoseconds ?? UInt64.max, interval: interval)
             }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 public import FailoverCore
 public import FailoverModel
 import FailoverNetlink
 public import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The playbook runner's traffic probes over real sockets: one `ProbeStream` per probe direction,
 /// opened inside the run's namespaces, optionally watched by a packet capture (`--witness`).
@@ -252,7 +253,8 @@ public actor ProbeEngine: TrafficProbes {
         try await capture.waitUntilCapturing()
     }
 
-    private func compare(_ capture: PacketCapture, record: ProbeRecord, report: ProbeReport) async -> ProbeWitnessRecord {
+    private func compare(_ capture: PacketCapture, record: ProbeRecord, report: ProbeReport) async -> ProbeWitnessRecord
+    {
         let outcome = await capture.stop()
         let interface = "\(record.to)/\(capture.interface)"
         let tolerance = Self.witnessTolerance(intervalNanoseconds: record.intervalNanoseconds)
@@ -305,7 +307,8 @@ public actor ProbeEngine: TrafficProbes {
             let gapText = gap.map(millisecondsText) ?? "none"
             parts.append(
                 "largest gap \(gapText), probe outage \(millisecondsText(probeOutage))"
-                    + (result.outageAgrees ? "" : " (differ by more than \(millisecondsText(base.toleranceNanoseconds)))"))
+                    + (result.outageAgrees
+                        ? "" : " (differ by more than \(millisecondsText(base.toleranceNanoseconds)))"))
         }
         if let dropped = base.droppedByKernel, dropped > 0 { parts.append("\(dropped) dropped by kernel") }
         result.detail = parts.joined(separator: "; ")
@@ -343,7 +346,8 @@ public actor ProbeEngine: TrafficProbes {
             probe: report.probe, direction: "\(report.direction)", from: direction.from, to: direction.to,
             sourceAddress: configuration.sourceAddress.map(\.description),
             destinationAddress: configuration.destinationAddress.description, port: configuration.port,
-            streamID: report.streamID, rate: report.rate, intervalNanoseconds: Int64(report.intervalNanoseconds.rounded()),
+            streamID: report.streamID, rate: report.rate,
+            intervalNanoseconds: Int64(report.intervalNanoseconds.rounded()),
             sent: report.run.sent, received: report.run.received, lost: report.run.lost,
             duplicated: report.run.duplicated, reordered: report.run.reordered, sendErrors: report.run.sendErrors,
             receiverDrops: Int(capture.receiver.socketDrops), lossPeriodCount: report.run.lossPeriodCount,

@@ -24,7 +24,9 @@ public struct ProbeHeader: Sendable, Hashable {
     public var sequence: UInt64
     public var sendNanoseconds: UInt64
 
-    public init(direction: ProbeDirection, flowIndex: UInt16, streamID: UInt32, sequence: UInt64, sendNanoseconds: UInt64) {
+    public init(
+        direction: ProbeDirection, flowIndex: UInt16, streamID: UInt32, sequence: UInt64, sendNanoseconds: UInt64
+    ) {
         self.direction = direction
         self.flowIndex = flowIndex
         self.streamID = streamID

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Sends one stream on a dedicated thread, paced against absolute CLOCK_MONOTONIC deadlines.
 ///

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 public import FailoverModel
 public import Logging
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Everything one stream direction recorded, ready for `ProbeAnalysis`.
 public struct ProbeCapture: Sendable {
@@ -82,7 +83,8 @@ public final class ProbeStream: Sendable {
     /// Opens the receiving socket and the sending sockets (nothing is sent yet).
     /// - Throws: `ProbeError` for a bad configuration or a failing socket call; errors of `socketFactory`.
     public init(
-        configuration: ProbeStreamConfiguration, socketFactory: @escaping SocketFactory = ProbeStream.currentNamespaceSockets,
+        configuration: ProbeStreamConfiguration,
+        socketFactory: @escaping SocketFactory = ProbeStream.currentNamespaceSockets,
         logger: Logger
     ) throws {
         try configuration.validate()

@@ -61,7 +61,8 @@ public struct ProbeStreamConfiguration: Sendable, Hashable, Codable {
             throw ProbeError(.invalidConfiguration, operation: "rate \(rate) (1...2000000)", object: object)
         }
         guard payloadSize >= ProbeHeader.size, payloadSize <= 65_507 else {
-            throw ProbeError(.invalidConfiguration, operation: "payload size \(payloadSize) (32...65507)", object: object)
+            throw ProbeError(
+                .invalidConfiguration, operation: "payload size \(payloadSize) (32...65507)", object: object)
         }
         guard flows >= 1, flows <= 1024 else {
             throw ProbeError(.invalidConfiguration, operation: "flows \(flows) (1...1024)", object: object)

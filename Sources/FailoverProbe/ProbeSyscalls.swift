@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import FailoverModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 // Linux socket constants that Glibc's Swift overlay does not always surface (asm-generic/socket.h).
 let soRcvBufForce: Int32 = 33
@@ -74,7 +75,9 @@ enum ProbeSocket {
                 }
             }
             return withUnsafePointer(to: &sin) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    body($0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         }
         var sin6 = sockaddr_in6()
@@ -86,7 +89,9 @@ enum ProbeSocket {
             }
         }
         return withUnsafePointer(to: &sin6) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                body($0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+            }
         }
     }
 
@@ -128,7 +133,9 @@ enum ProbeSocket {
     /// Sets a receive timeout so blocking receives wake up to check for stop.
     static func setReceiveTimeout(_ fd: Int32, microseconds: Int, object: String) throws(ProbeError) {
         var tv = timeval(tv_sec: microseconds / 1_000_000, tv_usec: microseconds % 1_000_000)
-        let result = valueOrErrno { setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) }
+        let result = valueOrErrno {
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        }
         if case .failure(let code) = result {
             throw ProbeError(.syscall, operation: "setsockopt(SO_RCVTIMEO)", object: object, errno: code.code)
         }

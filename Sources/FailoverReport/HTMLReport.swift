@@ -422,7 +422,8 @@ struct Timeline {
                 let finish = begin + window.timestampTime.nanoseconds
                 let startTenths = Self.labelWidth * 10 + plotWidth * 10 * min(max(begin, 0), span) / span
                 let endTenths = Self.labelWidth * 10 + plotWidth * 10 * min(max(finish, 0), span) / span
-                let barWidth = ReportText.decimal(max(endTenths - startTenths, 20), divisor: 10, decimals: 1, trim: true)
+                let barWidth = ReportText.decimal(
+                    max(endTenths - startTenths, 20), divisor: 10, decimals: 1, trim: true)
                 let title =
                     "step \(window.stepIndex + 1) \(window.kind): outage "
                     + "\(ReportText.milliseconds(nanoseconds: window.timestampTime.nanoseconds)) from "

@@ -365,7 +365,8 @@ extension JUnitReport {
         for window in probe.windows {
             let step = "\(prefix).step\(window.stepIndex + 1)"
             func time(_ record: ProbeTimeRecord) -> String {
-                ReportText.millisecondsNumber(nanoseconds: record.nanoseconds) + (record.lowerBound ? " (lower bound)" : "")
+                ReportText.millisecondsNumber(nanoseconds: record.nanoseconds)
+                    + (record.lowerBound ? " (lower bound)" : "")
                     + " (\(record.method), resolution \(ReportText.milliseconds(nanoseconds: record.resolutionNanoseconds)))"
             }
             result.append(("\(step).\(window.kind)_ms.timestamp", time(window.timestampTime)))

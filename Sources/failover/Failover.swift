@@ -30,7 +30,9 @@ struct Failover: AsyncParsableCommand {
                 try command.run()
             }
         } catch let failure as Failure {
-            if !failure.message.isEmpty { FileHandle.standardError.write(Data(("failover: " + failure.message + "\n").utf8)) }
+            if !failure.message.isEmpty {
+                FileHandle.standardError.write(Data(("failover: " + failure.message + "\n").utf8))
+            }
             Foundation.exit(failure.code)
         } catch {
             exit(withError: error)

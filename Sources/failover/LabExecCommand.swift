@@ -1,7 +1,7 @@
 import ArgumentParser
 import FailoverVM
-import Logging
 import Foundation
+import Logging
 
 /// `failover lab-exec -- CMD ARGS`: run any command on a stock kernel in the kernel lab (the same
 /// VM `run` uses). Useful to try a kernel by hand, and how `make test` runs the bond tests of the

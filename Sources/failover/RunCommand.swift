@@ -175,7 +175,8 @@ struct RunCommand: AsyncParsableCommand {
                 results.append(record)
                 if inGuest {
                     // Progress for the host console (the host prints the full summary).
-                    printOut("[\(index + 1)/\(playbooks.count)] \(record.verdict.rawValue.uppercased()) \(playbook.name)\n")
+                    printOut(
+                        "[\(index + 1)/\(playbooks.count)] \(record.verdict.rawValue.uppercased()) \(playbook.name)\n")
                 }
             }
             return results
@@ -186,7 +187,8 @@ struct RunCommand: AsyncParsableCommand {
         return RunRecord(
             runID: names.runID, startedAt: startedAt,
             environment: EnvironmentRecord(
-                kernel: capabilities.release, execution: inGuest ? "vm" : "host", accelerator: inGuest ? guestAccelerator : nil,
+                kernel: capabilities.release, execution: inGuest ? "vm" : "host",
+                accelerator: inGuest ? guestAccelerator : nil,
                 timingAllowanceNanoseconds: timing.allowance.totalNanoseconds,
                 timingAllowanceReason: timing.allowanceReason, hostname: ProcessInfo.processInfo.hostName,
                 failoverVersion: Failover.version),
@@ -197,7 +199,8 @@ struct RunCommand: AsyncParsableCommand {
     func runInVM(_ playbooks: [Playbook], names: RunNames, date: Date, logger: Logger) async throws -> [RunRecord] {
         let kernelImages: [KernelImage]
         do {
-            kernelImages = try kernels.isEmpty ? [KernelLocator.defaultKernel()] : kernels.map(KernelLocator.kernel(at:))
+            kernelImages =
+                try kernels.isEmpty ? [KernelLocator.defaultKernel()] : kernels.map(KernelLocator.kernel(at:))
         } catch {
             throw fail(ExitCodes.software, "kernel lab: \(error)")
         }
@@ -230,7 +233,8 @@ struct RunCommand: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: recordPath) else {
                 throw fail(
                     ExitCodes.software,
-                    "kernel lab (\(kernel.release)): the guest wrote no results (exit \(result.exitCode)); see the vm| lines above")
+                    "kernel lab (\(kernel.release)): the guest wrote no results (exit \(result.exitCode)); see the vm| lines above"
+                )
             }
             try? FileManager.default.removeItem(atPath: recordPath)
             records.append(try JSONDecoder().decode(RunRecord.self, from: data))

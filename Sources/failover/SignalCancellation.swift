@@ -12,7 +12,8 @@ final class SignalCancellation {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
-                FileHandle.standardError.write(Data("failover: signal \(signalNumber): stopping and cleaning up\n".utf8))
+                FileHandle.standardError.write(
+                    Data("failover: signal \(signalNumber): stopping and cleaning up\n".utf8))
                 task.cancel()
             }
             source.resume()

@@ -87,7 +87,8 @@ struct CLITests {
 
     @Test("validate: a misspelled key prints file:line:col and the suggestion, exits 65")
     func validateMisspelled() throws {
-        let path = try temporaryPlaybook("typo.yaml", sketch.replacingOccurrences(of: "miimon: 100", with: "miimom: 100"))
+        let path = try temporaryPlaybook(
+            "typo.yaml", sketch.replacingOccurrences(of: "miimon: 100", with: "miimom: 100"))
         let result = try CLI.run(["validate", path])
         #expect(result.status == 65)
         // `miimom` is on line 9, after `{mode: active-backup, ` (column 38).

@@ -57,8 +57,9 @@ struct ModelTests {
                 Cable(a: InterfaceRef("averylonghostname/eth0")!, b: .switch("sw")),
                 Cable(a: InterfaceRef("a/b")!, b: .host(InterfaceRef("c/d")!)),
             ])
-        #expect(RunNames.switchPortNames(topology) == [
-            InterfaceRef("server/eth0")!: "server-eth0", InterfaceRef("averylonghostname/eth0")!: "p1",
-        ])
+        #expect(
+            RunNames.switchPortNames(topology) == [
+                InterfaceRef("server/eth0")!: "server-eth0", InterfaceRef("averylonghostname/eth0")!: "p1",
+            ])
     }
 }

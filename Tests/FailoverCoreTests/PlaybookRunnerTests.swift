@@ -18,7 +18,9 @@ struct PlaybookRunnerTests {
     func waitsForEvent() async {
         let backend = ScriptedBackend(clock: clock)
         backend.set("server/bond0", bondState(active: "eth0"))
-        backend.on(.pull(eth0), after: .milliseconds(37)) { $0[InterfaceRef("server/bond0")!] = bondState(active: "eth1") }
+        backend.on(.pull(eth0), after: .milliseconds(37)) {
+            $0[InterfaceRef("server/bond0")!] = bondState(active: "eth1")
+        }
         let playbook = seedPlaybook(steps: [
             .pull(eth0),
             .expect([Expectation(.activeSlave(bond: bond, expected: "eth1"), wait: .within(.milliseconds(500)))]),
@@ -30,7 +32,8 @@ struct PlaybookRunnerTests {
         #expect(assertion.actual == "eth1")
         let ack = try! #require(record.steps[0].acknowledged)
         #expect(assertion.satisfiedAt == ack.advanced(by: .milliseconds(37)))
-        #expect(assertion.deadline == DeadlineRecord(nanoseconds: 500_000_000, source: "playbook", allowanceNanoseconds: 0))
+        #expect(
+            assertion.deadline == DeadlineRecord(nanoseconds: 500_000_000, source: "playbook", allowanceNanoseconds: 0))
         #expect(backend.tornDown == 1)
         #expect(record.observations.count == 1)
     }
@@ -80,7 +83,9 @@ struct PlaybookRunnerTests {
         let record = await runner(backend, timing: timing).run(playbook, names: RunNames(runID: "abcdef"))
         let assertion = try! #require(record.assertions.first)
         // 2 x 100ms + 0 delays + 50ms margin + 400ms allowance
-        #expect(assertion.deadline == DeadlineRecord(nanoseconds: 650_000_000, source: "derived", allowanceNanoseconds: 400_000_000))
+        #expect(
+            assertion.deadline
+                == DeadlineRecord(nanoseconds: 650_000_000, source: "derived", allowanceNanoseconds: 400_000_000))
         #expect(assertion.ended == start.advanced(by: .milliseconds(650)))
         #expect(record.timers == [TimerRecord(name: "server/bond0 miimon", milliseconds: 100)])
     }
@@ -89,7 +94,8 @@ struct PlaybookRunnerTests {
     func hold() async {
         let backend = ScriptedBackend(clock: clock)
         let start = clock.now()
-        let record = await runner(backend).run(seedPlaybook(steps: [.hold(.milliseconds(1500))]), names: RunNames(runID: "abcdef"))
+        let record = await runner(backend).run(
+            seedPlaybook(steps: [.hold(.milliseconds(1500))]), names: RunNames(runID: "abcdef"))
         #expect(record.verdict == .passed)
         #expect(record.steps[0].ended == start.advanced(by: .milliseconds(1500)))
     }
@@ -98,7 +104,8 @@ struct PlaybookRunnerTests {
     func buildError() async {
         let backend = ScriptedBackend(clock: clock)
         backend.state.withLock {
-            $0.buildError = BackendError(operation: "create bond", object: "server/bond0", detail: "Operation not supported (EOPNOTSUPP)")
+            $0.buildError = BackendError(
+                operation: "create bond", object: "server/bond0", detail: "Operation not supported (EOPNOTSUPP)")
         }
         let record = await runner(backend).run(seedPlaybook(steps: [.pull(eth0)]), names: RunNames(runID: "abcdef"))
         #expect(record.verdict == .errored)
@@ -147,24 +154,31 @@ struct AssertionEvaluatorTests {
     }
 
     @Test func activeSlaveNone() async throws {
-        #expect(try await check(.activeSlave(bond: InterfaceRef("s/bond0")!, expected: nil)) == Check(holds: true, actual: "none"))
+        #expect(
+            try await check(.activeSlave(bond: InterfaceRef("s/bond0")!, expected: nil))
+                == Check(holds: true, actual: "none"))
     }
 
     @Test func bondMode() async throws {
-        #expect(try await check(.bondMode(InterfaceRef("s/bond0")!, expected: .activeBackup)) == Check(holds: true, actual: "active-backup"))
+        #expect(
+            try await check(.bondMode(InterfaceRef("s/bond0")!, expected: .activeBackup))
+                == Check(holds: true, actual: "active-backup"))
         #expect(try await check(.bondMode(InterfaceRef("s/bond0")!, expected: .balanceRR)).holds == false)
-        #expect(try await check(.bondMode(InterfaceRef("s/eth0")!, expected: .balanceRR)).error == "s/eth0 is not a bond")
+        #expect(
+            try await check(.bondMode(InterfaceRef("s/eth0")!, expected: .balanceRR)).error == "s/eth0 is not a bond")
     }
 
     @Test func miiOfSlaveAndBond() async throws {
         #expect(try await check(.miiStatus(InterfaceRef("s/eth0")!, expected: .down)).holds)
-        #expect(try await check(.miiStatus(InterfaceRef("s/bond0")!, expected: .up)) == Check(holds: false, actual: "down"))
+        #expect(
+            try await check(.miiStatus(InterfaceRef("s/bond0")!, expected: .up)) == Check(holds: false, actual: "down"))
     }
 
     @Test func linkFailures() async throws {
         #expect(try await check(.linkFailures(InterfaceRef("s/eth0")!, .atLeast(1))) == Check(holds: true, actual: "2"))
         #expect(try await check(.linkFailures(InterfaceRef("s/eth0")!, .equals(1))).holds == false)
-        #expect(try await check(.linkFailures(InterfaceRef("s/bond0")!, .equals(0))).error == "s/bond0 is not a bond slave")
+        #expect(
+            try await check(.linkFailures(InterfaceRef("s/bond0")!, .equals(0))).error == "s/bond0 is not a bond slave")
     }
 
     @Test func macForms() async throws {
@@ -177,6 +191,8 @@ struct AssertionEvaluatorTests {
     }
 
     @Test func missingInterface() async throws {
-        #expect(try await check(.carrier(InterfaceRef("s/eth9")!, expected: true)) == Check(holds: false, actual: "s/eth9 does not exist"))
+        #expect(
+            try await check(.carrier(InterfaceRef("s/eth9")!, expected: true))
+                == Check(holds: false, actual: "s/eth9 does not exist"))
     }
 }

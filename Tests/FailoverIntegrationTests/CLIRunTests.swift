@@ -126,7 +126,9 @@ let longHold = """
 
     """
 
-@Suite("failover run, end to end", .serialized, .enabled(if: IntegrationGate.enabled, "needs root and FAILOVER_INTEGRATION=1"))
+@Suite(
+    "failover run, end to end", .serialized,
+    .enabled(if: IntegrationGate.enabled, "needs root and FAILOVER_INTEGRATION=1"))
 struct CLIRunTests {
     @Test("host playbook: passes, root namespace unchanged, nothing left", .timeLimit(.minutes(2)))
     func hostPlaybook() throws {
@@ -160,7 +162,9 @@ struct CLIRunTests {
     func sigint() throws {
         let playbook = try temporaryHostPlaybook(longHold)
         let results = try FailoverBinary.scratch()
-        let started = try FailoverBinary.start(["run", "--vm", "never", "--run-id", "0c1a70", "--results", results, playbook])
+        let started = try FailoverBinary.start([
+            "run", "--vm", "never", "--run-id", "0c1a70", "--results", results, playbook,
+        ])
         try waitForNamespaces("0c1a70", count: 3)
         kill(started.0.processIdentifier, SIGINT)
         let result = FailoverBinary.finish(started)
@@ -173,9 +177,13 @@ struct CLIRunTests {
     func sigkillThenCleanup() throws {
         let playbook = try temporaryHostPlaybook(longHold)
         let results = try FailoverBinary.scratch()
-        let started = try FailoverBinary.start(["run", "--vm", "never", "--run-id", "0c1a90", "--results", results, playbook])
+        let started = try FailoverBinary.start([
+            "run", "--vm", "never", "--run-id", "0c1a90", "--results", results, playbook,
+        ])
         // A second run that stays alive: cleanup must leave it alone.
-        let alive = try FailoverBinary.start(["run", "--vm", "never", "--run-id", "0c1a91", "--results", results, playbook])
+        let alive = try FailoverBinary.start([
+            "run", "--vm", "never", "--run-id", "0c1a91", "--results", results, playbook,
+        ])
         try waitForNamespaces("0c1a90", count: 3)
         try waitForNamespaces("0c1a91", count: 3)
         kill(started.0.processIdentifier, SIGKILL)
@@ -196,7 +204,8 @@ struct CLIRunTests {
 
     @Test("--vm never with a bond playbook on a kernel without bonding: exit 70, says why and suggests --vm")
     func vmNever() throws {
-        let hasBonding = FileManager.default.fileExists(atPath: "/proc/net/bonding")
+        let hasBonding =
+            FileManager.default.fileExists(atPath: "/proc/net/bonding")
             || FileManager.default.fileExists(atPath: "/sys/module/bonding")
         try #require(!hasBonding, "this kernel has bonding; the check does not apply")
         let result = try FailoverBinary.run(["run", "--vm", "never", "Playbooks/seed-001/seed-001-active-backup.yaml"])
@@ -205,7 +214,9 @@ struct CLIRunTests {
         #expect(result.stderr.contains("--vm"), "\(result.stderr)")
     }
 
-    @Test("seed-001 suite in the kernel lab: all pass; reports name kernel and TCG; nothing left", .timeLimit(.minutes(10)))
+    @Test(
+        "seed-001 suite in the kernel lab: all pass; reports name kernel and TCG; nothing left",
+        .timeLimit(.minutes(10)))
     func seedSuiteInVM() throws {
         let results = try FailoverBinary.scratch()
         let temporary = try FailoverBinary.scratch()
@@ -229,12 +240,14 @@ struct CLIRunTests {
         #expect(try HostSystem.namespaces(withRunID: "05eed1").isEmpty)
     }
 
-    @Test("a deliberately wrong playbook: verdict failed, exit 1, JUnit says expected vs actual", .timeLimit(.minutes(5)))
+    @Test(
+        "a deliberately wrong playbook: verdict failed, exit 1, JUnit says expected vs actual", .timeLimit(.minutes(5)))
     func wrongPlaybook() throws {
         let results = try FailoverBinary.scratch()
         let junitPath = results + "/wrong.xml"
         let result = try FailoverBinary.run([
-            "run", "--vm", "auto", "--results", results, "--junit", junitPath, "Playbooks/wrong/expect-no-failover.yaml",
+            "run", "--vm", "auto", "--results", results, "--junit", junitPath,
+            "Playbooks/wrong/expect-no-failover.yaml",
         ])
         #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("0 passed, 1 failed"), "\(result.stdout)")

@@ -5,7 +5,7 @@ import Logging
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Probe benchmarks (Benchmarks/probe/README.md): opt-in with FAILOVER_BENCH=1 on top of the

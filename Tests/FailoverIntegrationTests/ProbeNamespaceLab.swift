@@ -4,7 +4,7 @@ import FailoverProbe
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Test-only helpers for probe integration tests: namespaces made with `ip`, sockets opened inside a
@@ -79,8 +79,10 @@ enum ProbeLab {
             try ip("-n", host, "addr", "add", address, "dev", "eth0")
             try ip("-n", host, "link", "set", "eth0", "up")
         }
-        try ip("-n", a, "neigh", "replace", "198.18.0.2", "lladdr", "02:00:00:00:00:0b", "dev", "eth0", "nud", "permanent")
-        try ip("-n", b, "neigh", "replace", "198.18.0.1", "lladdr", "02:00:00:00:00:0a", "dev", "eth0", "nud", "permanent")
+        try ip(
+            "-n", a, "neigh", "replace", "198.18.0.2", "lladdr", "02:00:00:00:00:0b", "dev", "eth0", "nud", "permanent")
+        try ip(
+            "-n", b, "neigh", "replace", "198.18.0.1", "lladdr", "02:00:00:00:00:0a", "dev", "eth0", "nud", "permanent")
         return (a, b, s)
     }
 
@@ -126,7 +128,8 @@ enum ProbeLab {
             // The thread ends right after; returning is still tidy.
             _ = setns(original, cloneNewNet)
             outcome.result =
-                fd >= 0 ? .success(fd) : .failure(SocketFailure(namespace: namespace, call: "socket", errno: socketErrno))
+                fd >= 0
+                ? .success(fd) : .failure(SocketFailure(namespace: namespace, call: "socket", errno: socketErrno))
         }
         thread.start()
         done.wait()
@@ -142,7 +145,8 @@ enum ProbeLab {
             self.path = path
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
             process.arguments = [
-                "netns", "exec", namespace, "/usr/bin/tcpdump", "-i", interface, "-n", "-U", "--immediate-mode", "-B", "16384",
+                "netns", "exec", namespace, "/usr/bin/tcpdump", "-i", interface, "-n", "-U", "--immediate-mode", "-B",
+                "16384",
                 "--time-stamp-precision", "nano", "-w", path, "udp", "dst", "port", "\(port)",
             ]
             process.standardError = FileHandle.nullDevice

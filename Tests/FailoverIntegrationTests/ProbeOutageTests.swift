@@ -29,7 +29,8 @@ struct ProbeOutageTests {
         let config = ProbeStreamConfiguration(
             probe: "flap", streamID: 0xF1A9, direction: .forward, senderNamespace: a, receiverNamespace: b,
             sourceAddress: from, destinationAddress: to, port: port, rate: 20_000, payloadSize: 64, flows: 4)
-        let stream = try ProbeStream(configuration: config, socketFactory: ProbeLab.namespaceSockets, logger: Logger(label: "probe"))
+        let stream = try ProbeStream(
+            configuration: config, socketFactory: ProbeLab.namespaceSockets, logger: Logger(label: "probe"))
         try stream.start()
         try await Task.sleep(for: .milliseconds(500))
 

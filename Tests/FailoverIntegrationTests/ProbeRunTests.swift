@@ -27,7 +27,8 @@ struct ProbeRunTests {
         let directory = FileManager.default.currentDirectoryPath + "/.build-probewire-captures-\(names.runID)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let logger = Logger(label: "probe-run-test")
-        let engine = ProbeEngine(playbook: playbook, names: names, logger: logger, witness: true, witnessDirectory: directory)
+        let engine = ProbeEngine(
+            playbook: playbook, names: names, logger: logger, witness: true, witnessDirectory: directory)
         let runner = PlaybookRunner(
             backend: NamespaceBackend(logger: logger), probes: engine, clock: LinuxMonotonicClock(), logger: logger)
         let record = await runner.run(playbook, names: names)
@@ -77,7 +78,8 @@ struct ProbeRunTests {
 
         // Nothing left behind.
         #expect(NetworkNamespace.list() == namespacesBefore)
-        #expect(try String(contentsOfFile: "/proc/net/dev", encoding: .utf8).split(separator: "\n").count
-            == linksBefore.split(separator: "\n").count)
+        #expect(
+            try String(contentsOfFile: "/proc/net/dev", encoding: .utf8).split(separator: "\n").count
+                == linksBefore.split(separator: "\n").count)
     }
 }

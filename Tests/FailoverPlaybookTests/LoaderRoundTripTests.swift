@@ -96,7 +96,10 @@ struct LoaderRoundTripTests {
         do {
             _ = try PlaybookLoader.load(yaml: bad, file: "modes.yaml")
         } catch let error as PlaybookError {
-            #expect(error.diagnostics.map(\.description).first?.hasPrefix("modes.yaml:10:50: error: steps[1].expect.bond_mode.is: unknown bond mode 'balance-foo'") == true, "\(error)")
+            #expect(
+                error.diagnostics.map(\.description).first?.hasPrefix(
+                    "modes.yaml:10:50: error: steps[1].expect.bond_mode.is: unknown bond mode 'balance-foo'") == true,
+                "\(error)")
         }
     }
 

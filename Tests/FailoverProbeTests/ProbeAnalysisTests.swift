@@ -37,7 +37,8 @@ struct SyntheticCapture {
         var receiver = ReceiverStatistics()
         receiver.received = UInt64(order.count)
         let arrivals = order.map {
-            ProbeArrival(sequence: UInt64($0), sentNanoseconds: Self.sent($0), receivedNanoseconds: Self.sent($0) + delay($0))
+            ProbeArrival(
+                sequence: UInt64($0), sentNanoseconds: Self.sent($0), receivedNanoseconds: Self.sent($0) + delay($0))
         }
         let last = Self.sent(attempted - 1)
         return ProbeCapture(
@@ -315,7 +316,8 @@ struct ProbeAssertionTests {
         #expect(missing.actual == "step 4 opened no fault window")
         #expect(ProbeAnalysis.evaluate(.loss(probe: "q", .run, .equals(0)), report: report, currentStep: 2) == nil)
         #expect(
-            ProbeAnalysis.evaluate(.carrier(InterfaceRef(host: "a", interface: "eth0"), expected: true), report: report, currentStep: 2)
+            ProbeAnalysis.evaluate(
+                .carrier(InterfaceRef(host: "a", interface: "eth0"), expected: true), report: report, currentStep: 2)
                 == nil)
         var reverse = report
         reverse.direction = .reverse

@@ -16,7 +16,8 @@ struct ProbeEngineTests {
             bonds: [Bond(name: "bond0", mode: .activeBackup, slaves: ["eth0", "eth1"])],
             addresses: [
                 InterfaceAddresses(interface: "eth9", addresses: [try address("198.18.9.1/24")]),
-                InterfaceAddresses(interface: "bond0", addresses: [try address("2001:2::1/64"), try address("198.18.0.1/24")]),
+                InterfaceAddresses(
+                    interface: "bond0", addresses: [try address("2001:2::1/64"), try address("198.18.0.1/24")]),
             ])
         let client = Host(
             name: "client", interfaces: ["eth0"],
@@ -64,7 +65,8 @@ struct ProbeEngineTests {
 
     static let base = ProbeWitnessRecord(
         tool: "tcpdump", file: "w.pcap", interface: "server/eth0", matching: 0, uniqueSequences: 0,
-        largestGapNanoseconds: nil, droppedByKernel: 0, toleranceNanoseconds: ProbeEngine.witnessTolerance(intervalNanoseconds: 50_000),
+        largestGapNanoseconds: nil, droppedByKernel: 0,
+        toleranceNanoseconds: ProbeEngine.witnessTolerance(intervalNanoseconds: 50_000),
         receivedAgrees: false, outageAgrees: false, detail: "")
 
     static func witness(sequences: [UInt64], timestamps: [UInt64]) -> PcapWitness {
@@ -101,7 +103,8 @@ struct ProbeEngineTests {
 
     @Test("tcpdump's drop count is parsed from its exit lines")
     func droppedByKernel() {
-        let text = "listening on eth0\n16195 packets captured\n16195 packets received by filter\n3 packets dropped by kernel"
+        let text =
+            "listening on eth0\n16195 packets captured\n16195 packets received by filter\n3 packets dropped by kernel"
         #expect(PacketCapture.droppedByKernel(in: text) == 3)
         #expect(PacketCapture.droppedByKernel(in: "nothing") == nil)
     }

@@ -22,7 +22,8 @@ struct ProbeWireTests {
 
     @Test("short, foreign and wrong-version payloads are rejected")
     func rejects() {
-        let good = ProbeHeader(direction: .forward, flowIndex: 0, streamID: 1, sequence: 2, sendNanoseconds: 3).encoded()
+        let good = ProbeHeader(direction: .forward, flowIndex: 0, streamID: 1, sequence: 2, sendNanoseconds: 3)
+            .encoded()
         #expect(ProbeHeader(decoding: Array(good.prefix(31))) == nil)
         var badMagic = good
         badMagic[0] = 0
@@ -38,13 +39,17 @@ struct ProbeWireTests {
     /// Ethernet + IPv4 + UDP frame carrying a probe header.
     static func frame(streamID: UInt32, sequence: UInt64, port: Int = 40_000) -> [UInt8] {
         var frame: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]
-        let payload = ProbeHeader(direction: .forward, flowIndex: 0, streamID: streamID, sequence: sequence, sendNanoseconds: 9)
-            .encoded(payloadSize: 64)
+        let payload = ProbeHeader(
+            direction: .forward, flowIndex: 0, streamID: streamID, sequence: sequence, sendNanoseconds: 9
+        )
+        .encoded(payloadSize: 64)
         let udpLength = 8 + payload.count
         let totalLength = 20 + udpLength
         frame += [0x45, 0, UInt8(totalLength >> 8), UInt8(totalLength & 0xFF), 0, 0, 0x40, 0, 64, 17, 0, 0]
         frame += [198, 18, 0, 1, 198, 18, 0, 2]
-        frame += [0x9C, 0x41, UInt8(port >> 8), UInt8(port & 0xFF), UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0]
+        frame += [
+            0x9C, 0x41, UInt8(port >> 8), UInt8(port & 0xFF), UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0,
+        ]
         return frame + payload
     }
 
