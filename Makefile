@@ -23,11 +23,11 @@ run: build
 TESTS      := .build/debug/failoverPackageTests.xctest
 
 # Unit tests, then the privileged integration tests (root; they use network namespaces and the
-# kernel lab VM), then the kernel-bond tests of the test bundle on a real bonding driver: on this
+# kernel lab VM; one at a time: their timing figures must not compete for the 2 cores), then the kernel-bond tests of the test bundle on a real bonding driver: on this
 # kernel if it has one, else inside the kernel lab (`failover lab-exec`).
 test: build lint
 	$(SWIFT) test --skip-build --skip FailoverIntegrationTests
-	FAILOVER_INTEGRATION=1 $(SWIFT) test --skip-build --filter FailoverIntegrationTests
+	FAILOVER_INTEGRATION=1 $(SWIFT) test --skip-build --no-parallel --filter FailoverIntegrationTests
 	$(BIN) lab-exec --env FAILOVER_INTEGRATION=1 -- $(TESTS) --testing-library swift-testing --filter BackendBondTests
 
 unit:
@@ -35,7 +35,7 @@ unit:
 	$(SWIFT) test --skip-build --skip FailoverIntegrationTests
 
 integration: build
-	FAILOVER_INTEGRATION=1 $(SWIFT) test --skip-build --filter FailoverIntegrationTests
+	FAILOVER_INTEGRATION=1 $(SWIFT) test --skip-build --no-parallel --filter FailoverIntegrationTests
 	$(BIN) lab-exec --env FAILOVER_INTEGRATION=1 -- $(TESTS) --testing-library swift-testing --filter BackendBondTests
 
 validate:

@@ -167,6 +167,16 @@ enum ProbeLab {
         /// SIGINT (tcpdump flushes and exits), then SIGKILL after 5 s.
         func stop() {
             guard process.isRunning else { return }
+            // tcpdump exits on SIGINT without reading what is still queued for it: wait until the
+            // file has stopped growing for 100 ms (at most 3 s) first.
+            var last = -1
+            var stable = 0
+            for _ in 0..<300 where stable < 10 {
+                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
+                stable = size == last ? stable + 1 : 0
+                last = size
+                usleep(10_000)
+            }
             process.interrupt()
             for _ in 0..<500 where process.isRunning { usleep(10_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
