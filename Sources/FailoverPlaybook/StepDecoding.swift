@@ -7,7 +7,7 @@ extension PlaybookDecoder {
         "stop_probe", "expect",
     ]
     static let assertionKeys = [
-        "active_slave", "bond_mode", "mii_status", "link_failures", "carrier", "mac", "loss", "outage", "reordered",
+        "active_slave", "bond_mode", "mii_status", "link_failures", "carrier", "mac", "loss", "no_loss", "outage", "reordered",
     ]
     static let probeKeys = [
         "name", "from", "to", "from_address", "to_address", "rate", "size", "direction", "flows", "port", "start",
@@ -396,6 +396,7 @@ extension PlaybookDecoder {
             (subjectKey, allowed) = ("interface", ["interface", "is", "at_least", "at_most", "within"])
         case "mac": (subjectKey, allowed) = ("interface", ["interface", "is", "same_as", "permanent_of", "within"])
         case "outage": (subjectKey, allowed) = ("probe", ["probe", "at_most", "method", "scope"])
+        case "no_loss": (subjectKey, allowed) = ("probe", ["probe", "scope"])
         default: (subjectKey, allowed) = ("probe", ["probe", "is", "at_least", "at_most", "scope"])
         }
         var ok = reader.checkKeys(view, allowed: allowed, context: "assertion \(key)")
@@ -462,6 +463,7 @@ extension PlaybookDecoder {
                 }
                 return finish(.outage(probe: name, scope, method, atMost: limit))
             }
+            if key == "no_loss" { return finish(.loss(probe: name, scope, .equals(0))) }
             guard let comparison = decodeComparison(view, value, path, key) else { return nil }
             return finish(
                 key == "loss" ? .loss(probe: name, scope, comparison) : .reordered(probe: name, scope, comparison))

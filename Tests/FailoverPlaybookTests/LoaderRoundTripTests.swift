@@ -103,6 +103,31 @@ struct LoaderRoundTripTests {
         }
     }
 
+    @Test("no_loss is loss == 0 in the given scope")
+    func noLoss() throws {
+        let text = """
+            name: probe
+            topology:
+              switches: [sw]
+              hosts:
+                a: {cables: {eth0: sw}}
+                b: {cables: {eth0: sw}}
+            probes:
+              - {name: p1, from: a, to: b}
+            steps:
+              - expect: {no_loss: {probe: p1, scope: run}}
+              - pull: a/eth0
+              - expect: {no_loss: {probe: p1}}
+
+            """
+        let loaded = try PlaybookLoader.load(yaml: text, file: "probe.yaml")
+        let assertions = loaded.playbook.steps.compactMap { step -> Assertion? in
+            if case .expect(let list) = step.action { return list.first?.assertion }
+            return nil
+        }
+        #expect(assertions == [.loss(probe: "p1", .run, .equals(0)), .loss(probe: "p1", .lastFault, .equals(0))])
+    }
+
     @Test("topology, bond options, probes")
     func topology() throws {
         let playbook = try #require(Self.sketch)
