@@ -7,7 +7,8 @@ extension PlaybookDecoder {
         "stop_probe", "expect",
     ]
     static let assertionKeys = [
-        "active_slave", "bond_mode", "mii_status", "link_failures", "carrier", "mac", "loss", "no_loss", "outage", "reordered",
+        "active_slave", "bond_mode", "mii_status", "link_failures", "carrier", "mac", "loss", "no_loss", "outage",
+        "reordered",
     ]
     static let probeKeys = [
         "name", "from", "to", "from_address", "to_address", "rate", "size", "direction", "flows", "port", "start",
