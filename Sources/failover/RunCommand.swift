@@ -20,7 +20,8 @@ struct RunCommand: AsyncParsableCommand {
             Results go to <results>/<UTC time>-<run id>/ (report.json, junit.xml, report.html,
             summary.txt) and <results>/latest points at the newest. Playbooks with bonds need the
             kernel bonding driver: with --vm auto (default) failover boots a stock kernel in a VM
-            (the kernel lab) when the running kernel has none.
+            (the kernel lab) for them when the running kernel has none, and runs the other
+            playbooks here. --vm always or --kernel runs every playbook in the VM.
             """
     )
 
@@ -110,15 +111,21 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let date = Date()
-        let records: [RunRecord]
-        if useVM {
-            records = try await runInVM(loaded, names: names, date: date, logger: logger)
-        } else {
+        var records: [RunRecord] = []
+        // --vm auto without --kernel: only the playbooks that need bonding go to the kernel lab;
+        // the others run here, on the real kernel, where timing figures are precise (TCG is not).
+        let splitHostPlaybooks = vm == .auto && kernels.isEmpty && useVM
+        let hostPlaybooks = useVM ? (splitHostPlaybooks ? loaded.filter { !$0.needsBonding } : []) : loaded
+        let labPlaybooks = useVM ? (splitHostPlaybooks ? bondPlaybooks : loaded) : []
+        if !hostPlaybooks.isEmpty {
             let directory = try ResultsDirectory.create(root: results, runID: names.runID, date: date)
-            records = [
+            records.append(
                 await runHere(
-                    loaded, names: names, capabilities: capabilities, captureDirectory: directory, logger: logger)
-            ]
+                    hostPlaybooks, names: names, capabilities: capabilities, captureDirectory: directory,
+                    logger: logger))
+        }
+        if !labPlaybooks.isEmpty {
+            records += try await runInVM(labPlaybooks, names: names, date: date, logger: logger)
         }
         let directory = try ResultsDirectory.write(records, root: results, runID: names.runID, date: date)
         if let junit {
