@@ -18,3 +18,15 @@ int CNetShims_bind_mount(const char *source, const char *target) {
     return mount(source, target, "none", MS_BIND, NULL);
 }
 int CNetShims_umount_detach(const char *target) { return umount2(target, MNT_DETACH); }
+
+#include <stddef.h>
+#include <sys/socket.h>
+_Static_assert(sizeof(struct CNetShims_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr size");
+_Static_assert(offsetof(struct CNetShims_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len), "mmsghdr.msg_len");
+int CNetShims_sendmmsg(int fd, struct CNetShims_mmsghdr *messages, unsigned int count, int flags) {
+    return sendmmsg(fd, (struct mmsghdr *)messages, count, flags);
+}
+int CNetShims_recvmmsg(int fd, struct CNetShims_mmsghdr *messages, unsigned int count, int flags) {
+    return recvmmsg(fd, (struct mmsghdr *)messages, count, flags, NULL);
+}
+int CNetShims_MSG_WAITFORONE(void) { return MSG_WAITFORONE; }

@@ -13,8 +13,9 @@ public import FailoverModel
 /// - Impairment: lost, reordered (arrived after a higher sequence number), duplicated, or refused by
 ///   the kernel at send time. The failover time (timestamp method) of a window runs from the last
 ///   unimpaired packet before its first impairment to the first unimpaired packet after its last,
-///   both by the send timestamps the packets carry; resolution one probe interval.
-/// - Packet-loss method: (lost + send errors) × interval; resolution one interval.
+///   both by the send timestamps the packets carry; resolution one probe interval, or one sender
+///   batch span when the sender batches (above 50 kpps, see `ProbeBatching`).
+/// - Packet-loss method: (lost + send errors) × interval; resolution as above.
 public enum ProbeAnalysis {
     private static let delivered: UInt8 = 1
     private static let reorderedFlag: UInt8 = 2
@@ -141,8 +142,11 @@ public enum ProbeAnalysis {
 
         // 4. Figures per window.
         let endOfCapture = limit > 0 ? sendTime[limit - 1] : capture.sender.lastSendNanoseconds
+        // Batched sending (ProbeBatching): consecutive packets may be one batch span apart.
+        let resolution = max(interval, Double(capture.sender.batchSpanNanoseconds))
         let context = Context(
-            status: status, sendTime: sendTime, limit: limit, interval: interval, endOfCapture: endOfCapture)
+            status: status, sendTime: sendTime, limit: limit, interval: interval, resolution: resolution,
+            endOfCapture: endOfCapture)
         var windows: [ProbeFigures] = []
         for index in 0..<windowCount {
             let fault = index == 0 ? nil : sortedFaults[index - 1]
@@ -308,6 +312,8 @@ public enum ProbeAnalysis {
         let sendTime: [UInt64]
         let limit: Int
         let interval: Double
+        /// Outage resolution: max(interval, sender batch span), ns.
+        let resolution: Double
         let endOfCapture: UInt64
 
         func unimpaired(_ seq: Int) -> Bool {
@@ -351,11 +357,11 @@ public enum ProbeAnalysis {
                 lossPeriodMinLength: lengths.min(), lossPeriodMaxLength: lengths.max(),
                 lossPeriods: Array(periods.prefix(100)),
                 failoverTime: TimeFigure(
-                    nanoseconds: outage, method: ProbeAnalysis.timestampMethod, resolutionNanoseconds: interval,
+                    nanoseconds: outage, method: ProbeAnalysis.timestampMethod, resolutionNanoseconds: resolution,
                     lowerBound: !recovered),
                 lossTime: TimeFigure(
                     nanoseconds: Int64((Double(accumulator.lost + accumulator.sendErrors) * interval).rounded()),
-                    method: ProbeAnalysis.lossMethod, resolutionNanoseconds: interval),
+                    method: ProbeAnalysis.lossMethod, resolutionNanoseconds: resolution),
                 recovered: recovered, additiveBackupDelay: nil)
         }
     }

@@ -52,6 +52,12 @@ public struct ProbeHeader: Sendable, Hashable {
         buffer.storeBytes(of: nanoseconds.bigEndian, toByteOffset: 24, as: UInt64.self)
     }
 
+    /// Stores only the flow index (offset 6) and sequence number (offset 16) into an already encoded header.
+    static func patchFlowAndSequence(flow: UInt16, sequence: UInt64, into buffer: UnsafeMutableRawBufferPointer) {
+        buffer.storeBytes(of: flow.bigEndian, toByteOffset: 6, as: UInt16.self)
+        buffer.storeBytes(of: sequence.bigEndian, toByteOffset: 16, as: UInt64.self)
+    }
+
     /// The header as a byte array padded with zeros to `payloadSize`.
     public func encoded(payloadSize: Int = ProbeHeader.size) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: max(payloadSize, Self.size))

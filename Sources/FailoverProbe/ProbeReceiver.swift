@@ -1,3 +1,4 @@
+internal import CNetShims
 import Synchronization
 
 #if canImport(Glibc)
@@ -12,11 +13,18 @@ import Synchronization
 /// message is stamped with clock_gettime(CLOCK_MONOTONIC) at receipt. SO_RXQ_OVFL reports
 /// datagrams the socket dropped for lack of buffer: measurement error, never network loss.
 ///
-/// Receiving uses `recvmsg` (blocking, with a 20 ms SO_RCVTIMEO so stop is seen) followed by
-/// non-blocking `recvmsg` calls that drain the queue; the batch is then published under a lock.
-/// (`recvmmsg` needs `_GNU_SOURCE`, which Glibc's Swift module does not expose.)
+/// Receiving uses `recvmmsg` (64 messages per call, each with its own control buffer, so every
+/// datagram keeps its own SCM_TIMESTAMPNS): the first call waits for one datagram (MSG_WAITFORONE,
+/// with a 20 ms SO_RCVTIMEO so stop is seen), further non-blocking calls drain the queue up to
+/// `batchLimit`; the batch is then published under a lock. (`recvmmsg` needs `_GNU_SOURCE`, so it
+/// is called through a CNetShims shim.)
 final class ProbeReceiver: Sendable {
+    /// Arrivals published per lock acquisition (at most).
     static let batchLimit = 256
+    /// Messages per `recvmmsg` call.
+    static let messagesPerCall = 64
+    /// Control buffer per message (SCM_TIMESTAMPNS + SO_RXQ_OVFL need 48 bytes).
+    static let controlSize = 128
     static let chunkCapacity = 1 << 16
 
     let configuration: ProbeStreamConfiguration
@@ -97,48 +105,74 @@ final class ProbeReceiver: Sendable {
 
     private func run() {
         defer { close(fd) }
-        let bufferSize = 65_536
-        let controlSize = 256
-        let data = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 16)
-        let control = UnsafeMutableRawPointer.allocate(byteCount: controlSize, alignment: 16)
+        let vectorLength = Self.messagesPerCall
+        // Only the header is read: a longer (foreign) datagram is truncated, which is harmless.
+        let slotSize = max(configuration.payloadSize, ProbeHeader.size)
+        let controlSize = Self.controlSize
+        let data = UnsafeMutableRawPointer.allocate(byteCount: vectorLength * slotSize, alignment: 16)
+        let control = UnsafeMutableRawPointer.allocate(byteCount: vectorLength * controlSize, alignment: 16)
+        let vectors = UnsafeMutablePointer<iovec>.allocate(capacity: vectorLength)
+        let messages = UnsafeMutablePointer<CNetShims_mmsghdr>.allocate(capacity: vectorLength)
         defer {
             data.deallocate()
             control.deallocate()
+            vectors.deallocate()
+            messages.deallocate()
         }
-        var iov = iovec(iov_base: data, iov_len: bufferSize)
+        for index in 0..<vectorLength {
+            (vectors + index).initialize(to: iovec(iov_base: data + index * slotSize, iov_len: slotSize))
+            (messages + index).initialize(to: CNetShims_mmsghdr(msg_hdr: msghdr(), msg_len: 0))
+        }
+        let waitForOne = CNetShims_MSG_WAITFORONE()
         var batch: [ProbeArrival] = []
         batch.reserveCapacity(Self.batchLimit)
+        var kernelStamps: [UInt64] = []
+        kernelStamps.reserveCapacity(Self.batchLimit)
+        var headers: [ProbeHeader] = []
+        headers.reserveCapacity(Self.batchLimit)
         var foreign: UInt64 = 0
         var errors: UInt64 = 0
         var userspaceStamped: UInt64 = 0
         var drops: UInt64 = 0
         var maxDelay: UInt64 = 0
+        var receiveCalls: UInt64 = 0
         let streamID = configuration.streamID
         let direction = configuration.direction
 
-        withUnsafeMutablePointer(to: &iov) { iovPointer in
-            while !stopFlag.load(ordering: .relaxed) {
-                // Kernel stamps (realtime) of this batch, converted after the batch.
-                var kernelStamps: [UInt64] = []
-                var headers: [ProbeHeader] = []
-                var flags: Int32 = 0
-                while headers.count < Self.batchLimit {
-                    var message = msghdr()
-                    message.msg_iov = iovPointer
-                    message.msg_iovlen = 1
-                    message.msg_control = control
-                    message.msg_controllen = controlSize
-                    let count = recvmsg(fd, &message, flags)
-                    if count < 0 {
-                        let code = errno
-                        if code != EAGAIN && code != EWOULDBLOCK && code != EINTR { errors += 1 }
-                        break
-                    }
-                    flags = Int32(MSG_DONTWAIT)
-                    let (stamp, dropCounter) = Self.parseControl(control, length: Int(message.msg_controllen))
+        while !stopFlag.load(ordering: .relaxed) {
+            // Kernel stamps (realtime) of this batch, converted after the batch.
+            kernelStamps.removeAll(keepingCapacity: true)
+            headers.removeAll(keepingCapacity: true)
+            // The first call blocks (up to SO_RCVTIMEO) for one datagram, then takes what is queued;
+            // further calls drain without blocking.
+            var flags = waitForOne
+            var calls = 0
+            while headers.count < Self.batchLimit {
+                for index in 0..<vectorLength {
+                    var header = msghdr()
+                    header.msg_iov = vectors + index
+                    header.msg_iovlen = 1
+                    header.msg_control = control + index * controlSize
+                    header.msg_controllen = controlSize
+                    messages[index] = CNetShims_mmsghdr(msg_hdr: header, msg_len: 0)
+                }
+                let count = CNetShims_recvmmsg(fd, messages, UInt32(vectorLength), flags)
+                calls += 1
+                if count < 0 {
+                    let code = errno
+                    if code != EAGAIN && code != EWOULDBLOCK && code != EINTR { errors += 1 }
+                    break
+                }
+                flags = Int32(MSG_DONTWAIT)
+                for index in 0..<Int(count) {
+                    let message = messages[index]
+                    let (stamp, dropCounter) = Self.parseControl(
+                        control + index * controlSize, length: Int(message.msg_hdr.msg_controllen))
                     if let dropCounter { drops = max(drops, UInt64(dropCounter)) }
                     guard
-                        let header = ProbeHeader(decoding: UnsafeRawBufferPointer(start: data, count: count)),
+                        let header = ProbeHeader(
+                            decoding: UnsafeRawBufferPointer(
+                                start: data + index * slotSize, count: min(Int(message.msg_len), slotSize))),
                         header.streamID == streamID, header.direction == direction
                     else {
                         foreign += 1
@@ -147,55 +181,61 @@ final class ProbeReceiver: Sendable {
                     headers.append(header)
                     kernelStamps.append(stamp ?? 0)
                 }
-                if headers.isEmpty && flags == 0 { continue }
-                // REALTIME - MONOTONIC offset: of three back-to-back samples, keep the one whose
-                // REALTIME bracket is narrowest (a preempted sample would skew the conversion).
-                var monotonic: UInt64 = 0
-                var offset: Int64 = 0
-                var narrowest = UInt64.max
-                for _ in 0..<3 {
-                    let realtime1 = realtimeNanoseconds()
-                    let sample = monotonicNanoseconds()
-                    let realtime2 = realtimeNanoseconds()
-                    let width = realtime2 &- realtime1
-                    if width < narrowest {
-                        narrowest = width
-                        monotonic = sample
-                        offset = Int64(bitPattern: (realtime1 / 2 &+ realtime2 / 2) &- sample)
-                    }
+                if Int(count) < vectorLength { break }
+            }
+            receiveCalls += UInt64(calls)
+            if headers.isEmpty && flags == waitForOne { continue }
+            // REALTIME - MONOTONIC offset: of three back-to-back samples, keep the one whose
+            // REALTIME bracket is narrowest (a preempted sample would skew the conversion).
+            var monotonic: UInt64 = 0
+            var offset: Int64 = 0
+            var narrowest = UInt64.max
+            for _ in 0..<3 {
+                let realtime1 = realtimeNanoseconds()
+                let sample = monotonicNanoseconds()
+                let realtime2 = realtimeNanoseconds()
+                let width = realtime2 &- realtime1
+                if width < narrowest {
+                    narrowest = width
+                    monotonic = sample
+                    offset = Int64(bitPattern: (realtime1 / 2 &+ realtime2 / 2) &- sample)
                 }
-                batch.removeAll(keepingCapacity: true)
-                for (index, header) in headers.enumerated() {
-                    var received = monotonic
-                    let kernel = kernelStamps[index]
-                    if kernel != 0 {
-                        let converted = UInt64(bitPattern: Int64(bitPattern: kernel) &- offset)
-                        // One clock for sender and receiver: a packet cannot arrive before it was
-                        // sent; residual conversion error (sub-microsecond) is clamped.
-                        received = max(min(converted, monotonic), header.sendNanoseconds)
-                    } else {
-                        userspaceStamped += 1
-                    }
-                    if received > header.sendNanoseconds { maxDelay = max(maxDelay, received - header.sendNanoseconds) }
-                    batch.append(
-                        ProbeArrival(
-                            sequence: header.sequence, sentNanoseconds: header.sendNanoseconds,
-                            receivedNanoseconds: received, flow: header.flowIndex))
+            }
+            batch.removeAll(keepingCapacity: true)
+            for (index, header) in headers.enumerated() {
+                var received = monotonic
+                let kernel = kernelStamps[index]
+                if kernel != 0 {
+                    let converted = UInt64(bitPattern: Int64(bitPattern: kernel) &- offset)
+                    // One clock for sender and receiver: a packet cannot arrive before it was
+                    // sent; residual conversion error (sub-microsecond) is clamped.
+                    received = max(min(converted, monotonic), header.sendNanoseconds)
+                } else {
+                    userspaceStamped += 1
                 }
-                let snapshotForeign = foreign
-                let snapshotErrors = errors
-                let snapshotDrops = drops
-                let snapshotStamped = userspaceStamped
-                let snapshotDelay = maxDelay
-                store.withLock { store in
-                    store.append(contentsOf: batch)
-                    store.statistics.received += UInt64(batch.count)
-                    store.statistics.foreign = snapshotForeign
-                    store.statistics.receiveErrors = snapshotErrors
-                    store.statistics.socketDrops = snapshotDrops
-                    store.statistics.userspaceStamped = snapshotStamped
-                    store.maxOneWayDelay = snapshotDelay
-                }
+                if received > header.sendNanoseconds { maxDelay = max(maxDelay, received - header.sendNanoseconds) }
+                batch.append(
+                    ProbeArrival(
+                        sequence: header.sequence, sentNanoseconds: header.sendNanoseconds,
+                        receivedNanoseconds: received, flow: header.flowIndex))
+            }
+            let snapshotForeign = foreign
+            let snapshotErrors = errors
+            let snapshotDrops = drops
+            let snapshotStamped = userspaceStamped
+            let snapshotDelay = maxDelay
+            let snapshotCalls = receiveCalls
+            let snapshotCPU = threadCPUNanoseconds()
+            store.withLock { store in
+                store.append(contentsOf: batch)
+                store.statistics.received += UInt64(batch.count)
+                store.statistics.foreign = snapshotForeign
+                store.statistics.receiveErrors = snapshotErrors
+                store.statistics.socketDrops = snapshotDrops
+                store.statistics.userspaceStamped = snapshotStamped
+                store.statistics.receiveCalls = snapshotCalls
+                store.statistics.cpuNanoseconds = snapshotCPU
+                store.maxOneWayDelay = snapshotDelay
             }
         }
     }

@@ -1,3 +1,4 @@
+internal import CNetShims
 import Logging
 import Synchronization
 
@@ -13,6 +14,11 @@ import Synchronization
 /// when the thread falls behind, late packets go out as fast as possible with their *actual*
 /// send times, and the lateness is recorded (`maxLatenessNanoseconds`, `latePackets`).
 /// Packets rotate over `flows` connected sockets (distinct source ports) so hash policies spread them.
+///
+/// Above 50 kpps (interval < 20 µs) packets go out in batches (`ProbeBatching`): one `sendmmsg` per
+/// batch at the deadline of the batch's first packet, all packets of the batch stamped with the time
+/// read just before the call and sent on one socket; batches rotate over the flows. Sequence order
+/// on the wire is unchanged. At lower rates each packet has its own deadline and `send` call.
 final class ProbeSender: Sendable {
     /// Time before a deadline at which sleeping stops and spinning starts.
     static let spinNanoseconds: UInt64 = 20_000
@@ -77,6 +83,16 @@ final class ProbeSender: Sendable {
 
     private func run(startAt: UInt64) {
         defer { for fd in sockets { close(fd) } }
+        let batching = ProbeBatching(rate: configuration.rate)
+        if batching.size > 1 {
+            runBatched(startAt: startAt, batching: batching)
+        } else {
+            runSingle(startAt: startAt)
+        }
+    }
+
+    /// One `send` per packet, each at its own deadline.
+    private func runSingle(startAt: UInt64) {
         let interval = configuration.intervalNanoseconds
         let flows = UInt64(sockets.count)
         var stats = published.withLock { $0 }
@@ -103,6 +119,7 @@ final class ProbeSender: Sendable {
                 let sendTime = monotonicNanoseconds()
                 ProbeHeader.patchSendTime(sendTime, into: raw)
                 let rc = Glibc.send(sockets[flow], base, raw.count, Int32(MSG_DONTWAIT))
+                stats.sendCalls += 1
                 if rc < 0 {
                     stats.recordFailure(sequence: sequence, errno: errno)
                 } else {
@@ -119,11 +136,106 @@ final class ProbeSender: Sendable {
                 sequence += 1
                 stats.attempted = sequence
                 if sequence % Self.publishEvery == 0 {
+                    stats.cpuNanoseconds = threadCPUNanoseconds()
                     let copy = stats
                     published.withLock { $0 = copy }
                 }
             }
         }
+        stats.cpuNanoseconds = threadCPUNanoseconds()
+        let final = stats
+        published.withLock { $0 = final }
+    }
+
+    /// `sendmmsg` batches of `batching.size` packets, each batch at the deadline of its first packet.
+    private func runBatched(startAt: UInt64, batching: ProbeBatching) {
+        let interval = configuration.intervalNanoseconds
+        let flows = UInt64(sockets.count)
+        let size = batching.size
+        let payloadSize = configuration.payloadSize
+        var stats = published.withLock { $0 }
+        stats.scheduleStartNanoseconds = startAt
+        stats.batchSize = size
+        stats.batchSpanNanoseconds = batching.spanNanoseconds
+        let limit = configuration.packetLimit.map { UInt64(max($0, 0)) } ?? UInt64.max
+        // One payload slot, iovec and mmsghdr per packet of a batch; headers pre-encoded, patched per batch.
+        let payloads = UnsafeMutableRawBufferPointer.allocate(byteCount: size * payloadSize, alignment: 16)
+        let vectors = UnsafeMutablePointer<iovec>.allocate(capacity: size)
+        let messages = UnsafeMutablePointer<CNetShims_mmsghdr>.allocate(capacity: size)
+        defer {
+            payloads.deallocate()
+            vectors.deallocate()
+            messages.deallocate()
+        }
+        payloads.initializeMemory(as: UInt8.self, repeating: 0)
+        func slot(_ index: Int) -> UnsafeMutableRawBufferPointer {
+            UnsafeMutableRawBufferPointer(rebasing: payloads[(index * payloadSize)..<((index + 1) * payloadSize)])
+        }
+        for index in 0..<size {
+            let buffer = slot(index)
+            ProbeHeader(
+                direction: configuration.direction, flowIndex: 0, streamID: configuration.streamID, sequence: 0,
+                sendNanoseconds: 0
+            )
+            .encode(into: buffer)
+            (vectors + index).initialize(to: iovec(iov_base: buffer.baseAddress, iov_len: payloadSize))
+            var header = msghdr()
+            header.msg_iov = vectors + index
+            header.msg_iovlen = 1
+            (messages + index).initialize(to: CNetShims_mmsghdr(msg_hdr: header, msg_len: 0))
+        }
+        var sequence: UInt64 = 0
+        var batchIndex: UInt64 = 0
+        while !stopFlag.load(ordering: .relaxed), sequence < limit {
+            let deadline = startAt &+ UInt64((Double(sequence) * interval).rounded())
+            var now = monotonicNanoseconds()
+            if now &+ Self.spinNanoseconds < deadline {
+                sleepUntilMonotonic(min(deadline &- Self.spinNanoseconds, now &+ 10_000_000))
+                continue
+            }
+            while now < deadline { now = monotonicNanoseconds() }
+            let count = Int(min(UInt64(size), limit - sequence))
+            let flow = Int(batchIndex % flows)
+            for index in 0..<count {
+                ProbeHeader.patchFlowAndSequence(
+                    flow: UInt16(truncatingIfNeeded: flow), sequence: sequence &+ UInt64(index), into: slot(index))
+            }
+            let sendTime = monotonicNanoseconds()
+            for index in 0..<count { ProbeHeader.patchSendTime(sendTime, into: slot(index)) }
+            // Every packet gets exactly one attempt: a failing message is recorded and skipped.
+            var done = 0
+            var failures = 0
+            while done < count {
+                let rc = CNetShims_sendmmsg(sockets[flow], messages + done, UInt32(count - done), Int32(MSG_DONTWAIT))
+                stats.sendCalls += 1
+                if rc > 0 {
+                    done += Int(rc)
+                } else {
+                    stats.recordFailure(sequence: sequence &+ UInt64(done), errno: rc < 0 ? errno : EAGAIN)
+                    done += 1
+                    failures += 1
+                }
+            }
+            stats.sent += UInt64(count - failures)
+            stats.sentPerFlow[flow] += UInt64(count - failures)
+            if sequence == 0 { stats.firstSendNanoseconds = sendTime }
+            stats.lastSendNanoseconds = sendTime
+            if sendTime > deadline {
+                let lateness = sendTime &- deadline
+                stats.maxLatenessNanoseconds = max(stats.maxLatenessNanoseconds, lateness)
+                if Double(lateness) > interval { stats.latePackets += UInt64(count) }
+            }
+            let previous = sequence
+            sequence += UInt64(count)
+            batchIndex += 1
+            stats.attempted = sequence
+            if sequence / Self.publishEvery != previous / Self.publishEvery {
+                stats.cpuNanoseconds = threadCPUNanoseconds()
+                let copy = stats
+                published.withLock { $0 = copy }
+            }
+        }
+        stats.cpuNanoseconds = threadCPUNanoseconds()
         let final = stats
         published.withLock { $0 = final }
     }

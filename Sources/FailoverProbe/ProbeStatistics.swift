@@ -33,8 +33,18 @@ public struct SenderStatistics: Sendable, Hashable, Codable {
     public var lastSendNanoseconds: UInt64 = 0
     /// Largest (actual send time − deadline) seen, ns.
     public var maxLatenessNanoseconds: UInt64 = 0
-    /// Packets sent more than one interval after their deadline.
+    /// Packets sent more than one interval after their deadline (a batch's deadline is its first packet's).
     public var latePackets: UInt64 = 0
+    /// Packets per `sendmmsg` batch (1: one `send` per packet, each at its own deadline).
+    public var batchSize: Int = 1
+    /// Schedule time one batch covers (batch size × interval, ns; 0 without batching). Outage
+    /// resolution is max(interval, batch span): packets of a batch leave back to back with one send time.
+    public var batchSpanNanoseconds: UInt64 = 0
+    /// Send system calls made (`send` or `sendmmsg`), for CPU accounting.
+    public var sendCalls: UInt64 = 0
+    /// CPU time of the sender thread (user + system, including the kernel's transmit path and the
+    /// softirq work done in its context), ns; updated when statistics are published.
+    public var cpuNanoseconds: UInt64 = 0
     /// Send errors by errno (ENETUNREACH, ECONNREFUSED, ENOBUFS, …): not network loss, but reported.
     public var errors: [SendErrorCount] = []
     /// Sequence numbers whose send failed (merged ranges).
@@ -73,6 +83,10 @@ public struct ReceiverStatistics: Sendable, Hashable, Codable {
     public var receiveBufferBytes: Int = 0
     /// How arrival times were taken.
     public var timestampSource: String = ProbeTimestamping.description
+    /// Receive system calls made (`recvmmsg`, up to 64 datagrams each), for CPU accounting.
+    public var receiveCalls: UInt64 = 0
+    /// CPU time of the receiver thread (user + system), ns; updated after every receive batch.
+    public var cpuNanoseconds: UInt64 = 0
     /// Arrivals whose kernel timestamp was missing (stamped with clock_gettime on receipt instead).
     public var userspaceStamped: UInt64 = 0
 

@@ -27,6 +27,13 @@ func realtimeNanoseconds() -> UInt64 {
     return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
 
+/// CPU time of the calling thread (user + system), in nanoseconds (CLOCK_THREAD_CPUTIME_ID).
+func threadCPUNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
+
 /// Sleeps until an absolute CLOCK_MONOTONIC deadline (wraps clock_nanosleep(2) with TIMER_ABSTIME).
 func sleepUntilMonotonic(_ deadline: UInt64) {
     var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))

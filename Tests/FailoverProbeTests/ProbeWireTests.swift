@@ -132,6 +132,46 @@ struct ProbeLoopbackTests {
         #expect(capture.arrivals.allSatisfy { $0.receivedNanoseconds >= $0.sentNanoseconds })
     }
 
+    @Test("20 000 packets at 200 kpps over 127.0.0.1 with 4 flows: sendmmsg batches of 10", .timeLimit(.minutes(1)))
+    func loopbackBatched() async throws {
+        let destination = try #require(IPAddress("127.0.0.1"))
+        let port = 40_000 + Int.random(in: 0..<20_000)
+        let config = ProbeStreamConfiguration(
+            probe: "lo", streamID: 43, sourceAddress: destination, destinationAddress: destination, port: port,
+            rate: 200_000, payloadSize: 64, flows: 4, packetLimit: 20_000)
+        let stream = try ProbeStream(configuration: config, logger: Logger(label: "test"))
+        try stream.start()
+        await stream.senderFinished()
+        let capture = await stream.stop()
+        #expect(capture.sender.attempted == 20_000)
+        #expect(capture.sender.sent == 20_000)
+        #expect(capture.sender.batchSize == 10)
+        #expect(capture.sender.batchSpanNanoseconds == 50_000)
+        // Whole batches rotate over the flows: 2000 batches, 500 (5000 packets) per flow.
+        #expect(capture.sender.sentPerFlow == [5000, 5000, 5000, 5000])
+        #expect(capture.sender.sendCalls >= 2000 && capture.sender.sendCalls < 20_000)
+        #expect(capture.receiver.received == 20_000)
+        #expect(capture.receiver.receiveCalls < 20_000)
+        #expect(capture.receiver.socketDrops == 0)
+        #expect(capture.receiver.userspaceStamped == 0)
+        let report = ProbeAnalysis.analyze(capture, faults: [])
+        #expect(report.run.lost == 0)
+        #expect(report.run.reordered == 0)
+        #expect(report.run.failoverTime.resolutionMilliseconds == 0.05)
+        // Each batch leaves at (or after) its first packet's deadline, one send time for the batch,
+        // and on the flow of its batch.
+        let schedule = capture.sender.scheduleStartNanoseconds
+        let bySequence = capture.arrivals.sorted { $0.sequence < $1.sequence }
+        let misplaced = bySequence.filter { arrival in
+            let first = arrival.sequence - arrival.sequence % 10
+            return arrival.sentNanoseconds < schedule + first * 5_000 || Int(arrival.flow) != Int(first / 10 % 4)
+                || arrival.sentNanoseconds != bySequence[Int(first)].sentNanoseconds
+                || arrival.receivedNanoseconds < arrival.sentNanoseconds
+        }
+        #expect(misplaced.isEmpty, "\(misplaced.prefix(3))")
+        #expect(capture.sender.cpuNanoseconds > 0 && capture.receiver.cpuNanoseconds > 0)
+    }
+
     @Test("a second start and bad configurations are refused")
     func invalid() async throws {
         let destination = try #require(IPAddress("127.0.0.1"))

@@ -47,3 +47,17 @@ int CNetShims_gettid(void);
 int CNetShims_bind_mount(const char *source, const char *target);
 /// umount2(path, MNT_DETACH), as `ip netns del` does.
 int CNetShims_umount_detach(const char *target);
+
+/// Layout-identical copy of glibc's `struct mmsghdr` (which <sys/socket.h> declares only under
+/// _GNU_SOURCE, invisible to Swift importers). shims.c checks size and offsets at compile time.
+struct CNetShims_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+/// sendmmsg(2). Returns the number of messages sent or -1 with errno set.
+int CNetShims_sendmmsg(int fd, struct CNetShims_mmsghdr *messages, unsigned int count, int flags);
+/// recvmmsg(2) without a timeout (pass MSG_WAITFORONE and rely on SO_RCVTIMEO). Returns the
+/// number of messages received or -1 with errno set.
+int CNetShims_recvmmsg(int fd, struct CNetShims_mmsghdr *messages, unsigned int count, int flags);
+/// The MSG_WAITFORONE flag (hidden behind _GNU_SOURCE in <sys/socket.h>).
+int CNetShims_MSG_WAITFORONE(void);
