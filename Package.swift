@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "FailoverLinux",
             dependencies: [
-                "FailoverCore", "FailoverModel", "FailoverNetlink",
+                "CNetShims", "FailoverCore", "FailoverModel", "FailoverNetlink",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "FailoverVM",
             dependencies: [
-                "FailoverNetlink",
+                "CNetShims", "FailoverNetlink",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "FailoverProbe",
             dependencies: [
-                "FailoverModel", "FailoverCore", "FailoverNetlink",
+                "CNetShims", "FailoverModel", "FailoverCore", "FailoverNetlink",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "failover",
             dependencies: [
-                "FailoverModel", "FailoverPlaybook", "FailoverCore", "FailoverLinux",
+                "CNetShims", "FailoverModel", "FailoverPlaybook", "FailoverCore", "FailoverLinux",
                 "FailoverVM", "FailoverReport", "FailoverProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "backend-bench",
             dependencies: [
-                "FailoverLinux", "FailoverCore", "FailoverModel", "FailoverNetlink",
+                "CNetShims", "FailoverLinux", "FailoverCore", "FailoverModel", "FailoverNetlink",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/backend"

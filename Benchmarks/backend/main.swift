@@ -5,6 +5,7 @@
 // Topology: server with two cables to two switches (the bond is left out: the host kernel has
 // no bonding driver), a client and one more host on sw1, one more host on sw2 — 6 namespaces,
 // 2 bridges, 5 veth pairs, 5 addresses.
+internal import CNetShims
 import FailoverCore
 import FailoverLinux
 import FailoverModel

@@ -1,3 +1,4 @@
+internal import CNetShims
 import FailoverCore
 import FailoverNetlink
 import Foundation
@@ -30,7 +31,7 @@ public enum RunOwnership {
     }
 
     /// The live owner process of `runID`, or nil when there is no record or its process is gone.
-    public static func liveOwner(of runID: String) -> pid_t? {
+    public static func liveOwner(of runID: String) -> Int32? {
         guard let data = FileManager.default.contents(atPath: "\(directory)/\(runID)") else { return nil }
         let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace)
         guard fields.count == 2, let pid = pid_t(fields[0]), let started = UInt64(fields[1]) else { return nil }

@@ -1,3 +1,4 @@
+internal import CNetShims
 public import FailoverCore
 import FailoverNetlink
 import Foundation

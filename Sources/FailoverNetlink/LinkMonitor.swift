@@ -1,4 +1,4 @@
-import CNetShims
+internal import CNetShims
 import Synchronization
 import SystemPackage
 

@@ -1,3 +1,4 @@
+internal import CNetShims
 import Foundation
 
 /// Counts a probe stream's packets in a classic pcap file (as written by `tcpdump -w`): the

@@ -1,3 +1,4 @@
+internal import CNetShims
 public import FailoverCore
 public import FailoverModel
 import FailoverNetlink

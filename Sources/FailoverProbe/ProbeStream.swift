@@ -1,3 +1,4 @@
+internal import CNetShims
 public import FailoverModel
 public import Logging
 import Synchronization

@@ -1,3 +1,4 @@
+internal import CNetShims
 import FailoverModel
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+internal import CNetShims
 import Foundation
 
 /// The shell scripts that run inside the guest (busybox `sh`).

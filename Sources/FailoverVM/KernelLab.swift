@@ -1,3 +1,4 @@
+internal import CNetShims
 import Foundation
 import Glibc
 import Logging

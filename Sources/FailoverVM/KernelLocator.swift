@@ -1,3 +1,4 @@
+internal import CNetShims
 import Foundation
 
 /// Finds and validates kernels for the kernel lab.

@@ -1,3 +1,4 @@
+internal import CNetShims
 import Foundation
 
 /// The dependency graph of a kernel's modules, from `modules.dep`.

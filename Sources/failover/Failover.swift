@@ -1,4 +1,5 @@
 import ArgumentParser
+internal import CNetShims
 import FailoverModel
 import Foundation
 import Logging

@@ -1,4 +1,5 @@
 import ArgumentParser
+internal import CNetShims
 import FailoverVM
 import Foundation
 import Logging

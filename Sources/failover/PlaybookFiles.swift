@@ -1,3 +1,4 @@
+internal import CNetShims
 import FailoverModel
 import FailoverPlaybook
 import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+internal import CNetShims
 import FailoverCore
 import FailoverLinux
 import FailoverModel

@@ -1,3 +1,4 @@
+internal import CNetShims
 import Dispatch
 import Foundation
 

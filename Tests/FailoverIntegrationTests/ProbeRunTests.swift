@@ -53,10 +53,16 @@ struct ProbeRunTests {
         print("probe run: \(summary); witness \(probe.witness?.detail ?? "none")")
         #expect(outage >= lower, "\(summary)")
         #expect(outage <= upper, "\(summary)")
-        // The cable was down from the pull's ack to the plug's ack; the outage matches that within
-        // one interval plus 1 ms (the hold itself is 200 ms, give or take scheduling).
+        // The cable was down from the pull's ack to the plug's ack (the 200 ms hold plus scheduling);
+        // the outage matches that within one interval, 1 ms for the port to forward again, and the
+        // time each request took to be acknowledged (the carrier drops somewhere inside the pull's
+        // request: measured up to 1.1 ms here on a loaded machine).
         let down = plugAck.duration(since: pullAck).totalNanoseconds
-        #expect(abs(outage - down) <= interval + 1_000_000, "\(summary), cable down \(down) ns")
+        let requests =
+            pullAck.duration(since: pull.started).totalNanoseconds
+            + plugAck.duration(since: plug.started).totalNanoseconds
+        #expect(abs(outage - down) <= interval + 1_000_000 + requests, "\(summary), cable down \(down) ns")
+        #expect(abs(outage - 200_000_000) <= 5_000_000, "\(summary): a 200 ms hold")
         // Loss = rate × outage: TBM spans lost + 1 intervals on a perfect schedule; the sender's
         // schedule lateness shifts the edges: measured up to 1.7 ms on this 2-core machine while
         // other builds ran, so one interval + 2 ms of packets.
