@@ -4,14 +4,15 @@ import Foundation
 /// The shell scripts that run inside the guest (busybox `sh`).
 ///
 /// Stage 1 (`/init` in the initramfs) loads the 9p module chain, mounts the host's `/` read-only at
-/// `/newroot`, puts tmpfs on `/run`, `/tmp`, `/var/tmp`, mounts the job share and the writable shares,
+/// `/newroot`, puts tmpfs on `/run`, `/tmp`, `/var/tmp`, mounts the job share, binds the host paths
+/// below `/tmp` and `/var/tmp` that the command needs (`binds`, read-only), the writable shares,
 /// copies busybox and stage 2 into `/run/fo`, and `switch_root`s (so module autoload's
 /// `/sbin/modprobe` runs in the host tree). Stage 2 runs the job's `command` file with stdout on
 /// `ttyS0` and stderr on `ttyS1`, writes the exit status to the job share, and ends qemu through
 /// `isa-debug-exit` (port 0xf4), falling back to `reboot -f` with qemu's `-no-reboot`.
 public enum GuestScripts {
     /// Bumped whenever the scripts change, so cached initramfs images are rebuilt.
-    public static let formatVersion = 1
+    public static let formatVersion = 2
     /// Printed on stdout just before the command starts (stripped from the output).
     public static let startMarker = "@@fo-vm:start@@"
     /// Printed by a probe boot (`fo.probe=1` on the kernel command line).
@@ -51,6 +52,10 @@ public enum GuestScripts {
             N=/newroot
             $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 \(rootTag) $N \\
               || die "mount host root"
+            # The host's /tmp and /var/tmp stay reachable (read-only) for the binds below.
+            $B mkdir -p /fo-host/tmp /fo-host/var/tmp
+            $B mount -o bind $N/tmp /fo-host/tmp || die "bind host /tmp"
+            [ -d $N/var/tmp ] && { $B mount -o bind $N/var/tmp /fo-host/var/tmp || die "bind host /var/tmp"; }
             $B mount -t tmpfs -o mode=0755 tmpfs $N/run || die "tmpfs /run"
             $B mount -t tmpfs -o mode=1777 tmpfs $N/tmp || die "tmpfs /tmp"
             [ -d $N/var/tmp ] && { $B mount -t tmpfs -o mode=1777 tmpfs $N/var/tmp || die "tmpfs /var/tmp"; }
@@ -62,6 +67,10 @@ public enum GuestScripts {
             $B mount -t tmpfs -o mode=1777 tmpfs $N/dev/shm
             $B mkdir -p $N\(guestJobDirectory) $N/run/netns
             $B mount -t 9p -o trans=virtio,version=9p2000.L,rw \(jobTag) $N\(guestJobDirectory) || die "mount job share"
+            while IFS= read -r p; do
+              if [ -d "/fo-host$p" ]; then $B mkdir -p "$N$p"; else $B mkdir -p "$N${p%/*}" && $B touch "$N$p"; fi \
+                && $B mount -o bind "/fo-host$p" "$N$p" || die "bind host $p"
+            done < $N\(guestJobDirectory)/binds
             while IFS= read -r line; do
               tag=${line%% *}; dir=${line#* }
               $B mkdir -p "$N$dir" && $B mount -t 9p -o trans=virtio,version=9p2000.L,rw "$tag" "$N$dir" \\
@@ -133,6 +142,40 @@ public enum GuestScripts {
     /// The per-run `mounts` file: one `tag path` line per writable share.
     public static func mountsFile(_ shares: [(tag: String, path: String)]) -> String {
         shares.map { "\($0.tag) \($0.path)\n" }.joined()
+    }
+
+    /// The per-run `binds` file: one host path a line (each below `/tmp` or `/var/tmp`).
+    public static func bindsFile(_ paths: [String]) -> String {
+        paths.map { "\($0)\n" }.joined()
+    }
+
+    /// Directories that the guest covers with an empty tmpfs; host paths below them are invisible there
+    /// unless bound (`binds`).
+    public static let guestTemporaryDirectories = ["/tmp", "/var/tmp"]
+
+    /// The host paths the guest must bind so that `argv[0]`, the working directory and every argument
+    /// that names an existing host path are visible: for each such path below `/tmp` or `/var/tmp`
+    /// (as given, and with symbolic links resolved), its first component there (`/tmp/co/.build/x` binds
+    /// `/tmp/co`). A path that is a temporary directory itself binds nothing (its tmpfs stays writable).
+    /// - Parameter resolve: the path with symbolic links resolved, or nil when it does not exist.
+    public static func hostPathsToBind(
+        argv: [String], workingDirectory: String, resolve: (String) -> String?
+    ) -> [String] {
+        var result: [String] = []
+        let candidates = [workingDirectory] + argv.map { $0.hasPrefix("/") ? $0 : workingDirectory + "/" + $0 }
+        for candidate in candidates {
+            guard let resolved = resolve(candidate) else { continue }
+            for path in [candidate, resolved] {
+                for base in guestTemporaryDirectories where path.hasPrefix(base + "/") {
+                    guard let first = path.dropFirst(base.count + 1).split(separator: "/").first,
+                        first != ".", first != ".."
+                    else { continue }
+                    let bind = base + "/" + first
+                    if !result.contains(bind), !bind.contains("\n") { result.append(bind) }
+                }
+            }
+        }
+        return result
     }
 
     /// Quotes `text` as one word for POSIX sh (single quotes; `'` becomes `'\''`).

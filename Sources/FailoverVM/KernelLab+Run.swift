@@ -40,6 +40,14 @@ extension KernelLab {
             try GuestScripts.commandScript(
                 argv: request.argv, environment: request.environment, workingDirectory: request.workingDirectory))
         try writeJobFile(jobDirectory + "/mounts", GuestScripts.mountsFile(shares.map { ($0.tag, $0.path) }))
+        let binds = GuestScripts.hostPathsToBind(
+            argv: request.argv, workingDirectory: request.workingDirectory,
+            resolve: { path in
+                guard let resolved = realpath(path, nil) else { return nil }
+                defer { free(resolved) }
+                return String(cString: resolved)
+            })
+        try writeJobFile(jobDirectory + "/binds", GuestScripts.bindsFile(binds))
 
         let command = QEMUCommand(
             vmlinuxPath: prepared.vmlinuxPath, initramfsPath: prepared.initramfsPath,

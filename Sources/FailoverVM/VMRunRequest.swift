@@ -3,7 +3,9 @@ public struct VMRunRequest: Sendable {
     /// The kernel to boot.
     public var kernel: KernelImage
     /// The program and its arguments. `argv[0]` is an absolute path as seen in the guest,
-    /// which shares the host's `/` read-only (the host's `/tmp` is NOT visible: a tmpfs is there).
+    /// which shares the host's `/` read-only. The guest has its own tmpfs on `/tmp` and `/var/tmp`; host
+    /// paths there that `argv[0]`, an argument or the working directory name are bound into it read-only
+    /// (their first component below `/tmp`: a checkout in `/tmp/co` is visible as a whole).
     /// An argument (or environment value) equal to `VMRunRequest.acceleratorPlaceholder` is replaced by the
     /// resolved accelerator (`kvm` or `tcg`); the guest also gets `FAILOVER_VM_ACCELERATOR`.
     public var argv: [String]

@@ -28,6 +28,40 @@ struct GuestScriptsTests {
         #expect(probe.lowerBound < insmod.lowerBound)
     }
 
+    @Test("init: host /tmp and /var/tmp bound aside before the tmpfs covers them; binds before writable shares")
+    func initBinds() throws {
+        let script = GuestScripts.initScript(modules: ["9p.ko"])
+        let aside = try #require(script.range(of: "mount -o bind $N/tmp /fo-host/tmp"))
+        let tmpfs = try #require(script.range(of: "tmpfs $N/tmp"))
+        #expect(aside.lowerBound < tmpfs.lowerBound)
+        let binds = try #require(script.range(of: "done < $N/run/fo/job/binds"))
+        let mounts = try #require(script.range(of: "done < $N/run/fo/job/mounts"))
+        #expect(tmpfs.lowerBound < binds.lowerBound)
+        #expect(binds.lowerBound < mounts.lowerBound)
+        #expect(script.contains("$B mount -o bind \"/fo-host$p\" \"$N$p\" || die \"bind host $p\""))
+        #expect(GuestScripts.bindsFile(["/tmp/a", "/var/tmp/b c"]) == "/tmp/a\n/var/tmp/b c\n")
+    }
+
+    @Test("binds: first component below /tmp or /var/tmp of argv[0], existing arguments and the cwd")
+    func hostPathsToBind() {
+        let existing: [String: String] = [
+            "/tmp/co": "/tmp/co", "/tmp/co/.build/debug/failover": "/tmp/co/.build/debug/failover",
+            "/tmp/co/Playbooks/seed-001": "/tmp/co/Playbooks/seed-001", "/tmp/one.yaml": "/tmp/one.yaml",
+            "/usr/bin/env": "/usr/bin/env", "/work/link": "/var/tmp/real/x", "/tmp": "/tmp",
+        ]
+        let binds = GuestScripts.hostPathsToBind(
+            argv: [
+                "/tmp/co/.build/debug/failover", "run", "Playbooks/seed-001", "/tmp/one.yaml", "/work/link", "/tmp",
+            ],
+            workingDirectory: "/tmp/co", resolve: { existing[$0] })
+        #expect(binds == ["/tmp/co", "/tmp/one.yaml", "/var/tmp/real"])
+        // Nothing below a temporary directory: nothing to bind; the cwd /tmp itself stays the guest's tmpfs.
+        #expect(
+            GuestScripts.hostPathsToBind(
+                argv: ["/usr/bin/env", "run"], workingDirectory: "/tmp", resolve: { existing[$0] }
+            ).isEmpty)
+    }
+
     @Test("stage 2: marker, stdout/stderr on two serial ports, exit code file, debug exit")
     func stage2() {
         let script = GuestScripts.stage2Script()
