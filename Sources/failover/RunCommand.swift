@@ -229,25 +229,54 @@ struct RunCommand: AsyncParsableCommand {
                 workingDirectory: cwd, writableDirectories: [absolute(directory, cwd: cwd)],
                 timeout: .seconds(vmTimeout), accelerator: Accelerator(rawValue: accelerator) ?? .auto)
             printError("kernel lab: booting \(kernel.release) (\(kernel.vmlinuzPath))")
+            // A kernel whose lab run breaks errors its playbooks (exit 70); the other kernels and the
+            // host playbooks still run and are reported.
             let result: VMRunResult
             do {
                 result = try await lab.run(request) { line in printError("  vm| " + line) }
             } catch {
-                throw fail(ExitCodes.software, "kernel lab (\(kernel.release)): \(error)")
+                let message = "kernel lab (\(kernel.release)): \(error)"
+                printError("failover: " + message)
+                records.append(
+                    labErroredRecord(playbooks, kernel: kernel.release, runID: names.runID, message: message))
+                continue
             }
             printError(
                 "kernel lab: \(kernel.release) under \(result.accelerator.rawValue): boot \(seconds(result.bootToCommand)),"
                     + " total \(seconds(result.total)), exit \(result.exitCode)")
-            guard let data = FileManager.default.contents(atPath: recordPath) else {
-                throw fail(
-                    ExitCodes.software,
+            guard let data = FileManager.default.contents(atPath: recordPath),
+                let record = try? JSONDecoder().decode(RunRecord.self, from: data)
+            else {
+                let message =
                     "kernel lab (\(kernel.release)): the guest wrote no results (exit \(result.exitCode)); see the vm| lines above"
-                )
+                printError("failover: " + message)
+                records.append(
+                    labErroredRecord(
+                        playbooks, kernel: kernel.release, accelerator: result.accelerator.rawValue, runID: names.runID,
+                        message: message))
+                continue
             }
             try? FileManager.default.removeItem(atPath: recordPath)
-            records.append(try JSONDecoder().decode(RunRecord.self, from: data))
+            records.append(record)
         }
         return records
+    }
+
+    /// The record of a kernel whose lab run broke: every playbook *errored* with `message`.
+    private func labErroredRecord(
+        _ playbooks: [Playbook], kernel: String, accelerator: String? = nil, runID: String, message: String
+    ) -> RunRecord {
+        let now = LinuxMonotonicClock().now()
+        return RunRecord(
+            runID: runID, startedAt: ISO8601DateFormatter().string(from: Date()),
+            environment: EnvironmentRecord(
+                kernel: kernel, execution: "vm", accelerator: accelerator, hostname: ProcessInfo.processInfo.hostName,
+                failoverVersion: Failover.version),
+            playbooks: playbooks.map {
+                PlaybookRecord(
+                    name: $0.name, file: $0.file, seed: $0.seed, verdict: .errored, message: message, started: now,
+                    ended: now, timers: [], steps: [], assertions: [], observations: [])
+            })
     }
 
     private func skippedRecord(_ playbook: Playbook, clock: LinuxMonotonicClock, reason: String) -> PlaybookRecord {

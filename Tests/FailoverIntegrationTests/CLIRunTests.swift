@@ -258,6 +258,34 @@ struct CLIRunTests {
         #expect(junit.contains("was eth1"), "\(junit)")
     }
 
+    @Test(
+        "a kernel lab that breaks (timeout) errors its playbooks; the host playbooks are still reported; exit 70",
+        .timeLimit(.minutes(2)))
+    func labBreaks() throws {
+        let results = try FailoverBinary.scratch()
+        let temporary = try FailoverBinary.scratch()
+        let result = try FailoverBinary.run(
+            [
+                "run", "--vm", "auto", "--vm-timeout", "2", "--run-id", "0b0b0b", "--results", results, "--json",
+                "Playbooks/host/carrier-pull.yaml", "Playbooks/seed-001/modes/mode-broadcast.yaml",
+            ], environment: ["TMPDIR": temporary])
+        #expect(result.status == 70, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stderr.contains("timedOut"), "\(result.stderr)")
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        let runs = try #require(json["runs"] as? [[String: Any]])
+        let verdicts = runs.flatMap { run in
+            ((run["playbooks"] as? [[String: Any]]) ?? []).map {
+                "\((run["environment"] as? [String: Any])?["execution"] ?? "?") \($0["verdict"] ?? "?")"
+            }
+        }
+        #expect(verdicts == ["host passed", "vm errored"], "\(verdicts)")
+        #expect(FileManager.default.fileExists(atPath: results + "/latest/junit.xml"))
+        #expect(HostSystem.processes(mentioning: results).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
+        #expect(try HostSystem.namespaces(withRunID: "0b0b0b").isEmpty)
+    }
+
     private func waitForNamespaces(_ runID: String, count: Int) throws {
         for _ in 0..<200 {
             if try HostSystem.namespaces(withRunID: runID).count >= count { return }
