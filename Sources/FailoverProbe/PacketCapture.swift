@@ -10,10 +10,18 @@ import Synchronization
 /// A tcpdump child process capturing a probe's UDP port on one interface inside a namespace
 /// (`ip netns exec NS tcpdump ...`; ip execs tcpdump, so the PID is tcpdump's). Started and
 /// stopped by PID: SIGINT (tcpdump flushes and exits), SIGKILL after 5 s.
+///
+/// tcpdump writes into the temporary directory (`capturePath`) and the file is moved to `path` when
+/// the capture stops: with `-U` every packet is a write, and in the kernel lab the results directory
+/// is a 9p share where each write is a round trip through the emulated machine (a 15 000-packet
+/// capture took 40 s to drain there; on the guest's tmpfs it keeps up).
 final class PacketCapture: Sendable {
     let namespace: String
     let interface: String
+    /// Where the capture ends up (after `stop()`).
     let path: String
+    /// Where tcpdump writes while it runs.
+    let capturePath: String
     let pid: pid_t
     private let stderrPath: String
     private let logger: Logger
@@ -50,9 +58,12 @@ final class PacketCapture: Sendable {
         self.namespace = namespace
         self.interface = interface
         self.path = path
-        self.stderrPath = path + ".stderr"
+        let temporary = FileManager.default.temporaryDirectory.path
+        self.capturePath = "\(temporary)/failover-capture-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pcap"
+        self.stderrPath = capturePath + ".stderr"
         self.logger = logger
-        let argv = Self.arguments(tcpdump: tcpdump, namespace: namespace, interface: interface, port: port, path: path)
+        let argv = Self.arguments(
+            tcpdump: tcpdump, namespace: namespace, interface: interface, port: port, path: capturePath)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -89,12 +100,15 @@ final class PacketCapture: Sendable {
     func waitUntilCapturing() async throws {
         for _ in 0..<250 {
             var info = stat()
-            if stat(path, &info) == 0, info.st_size >= 24 { return }
+            if stat(capturePath, &info) == 0, info.st_size >= 24 { return }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 stopped.withLock { $0 = Outcome(exitStatus: status, droppedByKernel: nil) }
+                let text = stderrText()
+                _ = unlink(stderrPath)
+                _ = unlink(capturePath)
                 throw ProbeError(
-                    .invalidState, operation: "tcpdump exited before capturing (\(stderrText()))", object: interface)
+                    .invalidState, operation: "tcpdump exited before capturing (\(text))", object: interface)
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -103,16 +117,20 @@ final class PacketCapture: Sendable {
     }
 
     /// SIGINT, waits for the exit (SIGKILL after 5 s), reads tcpdump's drop count. Idempotent.
-    func stop() async -> Outcome {
+    /// - Parameter caughtUp: whether the file already holds everything expected (checked every 10 ms).
+    ///   tcpdump exits on SIGINT without writing what is still queued in its capture buffer, so it
+    ///   is signalled only when `caughtUp` says so, or the file has not grown for 1 s (at most 20 s).
+    ///   A starved tcpdump (one emulated CPU in the kernel lab, shared with the probe) can stall for
+    ///   well over 100 ms and still hold thousands of packets in its ring.
+    func stop(caughtUp: () -> Bool = { false }) async -> Outcome {
         // Never signal a PID that was already reaped (it may belong to someone else by now).
         if let outcome = stopped.withLock({ $0 }) { return outcome }
-        // tcpdump exits on SIGINT without reading what is still queued in its capture buffer:
-        // first let it catch up (the probe has stopped, so the file stops growing), at most 3 s.
         var lastSize: Int64 = -1
         var stableFor = 0
-        for _ in 0..<300 where stableFor < 10 {
+        for _ in 0..<2_000 where stableFor < 100 {
             var info = stat()
-            let size = stat(path, &info) == 0 ? Int64(info.st_size) : -1
+            let size = stat(capturePath, &info) == 0 ? Int64(info.st_size) : -1
+            if size != lastSize, caughtUp() { break }
             stableFor = size == lastSize ? stableFor + 1 : 0
             lastSize = size
             try? await Task.sleep(for: .milliseconds(10))
@@ -141,6 +159,13 @@ final class PacketCapture: Sendable {
             text = stderrText()
         }
         _ = unlink(stderrPath)
+        do {
+            try? FileManager.default.removeItem(atPath: path)
+            try FileManager.default.moveItem(atPath: capturePath, toPath: path)
+        } catch {
+            logger.warning("witness capture not moved", metadata: ["from": "\(capturePath)", "error": "\(error)"])
+            _ = unlink(capturePath)
+        }
         let dropped = Self.droppedByKernel(in: text)
         logger.debug(
             "witness capture stopped", metadata: ["pid": "\(pid)", "dropped": "\(dropped.map(String.init) ?? "?")"])

@@ -140,3 +140,55 @@ public struct PcapWitness: Sendable, Hashable {
         return frame[payloadStart..<(payloadStart + ProbeHeader.size)].withUnsafeBytes { ProbeHeader(decoding: $0) }
     }
 }
+
+/// Counts one stream's packets in a pcap file that is still being written, reading only what was
+/// appended since the previous `update()` (a capture being drained must not be re-read whole each time).
+struct GrowingPcapCount {
+    let path: String
+    let streamID: UInt32
+    let direction: ProbeDirection?
+    let port: Int?
+    private var header: [UInt8] = []
+    private var pending: [UInt8] = []
+    private var offset: UInt64 = 0
+    /// Matching packets in the complete records read so far.
+    private(set) var matching = 0
+
+    init(path: String, streamID: UInt32, direction: ProbeDirection?, port: Int?) {
+        self.path = path
+        self.streamID = streamID
+        self.direction = direction
+        self.port = port
+    }
+
+    /// Reads what was appended and returns the matching count so far.
+    mutating func update() -> Int {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return matching }
+        defer { try? handle.close() }
+        guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.readToEnd(), !data.isEmpty else {
+            return matching
+        }
+        offset += UInt64(data.count)
+        pending += data
+        if header.isEmpty {
+            guard pending.count >= 24 else { return matching }
+            header = Array(pending[0..<24])
+            pending.removeFirst(24)
+        }
+        // Byte order from the magic (0xA1B2C3D4 or 0xA1B23C4D written little-endian starts with 0xD4 / 0x4D).
+        let littleEndian = header[0] == 0xD4 || header[0] == 0x4D
+        func length(at index: Int) -> Int {
+            let b = pending[(index + 8)..<(index + 12)].map(UInt32.init)
+            return Int(
+                littleEndian ? b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24 : b[3] | b[2] << 8 | b[1] << 16 | b[0] << 24)
+        }
+        var end = 0
+        while end + 16 <= pending.count, end + 16 + length(at: end) <= pending.count { end += 16 + length(at: end) }
+        guard end > 0 else { return matching }
+        let chunk = header + pending[0..<end]
+        pending.removeFirst(end)
+        matching +=
+            (try? PcapWitness.count(pcap: chunk, streamID: streamID, direction: direction, port: port).matching) ?? 0
+        return matching
+    }
+}

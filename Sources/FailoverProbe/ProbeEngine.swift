@@ -36,14 +36,19 @@ public actor ProbeEngine: TrafficProbes {
     private var resolveError: [String: String] = [:]
     private var streams: [String: [ProbeStream]] = [:]
     private var witnesses: [UInt32: PacketCapture] = [:]
+    private let witnessEdgeAllowance: Int64
     private var finished: [ProbeRecord]?
 
     /// - Parameters:
     ///   - witness: also capture each receiver interface with tcpdump and compare (files go to
     ///     `witnessDirectory`, default the current directory).
+    ///   - witnessEdgeAllowance: added to the witness's gap tolerance where one-way delay is not
+    ///     steady (the kernel lab under TCG); recorded in every witness record. Zero elsewhere.
     public init(
-        playbook: Playbook, names: RunNames, logger: Logger, witness: Bool = false, witnessDirectory: String? = nil
+        playbook: Playbook, names: RunNames, logger: Logger, witness: Bool = false, witnessDirectory: String? = nil,
+        witnessEdgeAllowance: Duration = .zero
     ) {
+        self.witnessEdgeAllowance = witnessEdgeAllowance.totalNanoseconds
         self.playbook = playbook
         self.names = names
         self.logger = logger
@@ -247,7 +252,15 @@ public actor ProbeEngine: TrafficProbes {
                 .invalidConfiguration, operation: "witness: find the receiver interface",
                 object: "probe \(configuration.probe) (\(configuration.direction))")
         }
-        let file = "\(directory)/witness-\(configuration.probe)-\(configuration.direction)-\(names.runID).pcap"
+        // One file per playbook, probe and direction: the playbooks of one invocation share the run id.
+        let fileName = playbook.file.split(separator: "/").last.map(String.init) ?? ""
+        let playbookStem =
+            fileName.contains(".")
+            ? fileName.split(separator: ".", omittingEmptySubsequences: false).dropLast().joined(separator: ".")
+            : fileName
+        let file =
+            "\(directory)/witness-\(playbookStem.isEmpty ? "playbook" : playbookStem)-\(configuration.probe)-"
+            + "\(configuration.direction)-\(names.runID).pcap"
         let capture = try PacketCapture(
             namespace: namespace, interface: interface, port: configuration.port, path: file, logger: logger)
         witnesses[configuration.streamID] = capture
@@ -256,9 +269,16 @@ public actor ProbeEngine: TrafficProbes {
 
     private func compare(_ capture: PacketCapture, record: ProbeRecord, report: ProbeReport) async -> ProbeWitnessRecord
     {
-        let outcome = await capture.stop()
+        let direction: ProbeDirection = record.direction == "reverse" ? .reverse : .forward
+        let expected = Int(report.receiver.received)
+        // Stop tcpdump once its file holds as many of the stream's packets as the probe received
+        // (or it stops growing): what it still has queued would be lost on SIGINT.
+        var counter = GrowingPcapCount(
+            path: capture.capturePath, streamID: record.streamID, direction: direction, port: record.port)
+        let outcome = await capture.stop(caughtUp: { counter.update() >= expected })
         let interface = "\(record.to)/\(capture.interface)"
-        let tolerance = Self.witnessTolerance(intervalNanoseconds: record.intervalNanoseconds)
+        let tolerance =
+            Self.witnessTolerance(intervalNanoseconds: record.intervalNanoseconds) + witnessEdgeAllowance
         let base = ProbeWitnessRecord(
             tool: "tcpdump", file: capture.path, interface: interface, matching: 0, uniqueSequences: 0,
             largestGapNanoseconds: nil, droppedByKernel: outcome.droppedByKernel, toleranceNanoseconds: tolerance,
@@ -266,8 +286,7 @@ public actor ProbeEngine: TrafficProbes {
         let witness: PcapWitness
         do {
             witness = try PcapWitness.count(
-                pcapFile: capture.path, streamID: record.streamID,
-                direction: record.direction == "reverse" ? .reverse : .forward, port: record.port)
+                pcapFile: capture.path, streamID: record.streamID, direction: direction, port: record.port)
         } catch {
             var failed = base
             failed.detail = "capture unreadable: \(error)"

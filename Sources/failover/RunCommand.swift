@@ -171,7 +171,7 @@ struct RunCommand: AsyncParsableCommand {
                     let captures = (captureDirectory as NSString).appendingPathComponent("captures")
                     probes = ProbeEngine(
                         playbook: playbook, names: playbookNames, logger: logger, witness: witness,
-                        witnessDirectory: captures)
+                        witnessDirectory: captures, witnessEdgeAllowance: tcg ? VMTiming.tcgWitnessAllowance : .zero)
                 }
                 let runner = PlaybookRunner(
                     backend: backend, probes: probes, clock: clock, timing: timing, logger: logger)
@@ -296,6 +296,11 @@ enum VMTiming {
     static let tcgAllowance: Duration = .milliseconds(500)
     static let tcgAllowanceReason =
         "TCG (software-emulated CPU): timer-derived deadlines get +500ms; measured TCG jitter up to 215ms"
+    /// Under TCG the one-way delay of a probe packet varies by tens of ms (gaps up to 23 ms with no
+    /// fault), so the receive-time gap that the witness sees can differ from the probe's send-time
+    /// outage by that much at the two edges: the witness's gap tolerance gets +25 ms there (it is
+    /// recorded in every witness record). Packet counts must still agree exactly.
+    static let tcgWitnessAllowance: Duration = .milliseconds(25)
 }
 
 func absolute(_ path: String, cwd: String) -> String {

@@ -216,16 +216,19 @@ struct CLIRunTests {
     }
 
     @Test(
-        "seed-001 suite in the kernel lab: all pass; reports name kernel and TCG; nothing left",
+        "seed-001 suite and the option read-back playbooks in the kernel lab: all pass; reports name kernel and TCG; nothing left",
         .timeLimit(.minutes(10)))
     func seedSuiteInVM() throws {
         let results = try FailoverBinary.scratch()
         let temporary = try FailoverBinary.scratch()
         let result = try FailoverBinary.run(
-            ["run", "--vm", "always", "--run-id", "05eed1", "--results", results, "Playbooks/seed-001"],
+            [
+                "run", "--vm", "always", "--run-id", "05eed1", "--results", results, "Playbooks/seed-001",
+                "Playbooks/options",
+            ],
             environment: ["TMPDIR": temporary])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-        #expect(result.stdout.contains("0 failed, 0 errored, 0 skipped"), "\(result.stdout)")
+        #expect(result.stdout.contains("16 passed, 0 failed, 0 errored, 0 skipped"), "\(result.stdout)")
         let junit = try String(contentsOfFile: results + "/latest/junit.xml", encoding: .utf8)
         #expect(junit.contains("name=\"kernel\""))
         #expect(junit.contains("tcg") || junit.contains("kvm"))

@@ -1,4 +1,5 @@
 import FailoverModel
+import Foundation
 import Logging
 import Testing
 
@@ -86,6 +87,34 @@ struct ProbeWireTests {
         #expect(gap.after == 4001)
         let anyPort = try PcapWitness.count(pcap: bytes, streamID: 5)
         #expect(anyPort.matching == 5)
+    }
+
+    @Test("a growing capture is counted from what was appended, records split across writes included")
+    func growingCount() throws {
+        let bytes = Self.pcap([
+            (100, 0, Self.frame(streamID: 5, sequence: 0)),
+            (100, 50, Self.frame(streamID: 6, sequence: 1)),  // other stream
+            (100, 100, Self.frame(streamID: 5, sequence: 2)),
+            (100, 150, Self.frame(streamID: 5, sequence: 3)),
+        ])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "growing-\(UInt32.random(in: 0...UInt32.max)).pcap"
+        ).path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        var counter = GrowingPcapCount(path: path, streamID: 5, direction: .forward, port: 40_000)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        defer { try? handle.close() }
+        // Cut points: inside the file header, inside a record header, inside a frame, at the end.
+        var counts: [Int] = []
+        var written = 0
+        for cut in [10, 24 + 16 + 40, 24 + 2 * (16 + 106) + 5, bytes.count] {
+            try handle.write(contentsOf: bytes[written..<cut])
+            written = cut
+            counts.append(counter.update())
+        }
+        #expect(counts == [0, 0, 1, 3])
+        #expect(counter.update() == 3)
     }
 
     @Test("truncated and foreign files are errors")

@@ -87,6 +87,8 @@ struct KernelCommandLineTests {
         #expect(!one.contains("tsc=reliable"))
         #expect(one.contains("console=ttyS0") && one.contains("quiet") && one.contains("loglevel=1"))
         #expect(!one.contains("fo.probe=1"))
+        #expect(one.contains("cryptomgr.notests"))
+        #expect(one.contains { $0.hasPrefix("initcall_blacklist=") && $0.contains("jent_mod_init") })
         let two = KernelCommandLine.parameters(tscKHz: nil, cpus: 2, probe: true)
         #expect(!two.contains { $0.hasPrefix("tsc_early_khz") })
         #expect(two.contains("tsc=reliable"))
