@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/mount.h>
+#include <spawn.h>
 
 int CNetShims_setns(int fd, int nstype) { return setns(fd, nstype); }
 int CNetShims_unshare(int flags) { return unshare(flags); }
@@ -30,3 +31,7 @@ int CNetShims_recvmmsg(int fd, struct CNetShims_mmsghdr *messages, unsigned int 
     return recvmmsg(fd, (struct mmsghdr *)messages, count, flags, NULL);
 }
 int CNetShims_MSG_WAITFORONE(void) { return MSG_WAITFORONE; }
+
+int CNetShims_spawn_addclosefrom(void *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, from);
+}

@@ -7,6 +7,9 @@ public struct RunNames: Sendable, Hashable {
     public let runID: String
     /// The prefix every namespace of every run starts with.
     public static let prefix = "fo"
+    /// Capture files being written in the temporary directory are `failover-capture-<pid>-<random>.pcap`
+    /// (plus `.stderr`); `failover cleanup` removes those whose process is gone.
+    public static let temporaryCapturePrefix = "failover-capture-"
 
     public init(runID: String) { self.runID = runID }
 

@@ -115,6 +115,16 @@ public enum LeftoverCleanup {
                 logger.warning("namespace not deleted", metadata: ["netns": "\(name)", "error": "\(error)"])
             }
         }
+        // Capture files that a killed run left in the temporary directory.
+        let temporary = FileManager.default.temporaryDirectory.path
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+        where file.hasPrefix(RunNames.temporaryCapturePrefix) {
+            let rest = file.dropFirst(RunNames.temporaryCapturePrefix.count)
+            guard let pid = rest.split(separator: "-").first.flatMap({ pid_t($0) }), pid > 0, !isRunning(pid) else {
+                continue
+            }
+            if unlink("\(temporary)/\(file)") == 0 { removed.append("capture file \(temporary)/\(file)") }
+        }
         // Owner records of runs that are gone.
         let records = (try? FileManager.default.contentsOfDirectory(atPath: RunOwnership.directory)) ?? []
         for runID in records where RunOwnership.liveOwner(of: runID) == nil {

@@ -1,4 +1,5 @@
 internal import CNetShims
+import FailoverCore
 import Foundation
 import Logging
 import Synchronization
@@ -59,7 +60,8 @@ final class PacketCapture: Sendable {
         self.interface = interface
         self.path = path
         let temporary = FileManager.default.temporaryDirectory.path
-        self.capturePath = "\(temporary)/failover-capture-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pcap"
+        self.capturePath =
+            "\(temporary)/\(RunNames.temporaryCapturePrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pcap"
         self.stderrPath = capturePath + ".stderr"
         self.logger = logger
         let argv = Self.arguments(
@@ -70,6 +72,9 @@ final class PacketCapture: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Nothing else reaches tcpdump: a descriptor inherited without FD_CLOEXEC (a supervisor's
+        // exit-watch socket, say) held by a tcpdump that outlives a killed run would hide our exit.
+        CNetShims_spawn_addclosefrom(&actions, 3)
         let cStrings: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for pointer in cStrings { free(pointer) } }
         var child = pid_t()

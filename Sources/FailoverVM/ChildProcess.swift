@@ -88,6 +88,9 @@ final class ChildProcess: Sendable {
             throw error
         }
 
+        // Descriptors this process inherited without FD_CLOEXEC (e.g. a supervisor's exit-watch
+        // socket) must not reach the child: a qemu holding one keeps our own parent from seeing us exit.
+        CNetShims_spawn_addclosefrom(&actions, (descriptors.keys.max() ?? 2) + 1)
         let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
         var pid: pid_t = 0

@@ -52,6 +52,11 @@ func temporaryPlaybook(_ name: String, _ text: String) throws -> String {
     return path
 }
 
+/// Removes the directory `temporaryPlaybook` made.
+func removeTemporaryPlaybook(_ path: String) {
+    try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent())
+}
+
 let sketch = """
     name: active-backup, pull and plug both slaves
     seed: 001 — after a pull the other slave takes over; plugging back does not fail back
@@ -80,6 +85,7 @@ struct CLITests {
     @Test("validate: a valid playbook exits 0")
     func validateValid() throws {
         let path = try temporaryPlaybook("ok.yaml", sketch)
+        defer { removeTemporaryPlaybook(path) }
         let result = try CLI.run(["validate", path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "1 playbook valid\n")
@@ -89,6 +95,7 @@ struct CLITests {
     func validateMisspelled() throws {
         let path = try temporaryPlaybook(
             "typo.yaml", sketch.replacingOccurrences(of: "miimon: 100", with: "miimom: 100"))
+        defer { removeTemporaryPlaybook(path) }
         let result = try CLI.run(["validate", path])
         #expect(result.status == 65)
         // `miimom` is on line 9, after `{mode: active-backup, ` (column 38).
@@ -102,6 +109,7 @@ struct CLITests {
         let text = sketch.replacingOccurrences(of: "miimon: 100", with: "miimon: -5")
             .replacingOccurrences(of: "pull: server/eth0", with: "pull: server/eth7")
         let path = try temporaryPlaybook("many.yaml", text)
+        defer { removeTemporaryPlaybook(path) }
         let result = try CLI.run(["validate", path])
         #expect(result.status == 65)
         let errors = result.stderr.split(separator: "\n").filter { $0.contains(": error:") }
@@ -113,6 +121,7 @@ struct CLITests {
     @Test("plan: prints commands a person could run, with namespaces named from the run id")
     func plan() throws {
         let path = try temporaryPlaybook("plan.yaml", sketch)
+        defer { removeTemporaryPlaybook(path) }
         let result = try CLI.run(["plan", path, "--run-id", "00c0de"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("ip netns add fo00c0de-server"))
@@ -130,6 +139,7 @@ struct CLITests {
     @Test("run: an invalid playbook exits 65 before anything is built")
     func runInvalid() throws {
         let path = try temporaryPlaybook("bad.yaml", "name: x\ntopology: {}\nstepz: []\n")
+        defer { removeTemporaryPlaybook(path) }
         let result = try CLI.run(["run", "--vm", "never", path])
         #expect(result.status == 65)
         #expect(result.stderr.contains("did you mean 'steps'?"), "\(result.stderr)")
@@ -140,6 +150,7 @@ struct CLITests {
         .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
     func runUnprivileged() throws {
         let path = try temporaryPlaybook("ok.yaml", sketch)
+        defer { removeTemporaryPlaybook(path) }
         try FileManager.default.setAttributes(
             [.posixPermissions: 0o755], ofItemAtPath: (path as NSString).deletingLastPathComponent)
         let result = try CLI.run(

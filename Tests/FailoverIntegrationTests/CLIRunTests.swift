@@ -126,6 +126,20 @@ let longHold = """
 
     """
 
+let longProbeHold = """
+    name: long hold with a probe (for signal tests)
+    topology:
+      switches: [sw]
+      hosts:
+        a: {cables: {eth0: sw}}
+        b: {cables: {eth0: sw}}
+    probes:
+      - {name: p1, from: a, to: b, rate: 1kpps}
+    steps:
+      - hold: 60s
+
+    """
+
 @Suite(
     "failover run, end to end", .serialized,
     .enabled(if: IntegrationGate.enabled, "needs root and FAILOVER_INTEGRATION=1"))
@@ -203,6 +217,38 @@ struct CLIRunTests {
         #expect(!again.stdout.contains("fo0c1a90"))
     }
 
+    @Test(
+        "SIGKILL of a run with --witness: `failover cleanup` ends its tcpdump and removes its capture file",
+        .timeLimit(.minutes(2)))
+    func sigkillWitnessThenCleanup() throws {
+        let playbook = try temporaryHostPlaybook(longProbeHold)
+        let results = try FailoverBinary.scratch()
+        let temporary = try FailoverBinary.scratch()
+        let started = try FailoverBinary.start(
+            ["run", "--vm", "never", "--witness", "--run-id", "0c1a92", "--results", results, playbook],
+            environment: ["TMPDIR": temporary])
+        try waitForNamespaces("0c1a92", count: 3)
+        // The capture is running once its file exists.
+        func captureFiles() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: temporary).filter {
+                $0.hasPrefix("failover-capture-") && $0.hasSuffix(".pcap")
+            }
+        }
+        for _ in 0..<200 where try captureFiles().isEmpty { usleep(50_000) }
+        #expect(try captureFiles().count == 1)
+        let tcpdump = HostSystem.processes(mentioning: temporary).filter { $0.contains("tcpdump") }
+        #expect(!tcpdump.isEmpty)
+        kill(started.0.processIdentifier, SIGKILL)
+        _ = FailoverBinary.finish(started)
+        let cleanup = try FailoverBinary.run(["cleanup"], environment: ["TMPDIR": temporary])
+        #expect(cleanup.status == 0, "\(cleanup.stderr)")
+        #expect(cleanup.stdout.contains("capture file"), "\(cleanup.stdout)")
+        #expect(try HostSystem.namespaces(withRunID: "0c1a92").isEmpty)
+        for _ in 0..<100 where !HostSystem.processes(mentioning: temporary).isEmpty { usleep(20_000) }
+        #expect(HostSystem.processes(mentioning: temporary).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
+    }
+
     @Test("--vm never with a bond playbook on a kernel without bonding: exit 70, says why and suggests --vm")
     func vmNever() throws {
         let hasBonding =
@@ -216,19 +262,23 @@ struct CLIRunTests {
     }
 
     @Test(
-        "seed-001 suite and the option read-back playbooks in the kernel lab: all pass; reports name kernel and TCG; nothing left",
+        "seed-001 suite and the option read-back playbooks in the kernel lab, with the witness: all pass; reports name kernel and TCG; nothing left",
         .timeLimit(.minutes(10)))
     func seedSuiteInVM() throws {
         let results = try FailoverBinary.scratch()
         let temporary = try FailoverBinary.scratch()
         let result = try FailoverBinary.run(
             [
-                "run", "--vm", "always", "--run-id", "05eed1", "--results", results, "Playbooks/seed-001",
-                "Playbooks/options",
+                "run", "--vm", "always", "--witness", "--run-id", "05eed1", "--results", results,
+                "Playbooks/seed-001", "Playbooks/options",
             ],
             environment: ["TMPDIR": temporary])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("16 passed, 0 failed, 0 errored, 0 skipped"), "\(result.stdout)")
+        // The three probe playbooks: tcpdump in the guest counted exactly what each probe received.
+        #expect(result.stdout.components(separatedBy: "witness tcpdump agrees").count - 1 == 3, "\(result.stdout)")
+        let captures = try FileManager.default.contentsOfDirectory(atPath: results + "/latest/captures")
+        #expect(captures.filter { $0.hasSuffix(".pcap") }.count == 3, "\(captures)")
         let junit = try String(contentsOfFile: results + "/latest/junit.xml", encoding: .utf8)
         #expect(junit.contains("name=\"kernel\""))
         #expect(junit.contains("tcg") || junit.contains("kvm"))

@@ -61,3 +61,6 @@ int CNetShims_sendmmsg(int fd, struct CNetShims_mmsghdr *messages, unsigned int 
 int CNetShims_recvmmsg(int fd, struct CNetShims_mmsghdr *messages, unsigned int count, int flags);
 /// The MSG_WAITFORONE flag (hidden behind _GNU_SOURCE in <sys/socket.h>).
 int CNetShims_MSG_WAITFORONE(void);
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+, hidden from Swift importers): the child
+/// closes every descriptor >= from. `actions` is a posix_spawn_file_actions_t *.
+int CNetShims_spawn_addclosefrom(void *actions, int from);
