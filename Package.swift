@@ -62,6 +62,7 @@ let package = Package(
             dependencies: [
                 "CNetShims", "FailoverModel", "FailoverCore", "FailoverNetlink",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // Report writers: JSON, JUnit, console summary.

@@ -397,6 +397,11 @@ public struct ProbeRecord: Sendable, Hashable, Codable {
     public var measurementError: String?
     /// How arrival times were taken.
     public var timestamping: String
+    /// The sender's largest lateness behind its schedule, ns: the packet-loss method (lost ÷ rate)
+    /// and the timestamp method may differ by up to this much, since they assume resp. use send times.
+    public var senderMaxLatenessNanoseconds: Int64?
+    /// Packets sent more than one interval after their deadline.
+    public var senderLatePackets: Int?
 
     public init(
         probe: String, direction: String, from: String, to: String, sourceAddress: String?,
@@ -404,8 +409,10 @@ public struct ProbeRecord: Sendable, Hashable, Codable {
         received: Int, lost: Int, duplicated: Int, reordered: Int, sendErrors: Int, receiverDrops: Int,
         lossPeriodCount: Int, lossPeriodMinLength: Int?, lossPeriodMaxLength: Int?, lostBeforeFirstFault: Int,
         windows: [ProbeWindowRecord], witness: ProbeWitnessRecord? = nil, measurementError: String? = nil,
-        timestamping: String
+        timestamping: String, senderMaxLatenessNanoseconds: Int64? = nil, senderLatePackets: Int? = nil
     ) {
+        self.senderMaxLatenessNanoseconds = senderMaxLatenessNanoseconds
+        self.senderLatePackets = senderLatePackets
         self.probe = probe
         self.direction = direction
         self.from = from

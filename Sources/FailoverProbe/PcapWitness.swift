@@ -38,16 +38,7 @@ public struct PcapWitness: Sendable, Hashable {
     ) throws -> PcapWitness {
         func fail(_ what: String) -> ProbeError { ProbeError(.malformedCapture, operation: what, object: "pcap") }
         guard bytes.count >= 24 else { throw fail("file header") }
-        let magicLE = read32(bytes, 0, littleEndian: true)
-        let littleEndian: Bool
-        let nanosecond: Bool
-        switch magicLE {
-        case 0xA1B2_C3D4: (littleEndian, nanosecond) = (true, false)
-        case 0xA1B2_3C4D: (littleEndian, nanosecond) = (true, true)
-        case 0xD4C3_B2A1: (littleEndian, nanosecond) = (false, false)
-        case 0x4D3C_B2A1: (littleEndian, nanosecond) = (false, true)
-        default: throw fail("magic \(String(magicLE, radix: 16))")
-        }
+        let (littleEndian, nanosecond) = try fileFormat(bytes)
         let linkType = read32(bytes, 20, littleEndian: littleEndian) & 0x0FFF_FFFF
         var witness = PcapWitness(records: 0, matching: 0, sequences: [], timestamps: [])
         var offset = 24
@@ -83,7 +74,20 @@ public struct PcapWitness: Sendable, Hashable {
         return try count(pcap: [UInt8](data), streamID: streamID, direction: direction, port: port)
     }
 
-    private static func read32(_ bytes: [UInt8], _ offset: Int, littleEndian: Bool) -> UInt32 {
+    /// Byte order and timestamp precision from the file header's magic number.
+    static func fileFormat(_ header: [UInt8]) throws -> (littleEndian: Bool, nanosecond: Bool) {
+        let magicLE = read32(header, 0, littleEndian: true)
+        switch magicLE {
+        case 0xA1B2_C3D4: return (true, false)
+        case 0xA1B2_3C4D: return (true, true)
+        case 0xD4C3_B2A1: return (false, false)
+        case 0x4D3C_B2A1: return (false, true)
+        default:
+            throw ProbeError(.malformedCapture, operation: "magic \(String(magicLE, radix: 16))", object: "pcap")
+        }
+    }
+
+    static func read32(_ bytes: [UInt8], _ offset: Int, littleEndian: Bool) -> UInt32 {
         let b = (UInt32(bytes[offset]), UInt32(bytes[offset + 1]), UInt32(bytes[offset + 2]), UInt32(bytes[offset + 3]))
         return littleEndian ? b.0 | b.1 << 8 | b.2 << 16 | b.3 << 24 : b.3 | b.2 << 8 | b.1 << 16 | b.0 << 24
     }
@@ -175,12 +179,9 @@ struct GrowingPcapCount {
             header = Array(pending[0..<24])
             pending.removeFirst(24)
         }
-        // Byte order from the magic (0xA1B2C3D4 or 0xA1B23C4D written little-endian starts with 0xD4 / 0x4D).
-        let littleEndian = header[0] == 0xD4 || header[0] == 0x4D
+        guard let littleEndian = try? PcapWitness.fileFormat(header).littleEndian else { return matching }
         func length(at index: Int) -> Int {
-            let b = pending[(index + 8)..<(index + 12)].map(UInt32.init)
-            return Int(
-                littleEndian ? b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24 : b[3] | b[2] << 8 | b[1] << 16 | b[0] << 24)
+            Int(PcapWitness.read32(pending, index + 8, littleEndian: littleEndian))
         }
         var end = 0
         while end + 16 <= pending.count, end + 16 + length(at: end) <= pending.count { end += 16 + length(at: end) }

@@ -36,12 +36,16 @@ public enum ProbeAnalysis {
     /// - Parameters:
     ///   - faults: the fault steps of the run, each with the instant taken just before it was applied.
     ///   - edgeTolerance: a loss period starting this long before a fault instant is the fault's
-    ///     (packets in flight when it struck). Default: max(1 ms, one interval).
+    ///     (packets in flight when it struck). Default: max(1 ms, one interval, the sender's largest
+    ///     lateness): lost packets carry no timestamp, and a sender that stalled just before the
+    ///     fault sent them up to that much later than their interpolated send times say.
     public static func analyze(_ capture: ProbeCapture, faults: [ProbeFault], edgeTolerance: Duration? = nil)
         -> ProbeReport
     {
         let interval = capture.intervalNanoseconds
-        let tolerance = UInt64(max(edgeTolerance?.totalNanoseconds ?? Int64(max(1_000_000, interval)), 0))
+        let lateness = Int64(clamping: capture.sender.maxLatenessNanoseconds)
+        let tolerance = UInt64(
+            max(edgeTolerance?.totalNanoseconds ?? max(1_000_000, Int64(interval), lateness), 0))
         let sortedFaults = faults.sorted { $0.at < $1.at }
         let count = Int(min(capture.sender.attempted, UInt64(Int.max)))
 

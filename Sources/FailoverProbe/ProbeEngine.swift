@@ -3,6 +3,7 @@ public import FailoverCore
 public import FailoverModel
 import FailoverNetlink
 public import Logging
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -253,11 +254,7 @@ public actor ProbeEngine: TrafficProbes {
                 object: "probe \(configuration.probe) (\(configuration.direction))")
         }
         // One file per playbook, probe and direction: the playbooks of one invocation share the run id.
-        let fileName = playbook.file.split(separator: "/").last.map(String.init) ?? ""
-        let playbookStem =
-            fileName.contains(".")
-            ? fileName.split(separator: ".", omittingEmptySubsequences: false).dropLast().joined(separator: ".")
-            : fileName
+        let playbookStem = FilePath(playbook.file).stem ?? ""
         let file =
             "\(directory)/witness-\(playbookStem.isEmpty ? "playbook" : playbookStem)-\(configuration.probe)-"
             + "\(configuration.direction)-\(names.runID).pcap"
@@ -373,6 +370,8 @@ public actor ProbeEngine: TrafficProbes {
             receiverDrops: Int(capture.receiver.socketDrops), lossPeriodCount: report.run.lossPeriodCount,
             lossPeriodMinLength: report.run.lossPeriodMinLength, lossPeriodMaxLength: report.run.lossPeriodMaxLength,
             lostBeforeFirstFault: report.beforeFirstFault.lost, windows: windows,
-            measurementError: ProbeAnalysis.measurementProblem([report]), timestamping: report.timestamping)
+            measurementError: ProbeAnalysis.measurementProblem([report]), timestamping: report.timestamping,
+            senderMaxLatenessNanoseconds: Int64(clamping: capture.sender.maxLatenessNanoseconds),
+            senderLatePackets: Int(clamping: capture.sender.latePackets))
     }
 }

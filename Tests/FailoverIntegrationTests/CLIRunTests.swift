@@ -288,10 +288,7 @@ struct CLIRunTests {
         let environment = try #require(runs.first?["environment"] as? [String: Any])
         #expect(environment["execution"] as? String == "vm")
         #expect((environment["kernel"] as? String)?.isEmpty == false)
-        // Nothing left on the host: no qemu, no job directory, no namespace.
-        #expect(HostSystem.processes(mentioning: results).isEmpty)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
-        #expect(try HostSystem.namespaces(withRunID: "05eed1").isEmpty)
+        try expectNothingLeft(results: results, temporary: temporary, runID: "05eed1")
     }
 
     @Test(
@@ -334,9 +331,18 @@ struct CLIRunTests {
         }
         #expect(verdicts == ["host passed", "vm errored"], "\(verdicts)")
         #expect(FileManager.default.fileExists(atPath: results + "/latest/junit.xml"))
-        #expect(HostSystem.processes(mentioning: results).isEmpty)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
-        #expect(try HostSystem.namespaces(withRunID: "0b0b0b").isEmpty)
+        try expectNothingLeft(results: results, temporary: temporary, runID: "0b0b0b")
+    }
+
+    /// Nothing of a run left on the host: no process naming its results directory (qemu, tcpdump),
+    /// nothing in its temporary directory (VM job directory, capture files), no namespace.
+    private func expectNothingLeft(
+        results: String, temporary: String, runID: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        #expect(HostSystem.processes(mentioning: results).isEmpty, sourceLocation: sourceLocation)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty, sourceLocation: sourceLocation)
+        #expect(try HostSystem.namespaces(withRunID: runID).isEmpty, sourceLocation: sourceLocation)
     }
 
     private func waitForNamespaces(_ runID: String, count: Int) throws {

@@ -15,6 +15,7 @@ struct SyntheticCapture {
     var failed: [ClosedRange<Int>] = []
     var delay: (Int) -> UInt64 = { _ in 100_000 }
     var judgeBefore: UInt64? = nil
+    var maxLateness: UInt64 = 0
 
     static func sent(_ seq: Int) -> UInt64 { base + UInt64(seq) * ms }
     static func at(_ seq: Int) -> MonotonicInstant { MonotonicInstant(nanoseconds: sent(seq)) }
@@ -30,6 +31,7 @@ struct SyntheticCapture {
         sender.scheduleStartNanoseconds = Self.base
         sender.firstSendNanoseconds = Self.base
         sender.lastSendNanoseconds = Self.sent(attempted - 1)
+        sender.maxLatenessNanoseconds = maxLateness
         for range in failed {
             for seq in range { sender.recordFailure(sequence: UInt64(seq), errno: 101) }
         }
@@ -165,6 +167,26 @@ struct ProbeAnalysisTests {
         #expect(report.beforeFirstFault.lost == 24)
         #expect(report.windows.first?.lost == 0)
         #expect(report.pathNotClean)
+    }
+
+    @Test("a sender that ran late widens the edge tolerance by its lateness")
+    func latenessWidensTolerance() throws {
+        // The same loss as above, 3 ms before the fault, from a sender that was up to 5 ms behind its
+        // schedule: the lost packets may have left after the fault, so the period is the fault's.
+        var synthetic = SyntheticCapture(attempted: 500, order: SyntheticCapture.allBut(500, [97...120]))
+        synthetic.maxLateness = 5_000_000
+        let report = ProbeAnalysis.analyze(
+            synthetic.capture(), faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: 100), kind: .failure)])
+        #expect(report.edgeToleranceNanoseconds == 5_000_000)
+        #expect(report.beforeFirstFault.lost == 0)
+        #expect(try #require(report.windows.first).lost == 24)
+        #expect(!report.pathNotClean)
+        // Beyond the lateness, the period stays before the fault.
+        synthetic.maxLateness = 2_000_000
+        let stricter = ProbeAnalysis.analyze(
+            synthetic.capture(), faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: 100), kind: .failure)])
+        #expect(stricter.beforeFirstFault.lost == 24)
+        #expect(stricter.pathNotClean)
     }
 
     @Test("duplicates and reordering are counted and impair the path")
