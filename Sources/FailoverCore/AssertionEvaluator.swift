@@ -90,3 +90,81 @@ public enum AssertionEvaluator {
         }
     }
 }
+
+extension InterfaceState {
+    /// The interface as an observer last saw it (nil or deleted: missing). Bond mode, miimon
+    /// and permanent MACs are not observed: they are static and read from the kernel.
+    public init(observed: ObservedLinkState?) {
+        guard let observed, observed.exists else {
+            self = .missing
+            return
+        }
+        self.init(exists: true, adminUp: observed.adminUp, carrier: observed.carrier, mac: observed.mac)
+        if observed.isBond { bond = BondState(mode: nil, activeSlave: observed.activeSlave, miimon: nil) }
+        if let mii = observed.mii {
+            slave = SlaveState(
+                master: "", miiStatus: mii, linkFailureCount: observed.linkFailures ?? 0,
+                state: observed.slaveState ?? "backup", permanentMAC: nil)
+        }
+    }
+}
+
+extension ObservedLinkState {
+    /// What an observer would record for `state` (for backends that see whole states).
+    public init(_ state: InterfaceState) {
+        guard state.exists else {
+            self = .deleted
+            return
+        }
+        self.init(
+            adminUp: state.adminUp, carrier: state.carrier, mac: state.mac, isBond: state.bond != nil,
+            activeSlave: state.bond?.activeSlave, mii: state.slave?.miiStatus, slaveState: state.slave?.state,
+            linkFailures: state.slave?.linkFailureCount)
+    }
+}
+
+/// The observation log read as a function of time: the state of an interface at an instant is
+/// the state carried by its last record stamped at or before that instant.
+public struct Timeline: Sendable {
+    private var byInterface: [InterfaceRef: [(time: MonotonicInstant, state: ObservedLinkState)]] = [:]
+    private var failures: [String: String] = [:]
+
+    public init(_ records: [ObservationRecord]) {
+        for record in records {
+            if record.kind == "observer_error" { failures[record.host] = failures[record.host] ?? record.detail }
+            guard let state = record.state else { continue }
+            byInterface[InterfaceRef(host: record.host, interface: record.interface), default: []].append(
+                (record.time, state))
+        }
+    }
+
+    /// The interfaces an interface assertion reads.
+    public static func interfaces(of assertion: Assertion) -> [InterfaceRef] {
+        guard let ref = assertion.interface else { return [] }
+        if case .mac(_, .sameAs(let other)) = assertion { return [ref, other] }
+        return [ref]
+    }
+
+    /// The observed state of `ref` at `instant` (nil: never observed by then).
+    public func state(of ref: InterfaceRef, at instant: MonotonicInstant) -> ObservedLinkState? {
+        byInterface[ref]?.last { $0.time <= instant }?.state
+    }
+
+    /// Distinct instants in (`after`, `through`] at which a record of one of `refs` was stamped, in order.
+    public func changeTimes(of refs: [InterfaceRef], after: MonotonicInstant, through: MonotonicInstant)
+        -> [MonotonicInstant]
+    {
+        let times = refs.flatMap { byInterface[$0] ?? [] }.map(\.time).filter { $0 > after && $0 <= through }
+        return Array(Set(times)).sorted()
+    }
+
+    /// The error an observer of one of `refs`' hosts stopped on, if any (its log is incomplete).
+    public func observerFailure(on refs: [InterfaceRef]) -> String? {
+        refs.lazy.compactMap { failures[$0.host] }.first
+    }
+
+    /// `assertion` evaluated on the observed states at `instant`.
+    public func check(_ assertion: Assertion, at instant: MonotonicInstant) async throws -> Check {
+        try await AssertionEvaluator.check(assertion) { InterfaceState(observed: state(of: $0, at: instant)) }
+    }
+}

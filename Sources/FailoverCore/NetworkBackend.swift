@@ -103,6 +103,11 @@ public protocol NetworkBackend: Sendable {
     /// The kernel's current view of `interface`.
     func state(of interface: InterfaceRef) async throws -> InterfaceState
 
+    /// A barrier: returns once every kernel event emitted before the call is in the
+    /// observation log, so that the log is complete up to the instant of the call.
+    /// - Throws: when an observer cannot confirm it (the timeline is then unknown).
+    func synchronize() async throws
+
     /// Removes everything `build` created, in reverse order. Idempotent; never throws:
     /// problems are logged and returned as text.
     func teardown() async -> [String]

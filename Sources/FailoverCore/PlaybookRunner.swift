@@ -123,11 +123,11 @@ public struct PlaybookRunner: Sendable {
             logger.debug("step \(index + 1): \(step.action)")
             switch step.action {
             case .expect(let expectations):
+                let records = try await check(
+                    expectations, stepIndex: index, origin: started, playbook: playbook, log: log,
+                    faults: state.faults)
                 var worst = Verdict.passed
-                for expectation in expectations {
-                    let record = try await check(
-                        expectation, stepIndex: index, reference: started, playbook: playbook, log: log,
-                        faults: state.faults)
+                for record in records {
                     state.assertions.append(record)
                     worst = max(worst, record.verdict)
                     logger.info("\(record.verdict.rawValue): \(record.description) (actual \(record.actual))")
@@ -183,82 +183,275 @@ public struct PlaybookRunner: Sendable {
         return probes
     }
 
-    /// Checks one expectation. Waiting is driven by the observation log: after each kernel event
-    /// the condition is re-read; no polling interval. The deadline is measured from the start
-    /// of the `expect` step.
+    /// Checks the members of one `expect` step, concurrently, all measured from `origin` (the
+    /// start of the step). Interface conditions are decided on the observation timeline (the
+    /// instant a condition became true is the timestamp of the record that made it true), after
+    /// a barrier that puts every earlier kernel event in the log; static properties and probe
+    /// figures are read when the loop wakes (at the start, after each observation, at deadlines).
     func check(
-        _ expectation: Expectation, stepIndex: Int, reference: MonotonicInstant, playbook: Playbook,
+        _ expectations: [Expectation], stepIndex: Int, origin: MonotonicInstant, playbook: Playbook,
         log: ObservationLog, faults: [FaultMark]
-    ) async throws -> AssertionRecord {
+    ) async throws -> [AssertionRecord] {
+        let members = expectations.map { member(for: $0, origin: origin, playbook: playbook) }
+        var results: [AssertionRecord?] = members.map(\.invalid)
+        while results.contains(where: { $0 == nil }) {
+            let seen = log.count
+            let horizon = clock.now()
+            var barrierError: String?
+            do {
+                try await backend.synchronize()
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                barrierError = "observation barrier: \(error)"
+            }
+            let timeline = Timeline(log.records)
+            for (index, member) in members.enumerated() where results[index] == nil {
+                if let barrierError, member.fromTimeline {
+                    results[index] = member.record(
+                        .errored, actual: "unknown", at: nil, message: barrierError, stepIndex: stepIndex,
+                        ended: clock.now())
+                    continue
+                }
+                results[index] = try await decide(
+                    member, timeline: timeline, horizon: horizon, stepIndex: stepIndex, log: log, faults: faults)
+            }
+            let pending = members.indices.filter { results[$0] == nil }
+            guard let next = pending.map({ members[$0].end }).min() else { break }
+            // Wait for the next kernel event or the next deadline, whichever comes first.
+            let clock = self.clock
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await log.waitForRecord(after: seen) }
+                group.addTask { try await clock.sleep(until: next) }
+                _ = try await group.next()
+                group.cancelAll()
+            }
+            try Task.checkCancellation()
+        }
+        return results.compactMap { $0 }
+    }
+
+    /// One member of an `expect` list with its bounds on the run's clock.
+    struct Member {
+        var expectation: Expectation
+        var origin: MonotonicInstant
+        /// Lower bound (`not_before`).
+        var notBefore: MonotonicInstant?
+        /// Deadline (`within`), end of the window (`throughout`/`never`), or the origin.
+        var end: MonotonicInstant
+        var deadline: DeadlineRecord?
+        var timing: AssertionTimingRecord
+        var fromTimeline: Bool
+        /// Set when the member cannot be evaluated at all (decided before the loop).
+        var invalid: AssertionRecord?
+
+        func record(
+            _ verdict: Verdict, actual: String, at: MonotonicInstant?, message: String?, stepIndex: Int,
+            ended: MonotonicInstant
+        ) -> AssertionRecord {
+            AssertionRecord(
+                stepIndex: stepIndex, description: expectation.description,
+                expected: expectation.assertion.expectedText, actual: actual, verdict: verdict, deadline: deadline,
+                satisfiedAt: at, started: origin, ended: ended, location: expectation.location, message: message,
+                timing: timing)
+        }
+
+        /// `after 345ms` (or `at the start of the step`) for an instant of the timeline.
+        func elapsed(_ instant: MonotonicInstant) -> String {
+            instant <= origin ? "at the start of the step" : "after \(formatMilliseconds(instant.duration(since: origin).milliseconds))"
+        }
+    }
+
+    private func member(for expectation: Expectation, origin: MonotonicInstant, playbook: Playbook) -> Member {
         let assertion = expectation.assertion
-        let started = clock.now()
-        var deadlineRecord: DeadlineRecord?
-        var deadline = started
+        var fromTimeline = assertion.interface != nil
+        if case .bondMode = assertion { fromTimeline = false }
+        if case .mac(_, .permanentOf) = assertion { fromTimeline = false }
+        var member = Member(
+            expectation: expectation, origin: origin, notBefore: expectation.notBefore.map { origin.advanced(by: $0) },
+            end: origin, deadline: nil,
+            timing: AssertionTimingRecord(
+                mode: "immediate", notBeforeNanoseconds: expectation.notBefore?.totalNanoseconds,
+                fromTimeline: fromTimeline),
+            fromTimeline: fromTimeline)
         switch expectation.wait {
         case .immediate:
             break
         case .within(let duration):
-            deadline = reference.advanced(by: duration)
-            deadlineRecord = DeadlineRecord(
+            member.end = origin.advanced(by: duration)
+            member.timing.mode = "within"
+            member.deadline = DeadlineRecord(
                 nanoseconds: duration.totalNanoseconds, source: "playbook", allowanceNanoseconds: 0)
         case .derived:
             let (base, _) = DerivedDeadline.deadline(for: assertion, in: playbook.topology)
             let total = base + timing.allowance
-            deadline = reference.advanced(by: total)
-            deadlineRecord = DeadlineRecord(
+            member.end = origin.advanced(by: total)
+            member.timing.mode = "within"
+            member.deadline = DeadlineRecord(
                 nanoseconds: total.totalNanoseconds, source: "derived",
                 allowanceNanoseconds: timing.allowance.totalNanoseconds)
+        case .throughout(let window), .never(let window):
+            member.end = origin.advanced(by: window)
+            member.timing.mode = if case .throughout = expectation.wait { "throughout" } else { "never" }
+            member.timing.windowNanoseconds = window.totalNanoseconds
         }
-
-        func record(_ verdict: Verdict, actual: String, satisfiedAt: MonotonicInstant?, message: String?)
-            -> AssertionRecord
-        {
-            AssertionRecord(
-                stepIndex: stepIndex, description: expectation.description, expected: assertion.expectedText,
-                actual: actual, verdict: verdict, deadline: deadlineRecord, satisfiedAt: satisfiedAt,
-                started: started, ended: clock.now(), location: expectation.location, message: message)
+        if let notBefore = member.notBefore, notBefore >= member.end, let lower = expectation.notBefore {
+            // Only a derived deadline can get here (the loader rejects the rest).
+            member.invalid = member.record(
+                .errored, actual: "not checked", at: nil,
+                message:
+                    "not_before \(lower.playbookText) is not shorter than the deadline"
+                    + " \(formatMilliseconds(member.end.duration(since: origin).milliseconds))",
+                stepIndex: 0, ended: origin)
         }
+        return member
+    }
 
-        while true {
-            let seen = log.count
+    /// Decides `member` from what is known up to `horizon` (every record stamped at or before it
+    /// is in `timeline`); nil while it cannot be decided yet.
+    private func decide(
+        _ member: Member, timeline: Timeline, horizon: MonotonicInstant, stepIndex: Int, log: ObservationLog,
+        faults: [FaultMark]
+    ) async throws -> AssertionRecord? {
+        let assertion = member.expectation.assertion
+        func record(_ verdict: Verdict, actual: String, at: MonotonicInstant?, message: String?) -> AssertionRecord {
+            member.record(verdict, actual: actual, at: at, message: message, stepIndex: stepIndex, ended: clock.now())
+        }
+        guard member.fromTimeline else {
+            // A static property or a probe figure: read now; it counts only if read by the deadline.
+            let readAt = clock.now()
             let result: Check
             do {
                 result = try await evaluate(assertion, stepIndex: stepIndex, faults: faults)
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                return record(.errored, actual: "unknown", satisfiedAt: nil, message: "\(error)")
+                return record(.errored, actual: "unknown", at: nil, message: "\(error)")
             }
-            let now = clock.now()
-            if let error = result.error {
-                return record(.errored, actual: result.actual, satisfiedAt: nil, message: error)
-            }
+            if let error = result.error { return record(.errored, actual: result.actual, at: nil, message: error) }
+            if result.holds, readAt <= member.end { return record(.passed, actual: result.actual, at: readAt, message: nil) }
             if result.holds {
-                return record(.passed, actual: result.actual, satisfiedAt: now, message: nil)
+                return record(
+                    .failed, actual: result.actual, at: readAt,
+                    message: "held when read \(member.elapsed(readAt)); \(deadlineText(member))")
             }
-            if now >= deadline {
-                let message: String
-                if let deadlineRecord {
-                    let ms = Double(deadlineRecord.nanoseconds) / 1e6
-                    message =
-                        "expected \(assertion.expectedText) within \(formatMilliseconds(ms)) (\(deadlineRecord.source)),"
-                        + " was \(result.actual) at the deadline"
-                } else {
-                    message = "expected \(assertion.expectedText), was \(result.actual)"
-                }
-                return record(.failed, actual: result.actual, satisfiedAt: nil, message: message)
-            }
-            // Wait for the next kernel event or the deadline, whichever comes first.
-            let clock = self.clock
-            let until = deadline
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await log.waitForRecord(after: seen) }
-                group.addTask { try await clock.sleep(until: until) }
-                _ = try await group.next()
-                group.cancelAll()
-            }
-            try Task.checkCancellation()
+            guard readAt >= member.end else { return nil }
+            return record(.failed, actual: result.actual, at: nil, message: member.deadline.map { _ in deadlineText(member) })
         }
+
+        let refs = Timeline.interfaces(of: assertion)
+        if let failure = timeline.observerFailure(on: refs) {
+            return record(.errored, actual: "unknown", at: nil, message: "observer failed: \(failure)")
+        }
+        let through = min(horizon, member.end)
+        var points = [member.origin]
+        points += timeline.changeTimes(of: refs, after: member.origin, through: through)
+        for point in points {
+            let check = try await timeline.check(assertion, at: point)
+            if let error = check.error { return record(.errored, actual: check.actual, at: nil, message: error) }
+            switch member.expectation.wait {
+            case .immediate, .within, .derived:
+                guard check.holds else { continue }
+                if let lower = member.notBefore, point < lower {
+                    return try await confirmed(
+                        member, record(
+                            .failed, actual: check.actual, at: point,
+                            message:
+                                "held \(member.elapsed(point)); not before \(formatMilliseconds(lower.duration(since: member.origin).milliseconds))"
+                        ), timeline: timeline, log: log)
+                }
+                return try await confirmed(
+                    member, record(.passed, actual: check.actual, at: point, message: nil), timeline: timeline, log: log)
+            case .throughout:
+                guard !check.holds else { continue }
+                return try await confirmed(
+                    member, record(
+                        .failed, actual: check.actual, at: point,
+                        message: "broken \(member.elapsed(point)); must hold for \(windowText(member))"),
+                    timeline: timeline, log: log)
+            case .never:
+                guard check.holds else { continue }
+                return try await confirmed(
+                    member, record(
+                        .failed, actual: check.actual, at: point,
+                        message: "held \(member.elapsed(point)); must not hold for \(windowText(member))"),
+                    timeline: timeline, log: log)
+            }
+        }
+        // Nothing decided on [origin, through]: wait unless the whole bound is known.
+        guard horizon >= member.end else { return nil }
+        let atEnd = try await timeline.check(assertion, at: member.end)
+        switch member.expectation.wait {
+        case .throughout, .never:
+            return try await confirmed(
+                member, record(.passed, actual: atEnd.actual, at: nil, message: nil), timeline: timeline, log: log)
+        case .immediate:
+            return try await confirmed(
+                member, record(.failed, actual: atEnd.actual, at: nil, message: nil), timeline: timeline, log: log)
+        case .within, .derived:
+            // Say when it came true after all, if the log already shows it.
+            var message = "not by the \(deadlineText(member))"
+            for point in timeline.changeTimes(of: refs, after: member.end, through: horizon) {
+                let later = try await timeline.check(assertion, at: point)
+                if later.holds {
+                    message = "became \(later.actual) \(member.elapsed(point)); \(deadlineText(member))"
+                    break
+                }
+            }
+            return try await confirmed(
+                member, record(.failed, actual: atEnd.actual, at: nil, message: message), timeline: timeline, log: log)
+        }
+    }
+
+    private func deadlineText(_ member: Member) -> String {
+        guard let deadline = member.deadline else { return "checked at the start of the step" }
+        let ms = formatMilliseconds(Double(deadline.nanoseconds) / 1e6)
+        return deadline.source == "playbook" ? "deadline \(ms)" : "deadline \(ms) (\(deadline.source))"
+    }
+
+    private func windowText(_ member: Member) -> String {
+        formatMilliseconds(member.end.duration(since: member.origin).milliseconds)
+    }
+
+    /// Cross-checks a timeline verdict against the kernel: after a barrier, the log's current
+    /// value must be what the kernel reports now. A disagreement makes the verdict *errored*.
+    private func confirmed(
+        _ member: Member, _ verdict: AssertionRecord, timeline: Timeline, log: ObservationLog
+    ) async throws -> AssertionRecord {
+        let assertion = member.expectation.assertion
+        let refs = Timeline.interfaces(of: assertion)
+        var result = verdict
+        for _ in 0..<5 {
+            let readAt = clock.now()
+            let kernel: Check
+            do {
+                let backend = self.backend
+                kernel = try await AssertionEvaluator.check(assertion) { try await backend.state(of: $0) }
+                try await backend.synchronize()
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                result.verdict = .errored
+                result.message = "cross-check with the kernel: \(error)"
+                return result
+            }
+            let now = Timeline(log.records)
+            // A change around the read is not a disagreement: read again.
+            if !now.changeTimes(of: refs, after: readAt, through: MonotonicInstant(nanoseconds: .max)).isEmpty {
+                continue
+            }
+            let logged = try await now.check(assertion, at: MonotonicInstant(nanoseconds: .max))
+            if logged.actual != kernel.actual || logged.holds != kernel.holds || logged.error != kernel.error {
+                result.verdict = .errored
+                result.message =
+                    "observer and kernel disagree: the log says \(logged.actual), the kernel \(kernel.actual)"
+                    + (verdict.message.map { "; \($0)" } ?? "")
+            }
+            result.ended = clock.now()
+            return result
+        }
+        logger.debug("no cross-check: \(assertion.subject) kept changing while read")
+        return result
     }
 
     private func evaluate(_ assertion: Assertion, stepIndex: Int, faults: [FaultMark]) async throws -> Check {

@@ -450,6 +450,12 @@ public final class NamespaceBackend: NetworkBackend {
         throw BackendError(operation: "read state", object: object, detail: "state kept changing while being read")
     }
 
+    /// Waits until every observer has put each kernel event emitted before the call in the log.
+    public func synchronize() async throws {
+        let observers = state.withLock { $0.observers }
+        for observer in observers { try await observer.synchronize() }
+    }
+
     static func interfaceState(_ link: Link, names: [Int32: String]) -> InterfaceState {
         var result = InterfaceState(
             exists: true, adminUp: link.isAdminUp, carrier: link.hasCarrier,

@@ -4,7 +4,9 @@ import FailoverNetlink
 import Synchronization
 
 /// Watches one namespace's link and address events and appends only *changes* to the log,
-/// each stamped with the CLOCK_MONOTONIC time its netlink datagram was received.
+/// each stamped with the CLOCK_MONOTONIC time its netlink datagram was received. Every link
+/// record carries the link's whole state after it (the timeline assertions read), and a
+/// `baseline` record per link gives the state when observation started.
 final class NamespaceObserver: Sendable {
     private final class State: Sendable {
         let snapshots = Mutex<[Int32: LinkSnapshot]>([:])
@@ -18,9 +20,20 @@ final class NamespaceObserver: Sendable {
         monitor = try LinkMonitor(
             namespace: namespace, namespaceFD: namespaceFD,
             initialDump: { links in
-                state.snapshots.withLock { map in
-                    for link in links { map[link.index] = LinkSnapshot(link) }
+                let time = MonotonicInstant(nanoseconds: MonotonicTime.now())
+                let baseline = state.snapshots.withLock { map -> [ObservationRecord] in
+                    for link in links where link.family == 0 { map[link.index] = LinkSnapshot(link) }
+                    let names = map.mapValues(\.name)
+                    let name = { (index: UInt32) in names[Int32(bitPattern: index)] }
+                    return links.filter { $0.name != "lo" && $0.family == 0 }.compactMap { link in
+                        map[link.index].map { snapshot in
+                            ObservationRecord(
+                                time: time, host: role, interface: link.name, kind: "baseline",
+                                detail: ObservationDiff.linkDetail(snapshot), state: snapshot.observed(name: name))
+                        }
+                    }
                 }
+                for record in baseline { log.append(record) }
             },
             handler: { event in
                 Self.handle(event, role: role, state: state, log: log)
@@ -28,6 +41,9 @@ final class NamespaceObserver: Sendable {
     }
 
     func stop() { monitor.stop() }
+
+    /// Returns once every event emitted before the call is in the log (see `LinkMonitor`).
+    func synchronize() async throws { try await monitor.synchronize() }
 
     /// RFC 5952 text of an address message (`2001:2::1/64`).
     static func text(of address: Address) -> String {
@@ -45,22 +61,24 @@ final class NamespaceObserver: Sendable {
         case .link(let link, let deleted, let time):
             // Bridge port notifications (AF_BRIDGE) repeat the port with fewer attributes.
             guard link.name != "lo", link.family == 0 else { return }
-            let changes = state.snapshots.withLock { map -> [ObservedChange] in
+            let (changes, observed) = state.snapshots.withLock { map -> ([ObservedChange], ObservedLinkState) in
                 if deleted {
                     map[link.index] = nil
-                    return [ObservedChange(kind: "link", detail: "deleted")]
+                    return ([ObservedChange(kind: "link", detail: "deleted")], .deleted)
                 }
                 var new = LinkSnapshot(link)
                 let old = map[link.index]
                 if new.carrierChanges == nil { new.carrierChanges = old?.carrierChanges }
                 map[link.index] = new
-                return ObservationDiff.changes(from: old, to: new) { index in map[Int32(bitPattern: index)]?.name }
+                let names = map.mapValues(\.name)
+                let name = { (index: UInt32) in names[Int32(bitPattern: index)] }
+                return (ObservationDiff.changes(from: old, to: new, name: name), new.observed(name: name))
             }
             for change in changes {
                 log.append(
                     ObservationRecord(
                         time: MonotonicInstant(nanoseconds: time), host: role, interface: link.name, kind: change.kind,
-                        detail: change.detail))
+                        detail: change.detail, state: observed))
             }
         case .address(let address, let deleted, let time):
             let name = state.snapshots.withLock { $0[address.index]?.name } ?? "ifindex \(address.index)"

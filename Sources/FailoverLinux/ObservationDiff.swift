@@ -1,3 +1,4 @@
+import FailoverModel
 import FailoverNetlink
 
 /// The part of a link's state that observers report changes of.
@@ -60,11 +61,7 @@ enum ObservationDiff {
         let linkChanged =
             old == nil || old?.adminUp != new.adminUp || old?.carrier != new.carrier
             || old?.carrierChanges != new.carrierChanges
-        if linkChanged {
-            var detail = "carrier \(new.carrier ? "up" : "down"), admin \(new.adminUp ? "up" : "down")"
-            if let changes = new.carrierChanges { detail += " (carrier_changes \(changes))" }
-            result.append(ObservedChange(kind: "link", detail: detail))
-        }
+        if linkChanged { result.append(ObservedChange(kind: "link", detail: linkDetail(new))) }
         if let old, old.mac != new.mac, let mac = new.mac {
             result.append(ObservedChange(kind: "mac", detail: formatMAC(mac)))
         }
@@ -82,6 +79,26 @@ enum ObservationDiff {
             result.append(ObservedChange(kind: "slave", detail: detail))
         }
         return result
+    }
+}
+
+extension ObservationDiff {
+    /// `carrier up, admin up (carrier_changes 1)`.
+    static func linkDetail(_ snapshot: LinkSnapshot) -> String {
+        var detail = "carrier \(snapshot.carrier ? "up" : "down"), admin \(snapshot.adminUp ? "up" : "down")"
+        if let changes = snapshot.carrierChanges { detail += " (carrier_changes \(changes))" }
+        return detail
+    }
+}
+
+extension LinkSnapshot {
+    /// The typed state a record carries; `name(of:)` resolves the active slave's ifindex.
+    func observed(name: (UInt32) -> String?) -> ObservedLinkState {
+        let active = activeSlave.flatMap { $0 == 0 ? nil : (name($0) ?? "ifindex \($0)") }
+        return ObservedLinkState(
+            adminUp: adminUp, carrier: carrier, mac: mac.map { MACAddress(bytes: $0) }, isBond: isBond,
+            activeSlave: isBond ? active : nil, mii: slaveMII.flatMap(MIIStatus.init(rawValue:)),
+            slaveState: slaveState, linkFailures: slaveFailures.map(Int.init))
     }
 }
 

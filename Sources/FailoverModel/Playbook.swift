@@ -92,34 +92,49 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
-/// How long an assertion may take to come true.
+/// How long an assertion may take to come true, or how long it must (not) hold. Every time is
+/// measured from the start of the `expect` step (its members are evaluated concurrently).
 public enum Wait: Sendable, Hashable, Codable {
-    /// Checked once, now.
+    /// Checked once, at the start of the step.
     case immediate
-    /// Waited for until this much time has passed (`within: 500ms`), exactly as written.
+    /// Must come true at the latest this long after the step started (`within: 500ms`), exactly
+    /// as written.
     case within(Duration)
     /// `within: auto`: deadline derived from the bond's timers (plus the documented allowance
     /// when timing is unreliable, e.g. a TCG virtual machine).
     case derived
+    /// Must hold continuously from the start of the step until this long after it (`throughout`).
+    case throughout(Duration)
+    /// Must not hold at any instant from the start of the step until this long after it (`never`).
+    case never(Duration)
 }
 
 /// One assertion, checked at once or waited for.
 public struct Expectation: Sendable, Hashable, Codable, CustomStringConvertible {
     public var assertion: Assertion
     public var wait: Wait
+    /// `not_before` (with `within`): the condition must not hold before this long after the
+    /// start of the step.
+    public var notBefore: Duration?
     public var location: SourceLocation?
 
-    public init(_ assertion: Assertion, wait: Wait = .immediate, location: SourceLocation? = nil) {
+    public init(
+        _ assertion: Assertion, wait: Wait = .immediate, notBefore: Duration? = nil, location: SourceLocation? = nil
+    ) {
         self.assertion = assertion
         self.wait = wait
+        self.notBefore = notBefore
         self.location = location
     }
 
     public var description: String {
-        switch wait {
+        let lower = notBefore.map { " not before \($0.playbookText)" } ?? ""
+        return switch wait {
         case .immediate: assertion.description
-        case .within(let duration): "\(assertion) within \(duration.playbookText)"
-        case .derived: "\(assertion) within auto"
+        case .within(let duration): "\(assertion)\(lower) within \(duration.playbookText)"
+        case .derived: "\(assertion)\(lower) within auto"
+        case .throughout(let duration): "\(assertion) throughout \(duration.playbookText)"
+        case .never(let duration): "\(assertion) never in \(duration.playbookText)"
         }
     }
 }

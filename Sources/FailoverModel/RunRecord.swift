@@ -70,17 +70,79 @@ public struct ObservationRecord: Sendable, Hashable, Codable {
     public var time: MonotonicInstant
     public var host: String
     public var interface: String
-    /// `link`, `active_slave`, `slave`, `mac`, `address`, …
+    /// `link`, `active_slave`, `slave`, `mac`, `address`, `baseline`, …
     public var kind: String
     /// Human-readable detail, e.g. `carrier down (changes 3)`, `eth1`.
     public var detail: String
+    /// The interface's whole observed state right after this record (link records only): the
+    /// timeline assertions are evaluated on. Nil for address and observer records.
+    public var state: ObservedLinkState?
 
-    public init(time: MonotonicInstant, host: String, interface: String, kind: String, detail: String) {
+    public init(
+        time: MonotonicInstant, host: String, interface: String, kind: String, detail: String,
+        state: ObservedLinkState? = nil
+    ) {
         self.time = time
         self.host = host
         self.interface = interface
         self.kind = kind
         self.detail = detail
+        self.state = state
+    }
+}
+
+/// The state of one link as an observer saw it (netlink attributes), typed.
+public struct ObservedLinkState: Sendable, Hashable, Codable {
+    /// False once the link was deleted.
+    public var exists: Bool
+    public var adminUp: Bool
+    public var carrier: Bool
+    public var mac: MACAddress?
+    /// Bonds: the active slave's name (nil: none).
+    public var isBond: Bool
+    public var activeSlave: String?
+    /// Bond slaves: MII status, `active`/`backup`, link failure count.
+    public var mii: MIIStatus?
+    public var slaveState: String?
+    public var linkFailures: Int?
+
+    public init(
+        exists: Bool = true, adminUp: Bool, carrier: Bool, mac: MACAddress? = nil, isBond: Bool = false,
+        activeSlave: String? = nil, mii: MIIStatus? = nil, slaveState: String? = nil, linkFailures: Int? = nil
+    ) {
+        self.exists = exists
+        self.adminUp = adminUp
+        self.carrier = carrier
+        self.mac = mac
+        self.isBond = isBond
+        self.activeSlave = activeSlave
+        self.mii = mii
+        self.slaveState = slaveState
+        self.linkFailures = linkFailures
+    }
+
+    public static let deleted = ObservedLinkState(exists: false, adminUp: false, carrier: false)
+}
+
+/// How an assertion was timed, for the report: the mode and its bounds, in nanoseconds from
+/// the start of the `expect` step (`AssertionRecord.started`).
+public struct AssertionTimingRecord: Sendable, Hashable, Codable {
+    /// `immediate`, `within`, `throughout` or `never`.
+    public var mode: String
+    /// `within`: the lower bound (`not_before`), if any.
+    public var notBeforeNanoseconds: Int64?
+    /// `throughout` / `never`: the length of the window.
+    public var windowNanoseconds: Int64?
+    /// True when the verdict comes from the observation timeline (interface assertions);
+    /// false for snapshot checks (bond mode, permanent MAC) and probe figures.
+    public var fromTimeline: Bool
+
+    public init(mode: String, notBeforeNanoseconds: Int64? = nil, windowNanoseconds: Int64? = nil, fromTimeline: Bool)
+    {
+        self.mode = mode
+        self.notBeforeNanoseconds = notBeforeNanoseconds
+        self.windowNanoseconds = windowNanoseconds
+        self.fromTimeline = fromTimeline
     }
 }
 
@@ -107,19 +169,23 @@ public struct AssertionRecord: Sendable, Hashable, Codable {
     public var actual: String
     public var verdict: Verdict
     public var deadline: DeadlineRecord?
-    /// When the condition was first seen to hold (nil if it never held).
+    /// The instant on the observation timeline that decided: when the condition became true
+    /// (`within`, immediate), or for `throughout` / `never` when it was violated (nil: never).
     public var satisfiedAt: MonotonicInstant?
     public var started: MonotonicInstant
     public var ended: MonotonicInstant
     public var location: SourceLocation?
     /// Extra explanation: why errored, what to look at.
     public var message: String?
+    /// Mode and bounds of the timing (nil in records written before it was recorded).
+    public var timing: AssertionTimingRecord?
 
     public init(
         stepIndex: Int, description: String, expected: String, actual: String, verdict: Verdict,
         deadline: DeadlineRecord?, satisfiedAt: MonotonicInstant?, started: MonotonicInstant, ended: MonotonicInstant,
-        location: SourceLocation?, message: String? = nil
+        location: SourceLocation?, message: String? = nil, timing: AssertionTimingRecord? = nil
     ) {
+        self.timing = timing
         self.stepIndex = stepIndex
         self.description = description
         self.expected = expected

@@ -20,6 +20,8 @@ public final class NetlinkSocket: Sendable {
     private let state: Mutex<State>
     /// Label for errors, e.g. the namespace name.
     public let label: String
+    /// The socket's netlink port ID (nl_pid), assigned by the kernel at bind.
+    public let portID: UInt32
     /// The descriptor (for poll); -1 once closed.
     public var fileDescriptor: Int32 { state.withLock { $0.fd } }
 
@@ -66,6 +68,14 @@ public final class NetlinkSocket: Sendable {
                     }
                 }
             }
+            var bound = sockaddr_nl()
+            var length = socklen_t(MemoryLayout<sockaddr_nl>.size)
+            try syscall("getsockname(AF_NETLINK)", label) {
+                withUnsafeMutablePointer(to: &bound) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+                }
+            }
+            portID = bound.nl_pid
         } catch {
             _ = Glibc.close(fd)
             throw error
@@ -149,6 +159,19 @@ public final class NetlinkSocket: Sendable {
                     replies.append(reply)
                 }
             }
+        }
+    }
+
+    /// Sends `message` with NLM_F_REQUEST and this `sequence` without reading a reply: the
+    /// reply arrives through `receive` (a monitor's barrier request).
+    public func sendRequest(_ message: NetlinkMessageBuilder, sequence: UInt32, operation: String) throws(NetlinkError) {
+        var message = message
+        message.addFlags(NetlinkFlags.request)
+        let bytes = message.finalized(sequence: sequence)
+        let fd = fileDescriptor
+        guard fd >= 0 else { throw NetlinkError(operation: operation, object: label, errno: .badFileDescriptor) }
+        try syscall("send", "\(label): \(operation)") {
+            bytes.withUnsafeBytes { raw in send(fd, raw.baseAddress, raw.count, 0) }
         }
     }
 

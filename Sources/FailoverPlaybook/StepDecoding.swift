@@ -391,14 +391,16 @@ extension PlaybookDecoder {
         let subjectKey: String
         let allowed: [String]
         switch key {
-        case "active_slave", "bond_mode": (subjectKey, allowed) = ("bond", ["bond", "is", "within"])
-        case "mii_status", "carrier": (subjectKey, allowed) = ("interface", ["interface", "is", "within"])
+        case "active_slave", "bond_mode": (subjectKey, allowed) = ("bond", ["bond", "is"] + Self.timingKeys)
+        case "mii_status", "carrier": (subjectKey, allowed) = ("interface", ["interface", "is"] + Self.timingKeys)
         case "link_failures":
-            (subjectKey, allowed) = ("interface", ["interface", "is", "at_least", "at_most", "within"])
-        case "mac": (subjectKey, allowed) = ("interface", ["interface", "is", "same_as", "permanent_of", "within"])
-        case "outage": (subjectKey, allowed) = ("probe", ["probe", "at_most", "method", "scope"])
-        case "no_loss": (subjectKey, allowed) = ("probe", ["probe", "scope"])
-        default: (subjectKey, allowed) = ("probe", ["probe", "is", "at_least", "at_most", "scope"])
+            (subjectKey, allowed) = ("interface", ["interface", "is", "at_least", "at_most"] + Self.timingKeys)
+        case "mac":
+            (subjectKey, allowed) = ("interface", ["interface", "is", "same_as", "permanent_of"] + Self.timingKeys)
+        // Probe figures take no timing; the window keys are accepted only to explain why.
+        case "outage": (subjectKey, allowed) = ("probe", ["probe", "at_most", "method", "scope"] + Self.windowKeys)
+        case "no_loss": (subjectKey, allowed) = ("probe", ["probe", "scope"] + Self.windowKeys)
+        default: (subjectKey, allowed) = ("probe", ["probe", "is", "at_least", "at_most", "scope"] + Self.windowKeys)
         }
         var ok = reader.checkKeys(view, allowed: allowed, context: "assertion \(key)")
         guard let subjectNode = view[subjectKey] else {
@@ -407,20 +409,13 @@ extension PlaybookDecoder {
             }
             return nil
         }
-        var wait = Wait.immediate
-        if let node = view["within"] {
-            if case .scalar(let scalar) = node, scalar.string == "auto" {
-                wait = .derived
-            } else if let duration = reader.duration(node, "\(path).within") {
-                wait = .within(duration)
-            } else {
-                ok = false
-            }
-        }
+        let timing = decodeTiming(key, view, path)
+        if timing == nil { ok = false }
+        let (wait, notBefore) = timing ?? (.immediate, nil)
         let here = location(keyNode)
         func finish(_ assertion: Assertion?) -> Expectation? {
             guard ok, let assertion else { return nil }
-            return Expectation(assertion, wait: wait, location: here)
+            return Expectation(assertion, wait: wait, notBefore: notBefore, location: here)
         }
         func need(_ name: String) -> Node? {
             if let node = view[name] { return node }
@@ -542,6 +537,87 @@ extension PlaybookDecoder {
                 return finish(.mac(ref, expected: .permanentOf(other)))
             }
         }
+    }
+
+    /// The keys that time an assertion; every time is measured from the start of the step.
+    static let timingKeys = ["within"] + windowKeys
+    static let windowKeys = ["not_before", "throughout", "never"]
+
+    /// `within` (upper bound, `auto` derived), `not_before` (lower bound, with `within`),
+    /// `throughout` / `never` (a window the condition must hold / not hold in). Nil (after
+    /// reporting every problem at its node) when the combination makes no sense.
+    func decodeTiming(_ key: String, _ view: MappingView, _ path: String) -> (Wait, Duration?)? {
+        var ok = true
+        func positive(_ name: String) -> Duration? {
+            guard let node = view[name] else { return nil }
+            guard let duration = reader.duration(node, "\(path).\(name)") else {
+                ok = false
+                return nil
+            }
+            if duration <= .zero {
+                reader.error(node, "\(path).\(name): must be longer than 0, found \(duration.playbookText)")
+                ok = false
+                return nil
+            }
+            return duration
+        }
+        var wait = Wait.immediate
+        var upper: Duration?
+        if let node = view["within"] {
+            if case .scalar(let scalar) = node, scalar.string == "auto" {
+                wait = .derived
+            } else if let duration = reader.duration(node, "\(path).within") {
+                wait = .within(duration)
+                upper = duration
+            } else {
+                ok = false
+            }
+        }
+        let notBefore = positive("not_before")
+        let throughout = positive("throughout")
+        let never = positive("never")
+        // Static properties and probe figures have no timeline to bound from below or to watch.
+        let staticKind: String? =
+            switch key {
+            case "bond_mode": "bond_mode is a static property, checked once"
+            case "mac" where view.has("permanent_of"): "mac permanent_of is a static property, checked once"
+            case "active_slave", "mii_status", "carrier", "link_failures", "mac": nil
+            default: "probe figures are measured over a scope, not on a timeline"
+            }
+        if let staticKind {
+            for name in ["not_before", "throughout", "never"] {
+                guard let node = view[name] else { continue }
+                reader.error(node, "\(path).\(name): not allowed on \(key): \(staticKind)")
+                ok = false
+            }
+        }
+        if view.has("throughout"), view.has("never"), let node = view["never"] {
+            reader.error(node, "\(path).never: cannot be combined with 'throughout'; write two assertions")
+            ok = false
+        }
+        for name in ["throughout", "never"] where view.has(name) && view.has("within") {
+            reader.error(
+                view["within"], "\(path).within: cannot be combined with '\(name)' (a window, not a deadline)")
+            ok = false
+        }
+        for name in ["throughout", "never"] where view.has(name) && view.has("not_before") {
+            reader.error(view["not_before"], "\(path).not_before: cannot be combined with '\(name)'; it bounds 'within'")
+            ok = false
+        }
+        if let node = view["not_before"], !view.has("within"), !view.has("throughout"), !view.has("never") {
+            reader.error(node, "\(path).not_before: needs 'within' (the upper bound)")
+            ok = false
+        }
+        if let notBefore, let upper, notBefore >= upper, let node = view["not_before"] {
+            reader.error(
+                node,
+                "\(path).not_before: \(notBefore.playbookText) must be shorter than within \(upper.playbookText)")
+            ok = false
+        }
+        guard ok else { return nil }
+        if let throughout { wait = .throughout(throughout) }
+        if let never { wait = .never(never) }
+        return (wait, notBefore)
     }
 
     func decodeComparison(_ view: MappingView, _ value: Node, _ path: String, _ key: String) -> CountComparison? {

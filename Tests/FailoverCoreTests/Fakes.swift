@@ -36,14 +36,19 @@ final class SimulatedClock: MonotonicClock, Sendable {
     }
 }
 
-/// A backend whose kernel is a dictionary; faults trigger scripted reactions on the clock.
+/// A backend whose kernel is a dictionary; faults trigger scripted reactions on the clock. Like
+/// the real observers, it logs a `baseline` record per interface at build and a record with the
+/// new state of each interface a reaction changed (unless the reaction is scripted as unseen).
 final class ScriptedBackend: NetworkBackend, Sendable {
+    typealias Change = @Sendable (inout [InterfaceRef: InterfaceState]) -> Void
     struct State {
         var interfaces: [InterfaceRef: InterfaceState] = [:]
-        var reactions: [StepAction: [(Duration, @Sendable (inout [InterfaceRef: InterfaceState]) -> Void)]] = [:]
+        var reactions: [StepAction: [(Duration, Bool, Change)]] = [:]
         var performed: [StepAction] = []
         var tornDown = 0
         var buildError: (any Error)?
+        var barrierError: (any Error)?
+        var barriers: [MonotonicInstant] = []
         var log: ObservationLog?
     }
     let state = Mutex(State())
@@ -55,22 +60,28 @@ final class ScriptedBackend: NetworkBackend, Sendable {
         state.withLock { $0.interfaces[InterfaceRef(ref)!] = value }
     }
 
-    func on(
-        _ action: StepAction, after delay: Duration,
-        _ change: @escaping @Sendable (inout [InterfaceRef: InterfaceState]) -> Void
-    ) {
-        state.withLock { $0.reactions[action, default: []].append((delay, change)) }
+    /// After `action`, `delay` later, the kernel changes; `observed: false` keeps it out of the log.
+    func on(_ action: StepAction, after delay: Duration, observed: Bool = true, _ change: @escaping Change) {
+        state.withLock { $0.reactions[action, default: []].append((delay, observed, change)) }
     }
 
     var performed: [StepAction] { state.withLock { $0.performed } }
     var tornDown: Int { state.withLock { $0.tornDown } }
+    /// When each barrier was asked for.
+    var barriers: [MonotonicInstant] { state.withLock { $0.barriers } }
 
     func build(_ playbook: Playbook, names: RunNames, log: ObservationLog) async throws {
-        let error = state.withLock { state -> (any Error)? in
+        let (error, interfaces) = state.withLock { state -> ((any Error)?, [InterfaceRef: InterfaceState]) in
             state.log = log
-            return state.buildError
+            return (state.buildError, state.interfaces)
         }
         if let error { throw error }
+        for (ref, value) in interfaces.sorted(by: { $0.key.description < $1.key.description }) {
+            log.append(
+                ObservationRecord(
+                    time: clock.now(), host: ref.host, interface: ref.interface, kind: "baseline", detail: "scripted",
+                    state: ObservedLinkState(value)))
+        }
     }
 
     func perform(_ action: StepAction) async throws -> MonotonicInstant {
@@ -78,15 +89,21 @@ final class ScriptedBackend: NetworkBackend, Sendable {
             state.performed.append(action)
             return state.reactions[action] ?? []
         }
-        for (delay, change) in reactions {
+        for (delay, observed, change) in reactions {
             clock.schedule(after: delay) { [self] in
-                let log = state.withLock { state in
+                let (log, changed) = state.withLock { state -> (ObservationLog?, [(InterfaceRef, InterfaceState)]) in
+                    let before = state.interfaces
                     change(&state.interfaces)
-                    return state.log
+                    let changed = state.interfaces.filter { before[$0.key] != $0.value }
+                    return (state.log, changed.sorted { $0.key.description < $1.key.description })
                 }
-                log?.append(
-                    ObservationRecord(
-                        time: clock.now(), host: "h", interface: "x", kind: "link", detail: "scripted change"))
+                guard observed else { return }
+                for (ref, value) in changed {
+                    log?.append(
+                        ObservationRecord(
+                            time: clock.now(), host: ref.host, interface: ref.interface, kind: "link",
+                            detail: "scripted change", state: ObservedLinkState(value)))
+                }
             }
         }
         return clock.now()
@@ -94,6 +111,15 @@ final class ScriptedBackend: NetworkBackend, Sendable {
 
     func state(of interface: InterfaceRef) async throws -> InterfaceState {
         state.withLock { $0.interfaces[interface] ?? .missing }
+    }
+
+    /// The scripted log is always complete: records are appended when their change happens.
+    func synchronize() async throws {
+        let error = state.withLock { state -> (any Error)? in
+            state.barriers.append(clock.now())
+            return state.barrierError
+        }
+        if let error { throw error }
     }
 
     func teardown() async -> [String] {
