@@ -228,6 +228,24 @@ public struct PlaybookRunner: Sendable {
             }
             try Task.checkCancellation()
         }
+        // A deadline missed: say when it came true after all, if the log already shows it.
+        let timeline = Timeline(log.records)
+        for (index, member) in members.enumerated() {
+            guard var record = results[index], record.verdict == .failed, record.satisfiedAt == nil, member.fromTimeline,
+                member.deadline != nil
+            else { continue }
+            let assertion = member.expectation.assertion
+            for point in timeline.changeTimes(
+                of: Timeline.interfaces(of: assertion), after: member.end, through: MonotonicInstant(nanoseconds: .max))
+            {
+                let later = try await timeline.check(assertion, at: point)
+                guard later.holds else { continue }
+                record.satisfiedAt = point
+                record.message = "became \(later.actual) \(member.elapsed(point)); \(deadlineText(member))"
+                results[index] = record
+                break
+            }
+        }
         return results.compactMap { $0 }
     }
 
@@ -389,17 +407,10 @@ public struct PlaybookRunner: Sendable {
             return try await confirmed(
                 member, record(.failed, actual: atEnd.actual, at: nil, message: nil), timeline: timeline, log: log)
         case .within, .derived:
-            // Say when it came true after all, if the log already shows it.
-            var message = "not by the \(deadlineText(member))"
-            for point in timeline.changeTimes(of: refs, after: member.end, through: horizon) {
-                let later = try await timeline.check(assertion, at: point)
-                if later.holds {
-                    message = "became \(later.actual) \(member.elapsed(point)); \(deadlineText(member))"
-                    break
-                }
-            }
+            // `check(...)` adds when it came true after the deadline, once the step is over.
             return try await confirmed(
-                member, record(.failed, actual: atEnd.actual, at: nil, message: message), timeline: timeline, log: log)
+                member, record(.failed, actual: atEnd.actual, at: nil, message: "not by the \(deadlineText(member))"),
+                timeline: timeline, log: log)
         }
     }
 
