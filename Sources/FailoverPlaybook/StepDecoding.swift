@@ -579,15 +579,15 @@ extension PlaybookDecoder {
         // Static properties and probe figures have no timeline to bound from below or to watch.
         let staticKind: String? =
             switch key {
-            case "bond_mode": "bond_mode is a static property, checked once"
-            case "mac" where view.has("permanent_of"): "mac permanent_of is a static property, checked once"
+            case "bond_mode": "bond_mode: a static property, checked once"
+            case "mac" where view.has("permanent_of"): "mac permanent_of: a static property, checked once"
             case "active_slave", "mii_status", "carrier", "link_failures", "mac": nil
-            default: "probe figures are measured over a scope, not on a timeline"
+            default: "\(key): probe figures are measured over a scope, not on a timeline"
             }
         if let staticKind {
             for name in ["not_before", "throughout", "never"] {
                 guard let node = view[name] else { continue }
-                reader.error(node, "\(path).\(name): not allowed on \(key): \(staticKind)")
+                reader.error(node, "\(path).\(name): not allowed on \(staticKind)")
                 ok = false
             }
         }

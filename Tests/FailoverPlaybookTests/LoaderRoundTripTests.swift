@@ -103,6 +103,36 @@ struct LoaderRoundTripTests {
         }
     }
 
+    @Test("not_before, throughout and never decode to their waits, measured from the step start")
+    func timingKeys() throws {
+        let text = """
+            name: timing
+            topology:
+              switches: [sw]
+              hosts:
+                server:
+                  cables: {eth0: sw, eth1: sw}
+                  bonds: {bond0: {mode: active-backup, miimon: 100, updelay: 500, slaves: [eth0, eth1]}}
+            steps:
+              - expect:
+                  - active_slave: {bond: server/bond0, is: eth0, not_before: 500ms, within: 800ms}
+                  - mii_status: {interface: server/eth1, is: up, throughout: 1s}
+                  - active_slave: {bond: server/bond0, is: eth1, never: 2s}
+                  - carrier: {interface: server/eth0, is: up, not_before: 100ms, within: auto}
+
+            """
+        let loaded = try PlaybookLoader.load(yaml: text, file: "timing.yaml")
+        guard case .expect(let list) = loaded.playbook.steps.first?.action else {
+            Issue.record("one expect step")
+            return
+        }
+        #expect(list.map(\.wait) == [.within(.milliseconds(800)), .throughout(.seconds(1)), .never(.seconds(2)), .derived])
+        #expect(list.map(\.notBefore) == [.milliseconds(500), nil, nil, .milliseconds(100)])
+        #expect(list[0].description == "active_slave of server/bond0 is eth0 not before 500ms within 800ms")
+        #expect(list[1].description == "mii_status of server/eth1 is up throughout 1s")
+        #expect(list[2].description == "active_slave of server/bond0 is eth1 never in 2s")
+    }
+
     @Test("no_loss is loss == 0 in the given scope")
     func noLoss() throws {
         let text = """
