@@ -347,14 +347,19 @@ public struct PlaybookRunner: Sendable {
                 return record(.errored, actual: "unknown", at: nil, message: "\(error)")
             }
             if let error = result.error { return record(.errored, actual: result.actual, at: nil, message: error) }
-            if result.holds, readAt <= member.end { return record(.passed, actual: result.actual, at: readAt, message: nil) }
+            // An immediate member is decided by its first read, made at the start of the step.
+            let immediate = member.expectation.wait == .immediate
+            if result.holds, readAt <= member.end || immediate {
+                return record(.passed, actual: result.actual, at: readAt, message: nil)
+            }
+            if immediate { return record(.failed, actual: result.actual, at: nil, message: nil) }
             if result.holds {
                 return record(
                     .failed, actual: result.actual, at: readAt,
                     message: "held when read \(member.elapsed(readAt)); \(deadlineText(member))")
             }
             guard readAt >= member.end else { return nil }
-            return record(.failed, actual: result.actual, at: nil, message: member.deadline.map { _ in deadlineText(member) })
+            return record(.failed, actual: result.actual, at: nil, message: "not by the \(deadlineText(member))")
         }
 
         let refs = Timeline.interfaces(of: assertion)
