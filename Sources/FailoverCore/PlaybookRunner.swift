@@ -192,7 +192,7 @@ public struct PlaybookRunner: Sendable {
         _ expectations: [Expectation], stepIndex: Int, origin: MonotonicInstant, playbook: Playbook,
         log: ObservationLog, faults: [FaultMark]
     ) async throws -> [AssertionRecord] {
-        let members = expectations.map { member(for: $0, origin: origin, playbook: playbook) }
+        let members = expectations.map { member(for: $0, stepIndex: stepIndex, origin: origin, playbook: playbook) }
         var results: [AssertionRecord?] = members.map(\.invalid)
         while results.contains(where: { $0 == nil }) {
             let seen = log.count
@@ -280,7 +280,9 @@ public struct PlaybookRunner: Sendable {
         }
     }
 
-    private func member(for expectation: Expectation, origin: MonotonicInstant, playbook: Playbook) -> Member {
+    private func member(
+        for expectation: Expectation, stepIndex: Int, origin: MonotonicInstant, playbook: Playbook
+    ) -> Member {
         let assertion = expectation.assertion
         var fromTimeline = assertion.interface != nil
         if case .bondMode = assertion { fromTimeline = false }
@@ -320,7 +322,7 @@ public struct PlaybookRunner: Sendable {
                 message:
                     "not_before \(lower.playbookText) is not shorter than the deadline"
                     + " \(formatMilliseconds(member.end.duration(since: origin).milliseconds))",
-                stepIndex: 0, ended: origin)
+                stepIndex: stepIndex, ended: origin)
         }
         return member
     }

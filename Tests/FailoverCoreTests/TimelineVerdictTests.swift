@@ -207,4 +207,26 @@ struct TimelineVerdictTests {
         #expect(record.assertions.first?.verdict == .errored)
         #expect(record.assertions.first?.message == "observation barrier: barrier ns: socket closed")
     }
+
+    @Test("not_before not shorter than a derived deadline is errored, not waited for")
+    func notBeforePastDerived() async throws {
+        // miimon 100: 2 x 100 ms + 50 ms margin = 250 ms.
+        let (record, _, origin) = await run(
+            [activeSlave("eth1", .derived, notBefore: .milliseconds(250))], reactions: [(.milliseconds(260), true, Self.failover)])
+        let assertion = try #require(record.assertions.first)
+        #expect(assertion.verdict == .errored)
+        #expect(assertion.stepIndex == 1)
+        #expect(assertion.message == "not_before 250ms is not shorter than the deadline 250ms")
+        #expect(assertion.ended == origin)
+    }
+
+    @Test("a static property checked once is read at the step's start")
+    func staticOnce() async throws {
+        let (record, _, origin) = await run(
+            [FailoverModel.Expectation(.bondMode(bond, expected: .activeBackup))], reactions: [])
+        let assertion = try #require(record.assertions.first)
+        #expect(assertion.verdict == .passed)
+        #expect(assertion.satisfiedAt == origin)
+        #expect(assertion.timing == AssertionTimingRecord(mode: "immediate", fromTimeline: false))
+    }
 }
