@@ -231,7 +231,8 @@ public struct PlaybookRunner: Sendable {
         // A deadline missed: say when it came true after all, if the log already shows it.
         let timeline = Timeline(log.records)
         for (index, member) in members.enumerated() {
-            guard var record = results[index], record.verdict == .failed, record.satisfiedAt == nil, member.fromTimeline,
+            guard var record = results[index], record.verdict == .failed, record.satisfiedAt == nil,
+                member.fromTimeline,
                 member.deadline != nil
             else { continue }
             let assertion = member.expectation.assertion
@@ -276,7 +277,9 @@ public struct PlaybookRunner: Sendable {
 
         /// `after 345ms` (or `at the start of the step`) for an instant of the timeline.
         func elapsed(_ instant: MonotonicInstant) -> String {
-            instant <= origin ? "at the start of the step" : "after \(formatMilliseconds(instant.duration(since: origin).milliseconds))"
+            instant <= origin
+                ? "at the start of the step"
+                : "after \(formatMilliseconds(instant.duration(since: origin).milliseconds))"
         }
     }
 
@@ -379,25 +382,29 @@ public struct PlaybookRunner: Sendable {
                 guard check.holds else { continue }
                 if let lower = member.notBefore, point < lower {
                     return try await confirmed(
-                        member, record(
+                        member,
+                        record(
                             .failed, actual: check.actual, at: point,
                             message:
                                 "held \(member.elapsed(point)); not before \(formatMilliseconds(lower.duration(since: member.origin).milliseconds))"
                         ), timeline: timeline, log: log)
                 }
                 return try await confirmed(
-                    member, record(.passed, actual: check.actual, at: point, message: nil), timeline: timeline, log: log)
+                    member, record(.passed, actual: check.actual, at: point, message: nil), timeline: timeline, log: log
+                )
             case .throughout:
                 guard !check.holds else { continue }
                 return try await confirmed(
-                    member, record(
+                    member,
+                    record(
                         .failed, actual: check.actual, at: point,
                         message: "broken \(member.elapsed(point)); must hold for \(windowText(member))"),
                     timeline: timeline, log: log)
             case .never:
                 guard check.holds else { continue }
                 return try await confirmed(
-                    member, record(
+                    member,
+                    record(
                         .failed, actual: check.actual, at: point,
                         message: "held \(member.elapsed(point)); must not hold for \(windowText(member))"),
                     timeline: timeline, log: log)

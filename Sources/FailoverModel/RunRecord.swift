@@ -137,8 +137,7 @@ public struct AssertionTimingRecord: Sendable, Hashable, Codable {
     /// false for snapshot checks (bond mode, permanent MAC) and probe figures.
     public var fromTimeline: Bool
 
-    public init(mode: String, notBeforeNanoseconds: Int64? = nil, windowNanoseconds: Int64? = nil, fromTimeline: Bool)
-    {
+    public init(mode: String, notBeforeNanoseconds: Int64? = nil, windowNanoseconds: Int64? = nil, fromTimeline: Bool) {
         self.mode = mode
         self.notBeforeNanoseconds = notBeforeNanoseconds
         self.windowNanoseconds = windowNanoseconds

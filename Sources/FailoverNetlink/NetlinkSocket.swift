@@ -164,7 +164,8 @@ public final class NetlinkSocket: Sendable {
 
     /// Sends `message` with NLM_F_REQUEST and this `sequence` without reading a reply: the
     /// reply arrives through `receive` (a monitor's barrier request).
-    public func sendRequest(_ message: NetlinkMessageBuilder, sequence: UInt32, operation: String) throws(NetlinkError) {
+    public func sendRequest(_ message: NetlinkMessageBuilder, sequence: UInt32, operation: String) throws(NetlinkError)
+    {
         var message = message
         message.addFlags(NetlinkFlags.request)
         let bytes = message.finalized(sequence: sequence)

@@ -601,7 +601,8 @@ extension PlaybookDecoder {
             ok = false
         }
         for name in ["throughout", "never"] where view.has(name) && view.has("not_before") {
-            reader.error(view["not_before"], "\(path).not_before: cannot be combined with '\(name)'; it bounds 'within'")
+            reader.error(
+                view["not_before"], "\(path).not_before: cannot be combined with '\(name)'; it bounds 'within'")
             ok = false
         }
         if let node = view["not_before"], !view.has("within"), !view.has("throughout"), !view.has("never") {

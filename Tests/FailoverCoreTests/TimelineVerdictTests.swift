@@ -106,7 +106,8 @@ struct TimelineVerdictTests {
     @Test("an immediate member that holds at the start passes with the start as its instant")
     func immediateHolds() async throws {
         let (record, _, origin) = await run(
-            [FailoverModel.Expectation(.miiStatus(eth0, expected: .up))], reactions: [(.milliseconds(1), true, Self.eth0Down)])
+            [FailoverModel.Expectation(.miiStatus(eth0, expected: .up))],
+            reactions: [(.milliseconds(1), true, Self.eth0Down)])
         #expect(record.assertions.first?.verdict == .passed)
         #expect(record.assertions.first?.satisfiedAt == origin)
     }
@@ -146,7 +147,9 @@ struct TimelineVerdictTests {
             reactions: [(.milliseconds(milliseconds), true, Self.eth0Down)])
         let assertion = try #require(record.assertions.first)
         #expect(assertion.verdict == verdict)
-        #expect(assertion.timing == AssertionTimingRecord(mode: "throughout", windowNanoseconds: 500_000_000, fromTimeline: true))
+        #expect(
+            assertion.timing
+                == AssertionTimingRecord(mode: "throughout", windowNanoseconds: 500_000_000, fromTimeline: true))
         if verdict == .failed {
             let at = origin.advanced(by: .milliseconds(milliseconds))
             #expect(assertion.satisfiedAt == at)
@@ -163,13 +166,16 @@ struct TimelineVerdictTests {
     @Test("throughout: not holding at the start fails at the start")
     func throughoutBrokenAtStart() async throws {
         let (record, _, origin) = await run(
-            [FailoverModel.Expectation(.miiStatus(eth0, expected: .down), wait: .throughout(.milliseconds(500)))], reactions: [])
+            [FailoverModel.Expectation(.miiStatus(eth0, expected: .down), wait: .throughout(.milliseconds(500)))],
+            reactions: [])
         #expect(record.assertions.first?.verdict == .failed)
         #expect(record.assertions.first?.satisfiedAt == origin)
         #expect(record.assertions.first?.message == "broken at the start of the step; must hold for 500ms")
     }
 
-    @Test("never: violated 1 ms before its end fails; 1 ms after passes", arguments: [(499, Verdict.failed), (501, .passed)])
+    @Test(
+        "never: violated 1 ms before its end fails; 1 ms after passes",
+        arguments: [(499, Verdict.failed), (501, .passed)])
     func never(milliseconds: Int, verdict: Verdict) async throws {
         let (record, _, origin) = await run(
             [activeSlave("eth1", .never(.milliseconds(500)))],
@@ -188,7 +194,8 @@ struct TimelineVerdictTests {
     @Test("a change the observer did not log makes the verdict errored, never passed")
     func observerAndKernelDisagree() async throws {
         let (record, _, _) = await run(
-            [activeSlave("eth0", .throughout(.milliseconds(300)))], reactions: [(.milliseconds(100), false, Self.failover)])
+            [activeSlave("eth0", .throughout(.milliseconds(300)))],
+            reactions: [(.milliseconds(100), false, Self.failover)])
         let assertion = try #require(record.assertions.first)
         #expect(assertion.verdict == .errored)
         #expect(assertion.message == "observer and kernel disagree: the log says eth0, the kernel eth1")
@@ -212,7 +219,8 @@ struct TimelineVerdictTests {
     func notBeforePastDerived() async throws {
         // miimon 100: 2 x 100 ms + 50 ms margin = 250 ms.
         let (record, _, origin) = await run(
-            [activeSlave("eth1", .derived, notBefore: .milliseconds(250))], reactions: [(.milliseconds(260), true, Self.failover)])
+            [activeSlave("eth1", .derived, notBefore: .milliseconds(250))],
+            reactions: [(.milliseconds(260), true, Self.failover)])
         let assertion = try #require(record.assertions.first)
         #expect(assertion.verdict == .errored)
         #expect(assertion.stepIndex == 1)

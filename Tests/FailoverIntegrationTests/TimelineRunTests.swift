@@ -82,7 +82,9 @@ struct TimelineRunTests {
         }.map(\.time)
     }
 
-    @Test("not_before/within pass on a carrier lost mid-step; pull then carrier down within 300ms", .timeLimit(.minutes(2)))
+    @Test(
+        "not_before/within pass on a carrier lost mid-step; pull then carrier down within 300ms",
+        .timeLimit(.minutes(2)))
     func lowerAndUpperBound() async throws {
         let (record, sent) = try await run(
             """
@@ -94,7 +96,9 @@ struct TimelineRunTests {
               - expect: {carrier: {interface: h1/eth0, is: down, within: 300ms}}
 
             """, pullAfter: .milliseconds(250))
-        #expect(record.verdict == .passed, "\(record.message ?? "") \(record.assertions.map { "\($0.actual) \($0.message ?? "")" })")
+        #expect(
+            record.verdict == .passed,
+            "\(record.message ?? "") \(record.assertions.map { "\($0.actual) \($0.message ?? "")" })")
         let sentAt = try #require(sent)
         #expect(record.observations.contains { $0.kind == "baseline" && $0.host == "h1" && $0.interface == "eth0" })
         let bounded = try #require(record.assertions.first)
@@ -108,7 +112,10 @@ struct TimelineRunTests {
         let window = record.assertions[2]
         #expect(window.satisfiedAt == nil)
         #expect(window.ended >= window.started.advanced(by: .milliseconds(300)))
-        #expect(carrierRecords(record, up: false, after: window.started).allSatisfy { $0 > window.started.advanced(by: .milliseconds(300)) })
+        #expect(
+            carrierRecords(record, up: false, after: window.started).allSatisfy {
+                $0 > window.started.advanced(by: .milliseconds(300))
+            })
         // After the pull: down within 300 ms, at a logged instant.
         let last = try #require(record.assertions.last)
         let downAt = try #require(last.satisfiedAt)
@@ -116,7 +123,9 @@ struct TimelineRunTests {
         #expect(downAt.duration(since: last.started) <= .milliseconds(300))
     }
 
-    @Test("throughout broken and a deadline missed by a carrier lost mid-step: both fail at logged instants", .timeLimit(.minutes(2)))
+    @Test(
+        "throughout broken and a deadline missed by a carrier lost mid-step: both fail at logged instants",
+        .timeLimit(.minutes(2)))
     func brokenWindow() async throws {
         let (record, sent) = try await run(
             """

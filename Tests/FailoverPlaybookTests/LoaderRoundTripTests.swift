@@ -126,7 +126,8 @@ struct LoaderRoundTripTests {
             Issue.record("one expect step")
             return
         }
-        #expect(list.map(\.wait) == [.within(.milliseconds(800)), .throughout(.seconds(1)), .never(.seconds(2)), .derived])
+        #expect(
+            list.map(\.wait) == [.within(.milliseconds(800)), .throughout(.seconds(1)), .never(.seconds(2)), .derived])
         #expect(list.map(\.notBefore) == [.milliseconds(500), nil, nil, .milliseconds(100)])
         #expect(list[0].description == "active_slave of server/bond0 is eth0 not before 500ms within 800ms")
         #expect(list[1].description == "mii_status of server/eth1 is up throughout 1s")
