@@ -116,10 +116,14 @@ struct TimelineRunTests {
             carrierRecords(record, up: false, after: window.started).allSatisfy {
                 $0 > window.started.advanced(by: .milliseconds(300))
             })
-        // After the pull: down within 300 ms, at a logged instant.
+        // After the pull: down within 300 ms, at the logged instant of the carrier loss, or at
+        // the step's start when that was logged before the step began.
         let last = try #require(record.assertions.last)
         let downAt = try #require(last.satisfiedAt)
-        #expect(carrierRecords(record, up: false, after: last.started.advanced(by: .nanoseconds(-1))).first == downAt)
+        let pull = record.steps[4]
+        #expect(pull.text == "pull h1/eth0")
+        let lost = try #require(carrierRecords(record, up: false, after: pull.started).first)
+        #expect(downAt == max(lost, last.started))
         #expect(downAt.duration(since: last.started) <= .milliseconds(300))
     }
 
@@ -152,6 +156,52 @@ struct TimelineRunTests {
         #expect(late.satisfiedAt == broken)
         #expect(late.message == "became down after \(formatted(elapsed)); deadline 100ms")
         #expect(record.steps.map(\.verdict) == [.failed, .skipped])
+    }
+
+    @Test("barrier: returns only once every event queued before it was handled; fails once stopped")
+    func barrier() async throws {
+        let names = RunNames.random()
+        let namespace = names.namespace("a")
+        let fd = try NetworkNamespace.create(namespace)
+        defer {
+            close(fd)
+            _ = try? NetworkNamespace.delete(namespace)
+        }
+        let socket = try RouteSocket(namespace: namespace, namespaceFD: fd)
+        defer { socket.close() }
+        try socket.perform(
+            LinkRequest.createVeth(name: "m0", peerName: "m1", peerNamespaceFD: nil), operation: "veth", object: "m0")
+        let handled = Mutex<[Bool]>([])
+        let gate = DispatchSemaphore(value: 0)
+        let blockFirst = Mutex(true)
+        let monitor = try LinkMonitor(
+            namespace: namespace, namespaceFD: fd,
+            handler: { event in
+                if case .link(let link, _, _) = event, link.name == "m0" {
+                    handled.withLock { $0.append(link.isAdminUp) }
+                }
+                if blockFirst.withLock({ value in
+                    defer { value = false }
+                    return value
+                }) {
+                    gate.wait()
+                }
+            })
+        defer { monitor.stop() }
+        try socket.setAdminState("m0", up: true)  // the handler blocks on the first event
+        try socket.setAdminState("m0", up: false)  // queued behind it
+        let done = Mutex(false)
+        let barrier = Task {
+            try await monitor.synchronize()
+            done.withLock { $0 = true }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!done.withLock { $0 }, "the barrier passed events still queued")
+        gate.signal()
+        try await barrier.value
+        #expect(handled.withLock { $0.last } == false, "\(handled.withLock { $0 })")
+        monitor.stop()
+        await #expect(throws: (any Error).self) { try await monitor.synchronize() }
     }
 
     func formatted(_ duration: Duration) -> String {
