@@ -364,7 +364,7 @@ public struct PlaybookRunner: Sendable {
                     message: "held when read \(member.elapsed(readAt)); \(deadlineText(member))")
             }
             guard readAt >= member.end else { return nil }
-            return record(.failed, actual: result.actual, at: nil, message: "not by the \(deadlineText(member))")
+            return record(.failed, actual: result.actual, at: nil, message: nil)
         }
 
         let refs = Timeline.interfaces(of: assertion)
@@ -423,7 +423,7 @@ public struct PlaybookRunner: Sendable {
         case .within, .derived:
             // `check(...)` adds when it came true after the deadline, once the step is over.
             return try await confirmed(
-                member, record(.failed, actual: atEnd.actual, at: nil, message: "not by the \(deadlineText(member))"),
+                member, record(.failed, actual: atEnd.actual, at: nil, message: nil),
                 timeline: timeline, log: log)
         }
     }

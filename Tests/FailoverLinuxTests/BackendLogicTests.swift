@@ -96,6 +96,26 @@ struct ObservationDiffTests {
                 == "mii going back, backup, link_failures 1")
     }
 
+    @Test("each record carries the typed state the timeline reads")
+    func observedState() {
+        let bond = LinkSnapshot(
+            name: "bond0", adminUp: true, carrier: false, mac: [2, 0, 0, 0, 0, 1], isBond: true, activeSlave: 5)
+        #expect(
+            bond.observed(name: names)
+                == ObservedLinkState(
+                    adminUp: true, carrier: false, mac: MACAddress("02:00:00:00:00:01"), isBond: true,
+                    activeSlave: "eth1"))
+        var none = bond
+        none.activeSlave = 0
+        #expect(none.observed(name: names).activeSlave == nil)
+        let slave = LinkSnapshot(
+            name: "eth0", adminUp: true, carrier: true, slaveState: "backup", slaveMII: "going_back", slaveFailures: 3)
+        #expect(
+            slave.observed(name: names)
+                == ObservedLinkState(
+                    adminUp: true, carrier: true, mii: .goingBack, slaveState: "backup", linkFailures: 3))
+    }
+
     @Test("MAC change")
     func mac() {
         let old = LinkSnapshot(name: "bond0", adminUp: true, carrier: true, mac: [2, 0, 0, 0, 0, 1])
