@@ -453,7 +453,10 @@ public final class NamespaceBackend: NetworkBackend {
     /// Waits until every observer has put each kernel event emitted before the call in the log.
     public func synchronize() async throws {
         let observers = state.withLock { $0.observers }
-        for observer in observers { try await observer.synchronize() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for observer in observers { group.addTask { try await observer.synchronize() } }
+            try await group.waitForAll()
+        }
     }
 
     static func interfaceState(_ link: Link, names: [Int32: String]) -> InterfaceState {
