@@ -129,12 +129,18 @@ public struct Timeline: Sendable {
     private var byInterface: [InterfaceRef: [(time: MonotonicInstant, state: ObservedLinkState)]] = [:]
     private var failures: [String: String] = [:]
 
-    public init(_ records: [ObservationRecord]) {
-        for record in records {
+    /// - Parameters:
+    ///   - origin: the instant the first `settled` records count as having happened by: they
+    ///     were in the log when a barrier issued at `origin` was through, so their events were
+    ///     emitted before it even when received (and stamped) a little after.
+    public init(_ records: [ObservationRecord], origin: MonotonicInstant? = nil, settled: Int = 0) {
+        for (index, record) in records.enumerated() {
             if record.kind == "observer_error" { failures[record.host] = failures[record.host] ?? record.detail }
             guard let state = record.state else { continue }
+            var time = record.time
+            if let origin { time = index < settled ? min(time, origin) : max(time, origin) }
             byInterface[InterfaceRef(host: record.host, interface: record.interface), default: []].append(
-                (record.time, state))
+                (time, state))
         }
     }
 

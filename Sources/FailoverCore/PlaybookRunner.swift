@@ -194,6 +194,10 @@ public struct PlaybookRunner: Sendable {
     ) async throws -> [AssertionRecord] {
         let members = expectations.map { member(for: $0, stepIndex: stepIndex, origin: origin, playbook: playbook) }
         var results: [AssertionRecord?] = members.map(\.invalid)
+        // The records in the log once the first barrier is through are the state at the origin:
+        // their events were emitted before it (a fault step's change is emitted before its
+        // acknowledgement, but its record may be stamped at receipt, just after the origin).
+        var settled: Int?
         while results.contains(where: { $0 == nil }) {
             let seen = log.count
             let horizon = clock.now()
@@ -205,7 +209,9 @@ public struct PlaybookRunner: Sendable {
             } catch {
                 barrierError = "observation barrier: \(error)"
             }
-            let timeline = Timeline(log.records)
+            let records = log.records
+            if settled == nil { settled = records.count }
+            let timeline = Timeline(records, origin: origin, settled: settled ?? 0)
             for (index, member) in members.enumerated() where results[index] == nil {
                 if let barrierError, member.fromTimeline {
                     results[index] = member.record(
@@ -229,7 +235,7 @@ public struct PlaybookRunner: Sendable {
             try Task.checkCancellation()
         }
         // A deadline missed: say when it came true after all, if the log already shows it.
-        let timeline = Timeline(log.records)
+        let timeline = Timeline(log.records, origin: origin, settled: settled ?? 0)
         for (index, member) in members.enumerated() {
             guard var record = results[index], record.verdict == .failed, record.satisfiedAt == nil,
                 member.fromTimeline,

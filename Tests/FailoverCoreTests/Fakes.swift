@@ -49,6 +49,9 @@ final class ScriptedBackend: NetworkBackend, Sendable {
         var buildError: (any Error)?
         var barrierError: (any Error)?
         var barriers: [MonotonicInstant] = []
+        /// Records an observer delivers only while the next barrier is being waited for (an
+        /// event emitted before it whose receipt lagged).
+        var lateRecords: [ObservationRecord] = []
         var log: ObservationLog?
     }
     let state = Mutex(State())
@@ -113,12 +116,15 @@ final class ScriptedBackend: NetworkBackend, Sendable {
         state.withLock { $0.interfaces[interface] ?? .missing }
     }
 
-    /// The scripted log is always complete: records are appended when their change happens.
+    /// The scripted log is complete once this returns: records are appended when their change
+    /// happens, late ones here.
     func synchronize() async throws {
-        let error = state.withLock { state -> (any Error)? in
+        let (error, late, log) = state.withLock { state -> ((any Error)?, [ObservationRecord], ObservationLog?) in
             state.barriers.append(clock.now())
-            return state.barrierError
+            defer { state.lateRecords = [] }
+            return (state.barrierError, state.lateRecords, state.log)
         }
+        for record in late { log?.append(record) }
         if let error { throw error }
     }
 

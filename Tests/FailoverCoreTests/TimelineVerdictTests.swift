@@ -191,6 +191,36 @@ struct TimelineVerdictTests {
         }
     }
 
+    @Test("a change logged during the first barrier, stamped just after the step's start, held at the start")
+    func settledAtOrigin() async throws {
+        let backend = ScriptedBackend(clock: clock)
+        backend.set("server/eth0", slaveState(mii: .up, failures: 0, perm: "02:00:00:00:00:0a"))
+        // The pull's change reaches the kernel before its ack; its record is received 20 us
+        // after the expect step began, while the step's first barrier is waited for.
+        backend.on(.pull(eth0), after: .zero, observed: false, Self.eth0Down)
+        let origin = clock.now()
+        backend.state.withLock {
+            $0.lateRecords = [
+                ObservationRecord(
+                    time: origin.advanced(by: .microseconds(20)), host: "server", interface: "eth0", kind: "slave",
+                    detail: "mii down",
+                    state: ObservedLinkState(
+                        adminUp: true, carrier: false, mii: .down, slaveState: "backup", linkFailures: 1))
+            ]
+        }
+        let playbook = seedPlaybook(steps: [
+            .pull(eth0),
+            .expect([
+                FailoverModel.Expectation(.miiStatus(eth0, expected: .down), wait: .throughout(.milliseconds(100))),
+                FailoverModel.Expectation(.miiStatus(eth0, expected: .down)),
+            ]),
+        ])
+        let record = await PlaybookRunner(backend: backend, clock: clock, logger: Logger(label: "test")).run(
+            playbook, names: RunNames(runID: "abcdef"))
+        #expect(record.assertions.map(\.verdict) == [.passed, .passed], "\(record.assertions.map(\.message))")
+        #expect(record.assertions[1].satisfiedAt == origin)
+    }
+
     @Test("a change the observer did not log makes the verdict errored, never passed")
     func observerAndKernelDisagree() async throws {
         let (record, _, _) = await run(
