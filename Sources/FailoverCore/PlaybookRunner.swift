@@ -206,7 +206,9 @@ public struct PlaybookRunner: Sendable {
         do {
             acknowledged = try await backend.perform(step.action)
             readBack = await readBackOption(option, of: bond, logger: logger)
-            actual = "the kernel accepted it" + (readBack.map { " (\(option) reads back \($0.isEmpty ? "\"\"" : $0))" } ?? "")
+            actual =
+                "the kernel accepted it"
+                + (readBack.map { " (\(option) reads back \($0.isEmpty ? "\"\"" : $0))" } ?? "")
         } catch let refusal as KernelRefusal {
             actual = refusal.reason
             if KernelErrno.number(of: expected) == refusal.errno {

@@ -294,7 +294,8 @@ enum BondRefusalReason {
             if let slave = context.slave {
                 if context.slaveAdminUp == false { return "\(slave) is administratively down" }
                 if let mii = context.slaveMII, mii != .up {
-                    return "link down: \(slave)'s MII status is \(mii.rawValue); the kernel only switches to a slave whose link is up"
+                    return
+                        "link down: \(slave)'s MII status is \(mii.rawValue); the kernel only switches to a slave whose link is up"
                 }
                 if context.activeSlave == nil {
                     return "the bond has no active slave; the kernel only switches from one active slave to another"

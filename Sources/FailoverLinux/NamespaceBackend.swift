@@ -353,7 +353,7 @@ public final class NamespaceBackend: NetworkBackend {
             return try context.socket.perform(
                 LinkRequest.changeBond(index: index, configuration: configuration), operation: operation,
                 object: bondRef.interface)
-        } catch where error.operation == operation {
+        } catch  where error.operation == operation {
             // The kernel answered the request with an errno: it refused the change.
             let slave = option == "active_slave" || option == "primary" ? value : ""
             let reason = BondRefusalReason.likely(

@@ -389,7 +389,8 @@ extension PlaybookDecoder {
 
     /// `option: {bond: host/bond0, name: updelay, is: 200}`: the option's current value in the
     /// spelling `set` uses (what `applyOption` returns), so the two compare as text.
-    func decodeOptionAssertion(_ view: MappingView, _ value: Node, _ path: String, bond ref: InterfaceRef) -> Assertion? {
+    func decodeOptionAssertion(_ view: MappingView, _ value: Node, _ path: String, bond ref: InterfaceRef) -> Assertion?
+    {
         guard let bond = checkBond(ref, view["bond"] ?? value, "\(path).bond") else { return nil }
         let allowed = ["bond", "name", "is", "within"]
         guard let nameNode = view["name"] else {

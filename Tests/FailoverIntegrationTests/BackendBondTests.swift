@@ -161,7 +161,9 @@ struct BackendBondTests {
         #expect(byStep[3]?.actual == "the kernel accepted it (updelay reads back 300)")
         #expect(byStep[2]?.actual.hasPrefix("ENOTEMPTY (") == true)
         // Linux 5.19+ answers with an extended ack (bond_opt_error_interpret).
-        #expect(byStep[2]?.actual.contains("the kernel says \"unable to set option because the bond device has slaves\"") == true)
+        #expect(
+            byStep[2]?.actual.contains("the kernel says \"unable to set option because the bond device has slaves\"")
+                == true)
         #expect(byStep[6]?.actual.contains("likely: link down: eth1's MII status is down") == true)
         #expect(byStep[8]?.actual.contains("likely: MII monitoring is disabled (miimon 0)") == true)
         #expect(record.verdict == .failed)

@@ -55,8 +55,9 @@ struct ExtendedAckTests {
 
     @Test("the kernel's text and the offending attribute follow the echoed request")
     func uncapped() throws {
-        let messages = try NetlinkMessage.split(Self.reply(
-            errno: 39, text: "unable to set option because the bond device has slaves", offset: Self.modeOffset))
+        let messages = try NetlinkMessage.split(
+            Self.reply(
+                errno: 39, text: "unable to set option because the bond device has slaves", offset: Self.modeOffset))
         #expect(messages.count == 1)
         let reply = try #require(messages[0].errorReply)
         #expect(reply.error == 39)  // ENOTEMPTY
@@ -70,8 +71,9 @@ struct ExtendedAckTests {
 
     @Test("an echoed request whose length is not a multiple of 4: the TLVs start at the next boundary")
     func unpaddedOriginal() throws {
-        let messages = try NetlinkMessage.split(Self.reply(
-            errno: 22, text: "invalid option value", offset: nil, unpaddedLength: true))
+        let messages = try NetlinkMessage.split(
+            Self.reply(
+                errno: 22, text: "invalid option value", offset: nil, unpaddedLength: true))
         let reply = try #require(messages.first?.errorReply)
         #expect(reply.error == 22)
         #expect(reply.message == "invalid option value")
@@ -79,8 +81,9 @@ struct ExtendedAckTests {
 
     @Test("capped: the TLVs follow the bare header")
     func capped() throws {
-        let messages = try NetlinkMessage.split(Self.reply(
-            errno: 16, text: "unable to set option because the bond is up", offset: nil, capped: true))
+        let messages = try NetlinkMessage.split(
+            Self.reply(
+                errno: 16, text: "unable to set option because the bond is up", offset: nil, capped: true))
         let reply = try #require(messages.first?.errorReply)
         #expect(reply.error == 16)
         #expect(reply.message == "unable to set option because the bond is up")
