@@ -207,7 +207,7 @@ public struct PlaybookRunner: Sendable {
             acknowledged = try await backend.perform(step.action)
             readBack = await readBackOption(option, of: bond, logger: logger)
             actual =
-                "the kernel accepted it"
+                "accepted by the kernel"
                 + (readBack.map { " (\(option) reads back \($0.isEmpty ? "\"\"" : $0))" } ?? "")
         } catch let refusal as KernelRefusal {
             actual = refusal.reason

@@ -71,7 +71,7 @@ struct SetStepTests {
         #expect(record.verdict == .failed)
         let assertion = try #require(record.assertions.first)
         #expect(assertion.verdict == .failed)
-        #expect(assertion.actual == "the kernel accepted it (updelay reads back 200)")
+        #expect(assertion.actual == "accepted by the kernel (updelay reads back 200)")
         #expect(record.steps.map(\.verdict) == [.failed, .passed])
         #expect(record.steps[0].readBack == "200")
         #expect(backend.performed == [set, .pull(eth0)])

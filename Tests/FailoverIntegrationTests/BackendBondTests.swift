@@ -158,7 +158,7 @@ struct BackendBondTests {
         #expect(verdicts.map(\.0) == [1, 2, 3, 5, 6, 8, 9])
         #expect(verdicts.map(\.1) == [.passed, .passed, .failed, .passed, .passed, .passed, .passed])
         let byStep = Dictionary(record.assertions.map { ($0.stepIndex, $0) }, uniquingKeysWith: { a, _ in a })
-        #expect(byStep[3]?.actual == "the kernel accepted it (updelay reads back 300)")
+        #expect(byStep[3]?.actual == "accepted by the kernel (updelay reads back 300)")
         #expect(byStep[2]?.actual.hasPrefix("ENOTEMPTY (") == true)
         // Linux 5.19+ answers with an extended ack (bond_opt_error_interpret).
         #expect(
