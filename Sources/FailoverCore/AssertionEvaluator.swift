@@ -85,6 +85,18 @@ public enum AssertionEvaluator {
             }
             let detail = mac == wanted ? "\(mac)" : "\(mac) (wanted \(wanted))"
             return Check(holds: mac == wanted, actual: detail)
+        case .option(let bond, let name, let expected):
+            let current = try await state(bond)
+            guard current.exists else { return Check(holds: false, actual: "\(bond) does not exist") }
+            guard let bondState = current.bond else {
+                return Check(holds: false, actual: "not a bond", error: "\(bond) is not a bond")
+            }
+            guard let value = bondState.options[name] else {
+                return Check(
+                    holds: false, actual: "not reported",
+                    error: "the kernel did not report option \(name) of \(bond) (not in this kernel's netlink reply)")
+            }
+            return Check(holds: value == expected, actual: value.isEmpty ? "\"\"" : value)
         case .loss, .outage, .reordered:
             return Check(holds: false, actual: "n/a", error: "probe assertion evaluated as an interface assertion")
         }

@@ -38,11 +38,15 @@ public struct BondState: Sendable, Hashable, Codable {
     /// Name of the active slave, nil when none.
     public var activeSlave: String?
     public var miimon: Int?
+    /// Every option the kernel reported, by playbook option name (`updelay`, `primary`, …), in
+    /// the spelling `set` and the `option` assertion use (`200`, `eth1`, `none`, `active`).
+    public var options: [String: String]
 
-    public init(mode: BondMode?, activeSlave: String?, miimon: Int?) {
+    public init(mode: BondMode?, activeSlave: String?, miimon: Int?, options: [String: String] = [:]) {
         self.mode = mode
         self.activeSlave = activeSlave
         self.miimon = miimon
+        self.options = options
     }
 }
 

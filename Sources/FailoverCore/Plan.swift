@@ -226,9 +226,11 @@ public enum PlanRenderer {
             }
             let state = if case .blackhole = action { "0" } else { "3" }
             return ["bridge -n \(swNS) link set dev \(port) state \(state)"]
-        case .set(let bond, let option, let value):
+        case .set(let bond, let option, let value, let expectError):
             let shown = value.isEmpty ? "\"\"" : value
-            return ["ip -n \(ns(bond.host)) link set \(bond.interface) type bond \(ipLinkOptionName(option)) \(shown)"]
+            let command =
+                "ip -n \(ns(bond.host)) link set \(bond.interface) type bond \(ipLinkOptionName(option)) \(shown)"
+            return expectError.map { ["\(command)  # expected to fail with \($0)"] } ?? [command]
         case .hold(let duration):
             return ["sleep \(secondsText(duration))"]
         case .startProbe(let name):
@@ -251,6 +253,8 @@ public enum PlanRenderer {
                     look = "ip netns exec \(ns(ref.host)) cat /proc/net/bonding/\(bond)"
                 case .carrier(let ref, _), .mac(let ref, _):
                     look = "ip -n \(ns(ref.host)) link show \(ref.interface)"
+                case .option(let ref, _, _):
+                    look = "ip -d -n \(ns(ref.host)) link show \(ref.interface)"
                 case .loss, .outage, .reordered:
                     look = "# (measured by the probe)"
                 }

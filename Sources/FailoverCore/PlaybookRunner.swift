@@ -156,23 +156,97 @@ public struct PlaybookRunner: Sendable {
                         index: index, text: step.action.description, location: step.location, started: started,
                         ended: clock.now(), acknowledged: nil, verdict: .passed))
             case .pull, .plug, .down, .up, .switchDown, .switchUp, .blackhole, .restore, .set:
+                // The fault window opens when the request is sent: the kernel may apply the
+                // change (and traffic may stop) before its acknowledgement is read.
+                state.faults.append(FaultMark(stepIndex: index, at: started))
+                if case .set(let bond, let option, let value, let expected?) = step.action {
+                    try await performExpectingRefusal(
+                        step, index: index, started: started, bond: bond, option: option, value: value,
+                        expected: expected, state: &state, logger: logger)
+                    continue
+                }
                 do {
-                    // The fault window opens when the request is sent: the kernel may apply the
-                    // change (and traffic may stop) before its acknowledgement is read.
-                    state.faults.append(FaultMark(stepIndex: index, at: started))
                     let acknowledged = try await backend.perform(step.action)
+                    var readBack: String?
+                    if case .set(let bond, let option, _, _) = step.action {
+                        readBack = await readBackOption(option, of: bond, logger: logger)
+                    }
                     state.steps.append(
                         StepRecord(
                             index: index, text: step.action.description, location: step.location, started: started,
-                            ended: clock.now(), acknowledged: acknowledged, verdict: .passed))
+                            ended: clock.now(), acknowledged: acknowledged, verdict: .passed, readBack: readBack))
+                } catch is CancellationError {
+                    throw CancellationError()
                 } catch {
+                    // The step's record carries the reason; the playbook's message only points at it,
+                    // so reports name the step once.
                     state.steps.append(
                         StepRecord(
                             index: index, text: step.action.description, location: step.location, started: started,
                             ended: clock.now(), acknowledged: nil, verdict: .errored, message: "\(error)"))
-                    throw error
+                    throw StepErrored(stepIndex: index, location: step.location)
                 }
             }
+        }
+    }
+
+    /// A `set` with `expect_error`: passes when the kernel refuses it with that errno, fails when
+    /// it accepts it or refuses with another errno. Either way it is an assertion of this step and
+    /// the run goes on; only a failure to ask the kernel at all errors the run.
+    private func performExpectingRefusal(
+        _ step: Step, index: Int, started: MonotonicInstant, bond: InterfaceRef, option: String, value: String,
+        expected: String, state: inout RunState, logger: Logger
+    ) async throws {
+        let shown = value.isEmpty ? "\"\"" : value
+        var verdict = Verdict.failed
+        var actual: String
+        var acknowledged: MonotonicInstant?
+        var readBack: String?
+        var satisfiedAt: MonotonicInstant?
+        do {
+            acknowledged = try await backend.perform(step.action)
+            readBack = await readBackOption(option, of: bond, logger: logger)
+            actual =
+                "accepted by the kernel"
+                + (readBack.map { " (\(option) reads back \($0.isEmpty ? "\"\"" : $0))" } ?? "")
+        } catch let refusal as KernelRefusal {
+            actual = refusal.reason
+            if KernelErrno.number(of: expected) == refusal.errno {
+                verdict = .passed
+                satisfiedAt = clock.now()
+            } else {
+                actual = "refused with " + refusal.reason
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            state.steps.append(
+                StepRecord(
+                    index: index, text: step.action.description, location: step.location, started: started,
+                    ended: clock.now(), acknowledged: nil, verdict: .errored, message: "\(error)"))
+            throw StepErrored(stepIndex: index, location: step.location)
+        }
+        let ended = clock.now()
+        let record = AssertionRecord(
+            stepIndex: index, description: "the kernel refuses \(option)=\(shown) on \(bond)", expected: expected,
+            actual: actual, verdict: verdict, deadline: nil, satisfiedAt: satisfiedAt, started: started, ended: ended,
+            location: step.location)
+        state.assertions.append(record)
+        logger.info("\(verdict.rawValue): \(record.description) (actual \(actual))")
+        state.steps.append(
+            StepRecord(
+                index: index, text: step.action.description, location: step.location, started: started, ended: ended,
+                acknowledged: acknowledged, verdict: verdict, readBack: readBack))
+    }
+
+    /// The option's value as the kernel reports it right after a `set` (nil when it cannot be read:
+    /// the step's verdict does not depend on it; an `option` assertion checks it).
+    private func readBackOption(_ option: String, of bond: InterfaceRef, logger: Logger) async -> String? {
+        do {
+            return try await backend.state(of: bond).bond?.options[option]
+        } catch {
+            logger.warning("read back \(option) of \(bond): \(error)")
+            return nil
         }
     }
 
@@ -295,6 +369,7 @@ public struct PlaybookRunner: Sendable {
         let assertion = expectation.assertion
         var fromTimeline = assertion.interface != nil
         if case .bondMode = assertion { fromTimeline = false }
+        if case .option = assertion { fromTimeline = false }
         if case .mac(_, .permanentOf) = assertion { fromTimeline = false }
         var member = Member(
             expectation: expectation, origin: origin, notBefore: expectation.notBefore.map { origin.advanced(by: $0) },
@@ -495,6 +570,14 @@ public struct PlaybookRunner: Sendable {
             return try await AssertionEvaluator.check(assertion) { try await backend.state(of: $0) }
         }
     }
+}
+
+/// A step errored and the run stopped there; the step's record says why.
+struct StepErrored: Error, CustomStringConvertible {
+    var stepIndex: Int
+    var location: SourceLocation?
+
+    var description: String { "step \(stepIndex + 1) errored; the run stopped there" }
 }
 
 func formatMilliseconds(_ ms: Double) -> String {

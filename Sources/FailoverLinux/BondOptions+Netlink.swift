@@ -201,3 +201,111 @@ enum BondOptionChange {
         return c
     }
 }
+
+extension BondReadBack {
+    /// Every option of a bond's IFLA_INFO_DATA as playbook option name → value, spelled as `set`
+    /// and the `option` assertion spell it: numbers in decimal (ms for timers), flags `1`/`0`,
+    /// named values by their kernel name, slaves by name (`none` when unset), address lists
+    /// comma-separated (empty when none). `names` resolves ifindexes to interface names.
+    static func optionTexts(_ read: BondConfiguration, names: [Int32: String]) -> [String: String] {
+        var result: [String: String] = [:]
+        func put<T: BinaryInteger>(_ key: String, _ value: T?) {
+            if let value { result[key] = String(value) }
+        }
+        func named<T: KernelNamedValue, N: BinaryInteger>(_ key: String, _: T.Type, _ value: N?) {
+            guard let value else { return }
+            result[key] = T.allCases.first { $0.number == Int(value) }?.rawValue ?? String(value)
+        }
+        func slave(_ index: UInt32?) -> String {
+            guard let index, index != 0 else { return "none" }
+            return names[Int32(bitPattern: index)] ?? "ifindex \(index)"
+        }
+        func addresses(_ list: [[UInt8]]?, _ family: InterfaceAddress.Family) -> String {
+            (list ?? []).map { IPAddress(family: family, bytes: $0).description }.joined(separator: ",")
+        }
+        named("mode", BondMode.self, read.mode)
+        result["active_slave"] = slave(read.activeSlave)
+        result["primary"] = slave(read.primary)
+        put("miimon", read.miimon)
+        put("updelay", read.updelay)
+        put("downdelay", read.downdelay)
+        put("use_carrier", read.useCarrier)
+        put("arp_interval", read.arpInterval)
+        result["arp_ip_target"] = addresses(read.arpIPTargets, .ipv4)
+        result["ns_ip6_target"] = addresses(read.nsIP6Targets, .ipv6)
+        named("arp_validate", ArpValidate.self, read.arpValidate)
+        named("arp_all_targets", ArpAllTargets.self, read.arpAllTargets)
+        put("arp_missed_max", read.missedMax)
+        named("primary_reselect", PrimaryReselect.self, read.primaryReselect)
+        named("fail_over_mac", FailOverMAC.self, read.failOverMAC)
+        named("xmit_hash_policy", XmitHashPolicy.self, read.xmitHashPolicy)
+        put("resend_igmp", read.resendIGMP)
+        // One kernel setting under two names (bonding.rst).
+        put("num_grat_arp", read.numPeerNotif)
+        put("num_unsol_na", read.numPeerNotif)
+        put("all_slaves_active", read.allSlavesActive)
+        put("min_links", read.minLinks)
+        put("lp_interval", read.lpInterval)
+        put("packets_per_slave", read.packetsPerSlave)
+        named("lacp_rate", LACPRate.self, read.adLACPRate)
+        named("lacp_active", LACPActive.self, read.adLACPActive)
+        named("ad_select", ADSelect.self, read.adSelect)
+        put("ad_actor_sys_prio", read.adActorSysPrio)
+        put("ad_user_port_key", read.adUserPortKey)
+        if let system = read.adActorSystem { result["ad_actor_system"] = MACAddress(bytes: system).description }
+        put("tlb_dynamic_lb", read.tlbDynamicLB)
+        put("peer_notif_delay", read.peerNotifDelay)
+        return result
+    }
+}
+
+/// Why the kernel likely refused a run-time bond option change, for the cases where its reply
+/// says little or nothing. Each reason is the condition under which the bonding driver returns
+/// that errno (drivers/net/bonding/bond_options.c, Documentation/networking/bonding.rst).
+enum BondRefusalReason {
+    /// What the backend knew about the bond (and, for active_slave, the slave) after the refusal.
+    struct Context: Sendable, Hashable {
+        var mode: BondMode?
+        var miimon: Int?
+        var bondUp: Bool?
+        var activeSlave: String?
+        /// The slave named by an `active_slave`/`primary` change.
+        var slave: String?
+        var slaveAdminUp: Bool?
+        var slaveMII: MIIStatus?
+    }
+
+    static let delayOptions: Set<String> = ["updelay", "downdelay", "peer_notif_delay"]
+
+    static func likely(option: String, errno: Int32, context: Context) -> String? {
+        let modeText = context.mode.map { "mode \($0.rawValue)" } ?? "this mode"
+        switch KernelErrno.name(of: errno) {
+        case "EPERM" where delayOptions.contains(option) && (context.miimon ?? 0) == 0:
+            return "MII monitoring is disabled (miimon 0): the kernel keeps \(option) as a count of miimon intervals"
+        case "EACCES":
+            return "\(option) is not supported in \(modeText)"
+        case "ENOTEMPTY":
+            return "the bond has slaves: \(option) can only be changed on a bond without slaves"
+        case "EBUSY":
+            return "the bond is up: \(option) can only be changed while it is down"
+        case "ENODEV":
+            return "the interface named in the change does not exist"
+        case "EINVAL" where option == "active_slave":
+            if let slave = context.slave {
+                if context.slaveAdminUp == false { return "\(slave) is administratively down" }
+                if let mii = context.slaveMII, mii != .up {
+                    return
+                        "link down: \(slave)'s MII status is \(mii.rawValue); the kernel only switches to a slave whose link is up"
+                }
+                if context.activeSlave == nil {
+                    return "the bond has no active slave; the kernel only switches from one active slave to another"
+                }
+            }
+            return "the slave or its link is down"
+        case "EINVAL":
+            return "the value is outside what the kernel accepts for \(option)"
+        default:
+            return nil
+        }
+    }
+}

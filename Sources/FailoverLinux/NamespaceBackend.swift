@@ -327,23 +327,65 @@ public final class NamespaceBackend: NetworkBackend {
             let drop: Bool = if case .blackhole = action { true } else { false }
             ack = try await blackhole(
                 ref, drop: drop, topology: topology, portNames: portNames, step: action.description)
-        case .set(let bondRef, let option, let value):
-            let context = try context(bondRef.host)
-            let object = "\(context.namespace)/\(bondRef.interface)"
-            let configuration = try BondOptionChange.configuration(option: option, value: value, bond: object) {
-                try context.socket.index(of: $0)
-            }
-            ack = try wrap(action.description, object) {
-                let index = try context.socket.index(of: bondRef.interface)
-                return try context.socket.perform(
-                    LinkRequest.changeBond(index: index, configuration: configuration), operation: "set \(option)",
-                    object: bondRef.interface)
-            }
+        case .set(let bondRef, let option, let value, _):
+            ack = try setBondOption(bondRef, option: option, value: value)
         case .hold, .expect, .startProbe, .stopProbe:
             throw BackendError(operation: "perform", object: action.description, detail: "not a fault step")
         }
         logger.debug("fault injected", metadata: ["step": "\(action)", "ack": "\(ack)"])
         return MonotonicInstant(nanoseconds: ack)
+    }
+
+    /// Changes one bond option. A refusal by the kernel (an NLMSG_ERROR reply to the change
+    /// itself) is thrown as `KernelRefusal`, with the kernel's extended-ack text and the likely
+    /// reason; any other problem as `BackendError`.
+    private func setBondOption(_ bondRef: InterfaceRef, option: String, value: String) throws -> UInt64 {
+        let context = try context(bondRef.host)
+        let object = "\(context.namespace)/\(bondRef.interface)"
+        let operation = "set \(option)"
+        let configuration = try wrap(operation, object) {
+            try BondOptionChange.configuration(option: option, value: value, bond: object) {
+                try context.socket.index(of: $0)
+            }
+        }
+        let index = try wrap("find bond", object) { try context.socket.index(of: bondRef.interface) }
+        do {
+            return try context.socket.perform(
+                LinkRequest.changeBond(index: index, configuration: configuration), operation: operation,
+                object: bondRef.interface)
+        } catch  where error.operation == operation {
+            // The kernel answered the request with an errno: it refused the change.
+            let slave = option == "active_slave" || option == "primary" ? value : ""
+            let reason = BondRefusalReason.likely(
+                option: option, errno: error.code,
+                context: refusalContext(context, bond: bondRef.interface, slave: slave.isEmpty ? nil : slave))
+            throw KernelRefusal(
+                request: "\(option) on \(object)", errno: error.code, errnoText: "\(error.errno)",
+                kernelMessage: error.kernelMessage, likelyReason: reason)
+        } catch {
+            throw backendError(operation, object, error)
+        }
+    }
+
+    /// What the bond (and a named slave) look like now, for `BondRefusalReason`; best effort.
+    private func refusalContext(_ context: Context, bond: String, slave: String?) -> BondRefusalReason.Context {
+        var result = BondRefusalReason.Context()
+        guard let links = try? context.socket.links() else { return result }
+        let names = Dictionary(links.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        if let link = links.first(where: { $0.name == bond }) {
+            let state = Self.interfaceState(link, names: names)
+            result.mode = state.bond?.mode
+            result.miimon = state.bond?.miimon
+            result.bondUp = state.adminUp
+            result.activeSlave = state.bond?.activeSlave
+        }
+        if let slave, let link = links.first(where: { $0.name == slave }) {
+            let state = Self.interfaceState(link, names: names)
+            result.slave = slave
+            result.slaveAdminUp = state.adminUp
+            result.slaveMII = state.slave?.miiStatus
+        }
+        return result
     }
 
     /// The namespace role and interface name of the far end of the cable at `ref`.
@@ -468,7 +510,8 @@ public final class NamespaceBackend: NetworkBackend {
             let active = bond.activeSlave.flatMap { $0 == 0 ? nil : names[Int32(bitPattern: $0)] }
             result.bond = BondState(
                 mode: bond.mode.flatMap { mode in BondMode.allCases.first { $0.number == Int(mode) } },
-                activeSlave: active, miimon: bond.miimon.map(Int.init))
+                activeSlave: active, miimon: bond.miimon.map(Int.init),
+                options: BondReadBack.optionTexts(bond, names: names))
         }
         if let slave = link.bondSlave {
             result.slave = SlaveState(
@@ -491,6 +534,17 @@ public final class NamespaceBackend: NetworkBackend {
         }
         if let bond = state.bond, bond.activeSlave != proc.activeSlave {
             return "active slave: netlink \(bond.activeSlave ?? "none"), /proc \(proc.activeSlave ?? "none")"
+        }
+        // The timers /proc shows (MII Polling Interval, Up/Down Delay, Peer Notification Delay).
+        if let bond = state.bond {
+            let shown: [(String, Int?)] = [
+                ("miimon", proc.miimon), ("updelay", proc.updelay), ("downdelay", proc.downdelay),
+                ("peer_notif_delay", proc.peerNotifDelay),
+            ]
+            for (name, procValue) in shown {
+                guard let procValue, let netlink = bond.options[name], netlink != String(procValue) else { continue }
+                return "\(name): netlink \(netlink), /proc \(procValue)"
+            }
         }
         if let slave = state.slave {
             guard let procSlave = proc.slave(named: interface) else {

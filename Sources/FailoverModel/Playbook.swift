@@ -56,7 +56,9 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     case blackhole(InterfaceRef)
     case restore(InterfaceRef)
     /// A bond option at run time (`active_slave`, `primary`, `primary_reselect`, …).
-    case set(bond: InterfaceRef, option: String, value: String)
+    /// `expectError` (an errno name such as `EPERM`): the kernel is expected to refuse it with
+    /// that errno; the step is then checked like an assertion instead of erroring the run.
+    case set(bond: InterfaceRef, option: String, value: String, expectError: String? = nil)
     /// A fixed wait: the only one; used for "nothing changes" checks.
     case hold(Duration)
     /// Starts / stops a probe declared with `start: manual`.
@@ -75,7 +77,8 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
         case .switchUp(let name): "switch_up \(name)"
         case .blackhole(let ref): "blackhole \(ref)"
         case .restore(let ref): "restore \(ref)"
-        case .set(let bond, let option, let value): "set \(bond) \(option)=\(value)"
+        case .set(let bond, let option, let value, let expectError):
+            "set \(bond) \(option)=\(value)" + (expectError.map { ", expecting \($0)" } ?? "")
         case .hold(let duration): "hold \(duration.playbookText)"
         case .startProbe(let name): "start_probe \(name)"
         case .stopProbe(let name): "stop_probe \(name)"
@@ -203,6 +206,9 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     case outage(probe: String, ProbeScope, OutageMethod, atMost: Duration)
     /// Packets received out of order.
     case reordered(probe: String, ProbeScope, CountComparison)
+    /// A bond option's current value as the kernel reports it (netlink IFLA_BOND_*), in the
+    /// spelling `set` uses (`200`, `active`, `eth1`, `none`).
+    case option(bond: InterfaceRef, name: String, expected: String)
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -216,6 +222,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .loss: "loss"
         case .outage: "outage"
         case .reordered: "reordered"
+        case .option: "option"
         }
     }
 
@@ -223,7 +230,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     public var subject: String {
         switch self {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
-            .carrier(let ref, _), .mac(let ref, _):
+            .carrier(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref.description
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
@@ -234,7 +241,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     public var interface: InterfaceRef? {
         switch self {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
-            .carrier(let ref, _), .mac(let ref, _):
+            .carrier(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref
         case .loss, .outage, .reordered: nil
         }
@@ -251,8 +258,12 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .mac(_, let expected): expected.description
         case .loss(_, _, let comparison), .reordered(_, _, let comparison): comparison.description
         case .outage(_, _, let method, let atMost): "<= \(atMost.playbookText) (\(method.rawValue))"
+        case .option(_, _, let expected): expected.isEmpty ? "\"\"" : expected
         }
     }
 
-    public var description: String { "\(key) of \(subject) is \(expectedText)" }
+    public var description: String {
+        if case .option(let bond, let name, _) = self { return "option \(name) of \(bond) is \(expectedText)" }
+        return "\(key) of \(subject) is \(expectedText)"
+    }
 }

@@ -209,10 +209,13 @@ public struct StepRecord: Sendable, Hashable, Codable {
     public var acknowledged: MonotonicInstant?
     public var verdict: Verdict
     public var message: String?
+    /// For a `set` the kernel accepted: the option's value read back right after (the kernel
+    /// may round it, e.g. updelay down to a multiple of miimon), in the spelling `set` uses.
+    public var readBack: String?
 
     public init(
         index: Int, text: String, location: SourceLocation?, started: MonotonicInstant, ended: MonotonicInstant,
-        acknowledged: MonotonicInstant?, verdict: Verdict, message: String? = nil
+        acknowledged: MonotonicInstant?, verdict: Verdict, message: String? = nil, readBack: String? = nil
     ) {
         self.index = index
         self.text = text
@@ -222,6 +225,7 @@ public struct StepRecord: Sendable, Hashable, Codable {
         self.acknowledged = acknowledged
         self.verdict = verdict
         self.message = message
+        self.readBack = readBack
     }
 }
 

@@ -155,7 +155,7 @@ public enum HTMLReport {
                         + "<td class=\"mono\">\(esc(step.text))</td><td class=\"num\">\(offset(step.started))</td>"
                         + "<td class=\"num\">\(ReportText.millisecondsNumber(nanoseconds: ReportText.span(from: step.started, to: step.ended)))</td>"
                         + "<td class=\"num\">\(acknowledged ?? "")</td><td>\(badge(step.verdict))</td>"
-                        + "<td class=\"mono\">\(esc(step.location?.description ?? ""))</td><td>\(esc(step.message ?? ""))</td></tr>"
+                        + "<td class=\"mono\">\(esc(step.location?.description ?? ""))</td><td>\(esc(stepNote(step)))</td></tr>"
                 )
             }
             html.append("</table>")
@@ -231,6 +231,12 @@ public enum HTMLReport {
         }
         html.append("</section>")
         return html
+    }
+
+    /// The step's message, and for an accepted `set` the value the kernel read back.
+    static func stepNote(_ step: StepRecord) -> String {
+        let readBack = step.readBack.map { "read back: \($0.isEmpty ? "\"\"" : $0)" }
+        return [step.message, readBack].compactMap { $0 }.joined(separator: "; ")
     }
 
     static func badge(_ verdict: Verdict) -> String {

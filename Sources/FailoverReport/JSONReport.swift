@@ -318,6 +318,8 @@ public enum JSONReport {
         var acknowledgedAfterMilliseconds: Double?
         var verdict: Verdict
         var message: String?
+        /// A `set` step's option as read back from the kernel after it was accepted.
+        var readBack: String?
 
         init(_ step: StepRecord, start: MonotonicInstant) {
             index = step.index
@@ -334,6 +336,7 @@ public enum JSONReport {
             }
             verdict = step.verdict
             message = step.message
+            readBack = step.readBack
         }
     }
 

@@ -45,6 +45,10 @@ final class ScriptedBackend: NetworkBackend, Sendable {
         var interfaces: [InterfaceRef: InterfaceState] = [:]
         var reactions: [StepAction: [(Duration, Bool, Change)]] = [:]
         var performed: [StepAction] = []
+        /// Errors `perform` throws for an action (e.g. a `KernelRefusal`), instead of applying it.
+        var refusals: [StepAction: any Error] = [:]
+        /// Changes applied before `perform` returns (as the kernel applies a bond option).
+        var immediate: [StepAction: @Sendable (inout [InterfaceRef: InterfaceState]) -> Void] = [:]
         var tornDown = 0
         var buildError: (any Error)?
         var barrierError: (any Error)?
@@ -68,6 +72,18 @@ final class ScriptedBackend: NetworkBackend, Sendable {
         state.withLock { $0.reactions[action, default: []].append((delay, observed, change)) }
     }
 
+    /// `perform(action)` throws `error` (the kernel refuses it).
+    func refuse(_ action: StepAction, with error: any Error) {
+        state.withLock { $0.refusals[action] = error }
+    }
+
+    /// `perform(action)` applies `change` before it returns.
+    func onPerform(
+        _ action: StepAction, _ change: @escaping @Sendable (inout [InterfaceRef: InterfaceState]) -> Void
+    ) {
+        state.withLock { $0.immediate[action] = change }
+    }
+
     var performed: [StepAction] { state.withLock { $0.performed } }
     var tornDown: Int { state.withLock { $0.tornDown } }
     /// When each barrier was asked for.
@@ -88,10 +104,12 @@ final class ScriptedBackend: NetworkBackend, Sendable {
     }
 
     func perform(_ action: StepAction) async throws -> MonotonicInstant {
-        let reactions = state.withLock { state in
+        let (reactions, refusal) = state.withLock { state in
             state.performed.append(action)
-            return state.reactions[action] ?? []
+            if state.refusals[action] == nil { state.immediate[action]?(&state.interfaces) }
+            return (state.reactions[action] ?? [], state.refusals[action])
         }
+        if let refusal { throw refusal }
         for (delay, observed, change) in reactions {
             clock.schedule(after: delay) { [self] in
                 let (log, changed) = state.withLock { state -> (ObservationLog?, [(InterfaceRef, InterfaceState)]) in

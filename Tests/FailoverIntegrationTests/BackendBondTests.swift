@@ -114,4 +114,58 @@ struct BackendBondTests {
         }
         #expect(await backend.teardown().isEmpty)
     }
+    /// Run-time `set` on a real bonding driver, through the runner: read-back after the kernel's
+    /// rounding, and refusals checked with expect_error. Expected errnos are those of
+    /// drivers/net/bonding/bond_options.c: `mode` on a bond with slaves → ENOTEMPTY
+    /// (BOND_OPTFLAG_NOSLAVES), `updelay` with miimon 0 → EPERM ("MII monitoring is disabled"),
+    /// `active_slave` naming a slave whose link is down → EINVAL.
+    @Test("runtime set: read-back after rounding, option assertion, refusals with errno and the kernel's text")
+    func runtimeSet() async throws {
+        var playbook = backendBondPlaybook()
+        var options = BondOptions()
+        options.miimon = 100
+        options.primary = "eth0"
+        playbook.topology.hosts[0].bonds[0].options = options
+        let bond = InterfaceRef(host: "server", interface: "bond0")
+        let eth1 = InterfaceRef(host: "server", interface: "eth1")
+        playbook.steps = [
+            // bonding.rst: updelay is rounded down to a multiple of miimon.
+            .set(bond: bond, option: "updelay", value: "250"),
+            .expect([Expectation(.option(bond: bond, name: "updelay", expected: "200"))]),
+            .set(bond: bond, option: "mode", value: "balance-rr", expectError: "ENOTEMPTY"),
+            // Accepted (miimon is 100): an expected refusal that does not come fails.
+            .set(bond: bond, option: "updelay", value: "300", expectError: "EPERM"),
+            .pull(eth1),
+            .expect([Expectation(.miiStatus(eth1, expected: .down), wait: .within(.seconds(1)))]),
+            .set(bond: bond, option: "active_slave", value: "eth1", expectError: "EINVAL"),
+            .set(bond: bond, option: "miimon", value: "0"),
+            .set(bond: bond, option: "updelay", value: "200", expectError: "EPERM"),
+            .expect([Expectation(.option(bond: bond, name: "miimon", expected: "0"))]),
+        ].map { Step($0) }
+        let backend = NamespaceBackend(logger: Logger(label: "test.bond"))
+        let runner = PlaybookRunner(backend: backend, clock: LinuxMonotonicClock(), logger: Logger(label: "test.set"))
+        let record = await runner.run(playbook, names: RunNames.random())
+        for assertion in record.assertions {
+            print("step \(assertion.stepIndex + 1) \(assertion.verdict): \(assertion.description): \(assertion.actual)")
+        }
+        #expect(record.message == nil)
+        #expect(record.steps.first?.readBack == "200")
+        #expect(
+            record.steps.map(\.verdict) == [
+                .passed, .passed, .passed, .failed, .passed, .passed, .passed, .passed, .passed, .passed,
+            ])
+        let verdicts = record.assertions.map { ($0.stepIndex, $0.verdict) }
+        #expect(verdicts.map(\.0) == [1, 2, 3, 5, 6, 8, 9])
+        #expect(verdicts.map(\.1) == [.passed, .passed, .failed, .passed, .passed, .passed, .passed])
+        let byStep = Dictionary(record.assertions.map { ($0.stepIndex, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(byStep[3]?.actual == "accepted by the kernel (updelay reads back 300)")
+        #expect(byStep[2]?.actual.hasPrefix("ENOTEMPTY (") == true)
+        // Linux 5.19+ answers with an extended ack (bond_opt_error_interpret).
+        #expect(
+            byStep[2]?.actual.contains("the kernel says \"unable to set option because the bond device has slaves\"")
+                == true)
+        #expect(byStep[6]?.actual.contains("likely: link down: eth1's MII status is down") == true)
+        #expect(byStep[8]?.actual.contains("likely: MII monitoring is disabled (miimon 0)") == true)
+        #expect(record.verdict == .failed)
+    }
 }
