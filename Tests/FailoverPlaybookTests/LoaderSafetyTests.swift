@@ -86,3 +86,216 @@ struct NameValidationTests {
         #expect(errors.first?.contains("'x\\ny\\u{1B}[2J'") == true, "\(errors)")
     }
 }
+
+/// Alias expansion and nesting are bounded before Yams composes the text.
+@Suite("The loader refuses alias bombs and deep nesting at the alias's line:column")
+struct AliasBudgetTests {
+    static func errors(_ yaml: String) -> [String] {
+        do {
+            _ = try PlaybookLoader.load(yaml: yaml, file: "t.yaml")
+            return []
+        } catch let error as PlaybookError {
+            return error.errors.map { "\($0.location.line):\($0.location.column): \($0.message)" }
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    /// A valid playbook followed by `extra` lines under an unused top-level key `x-extra` (which
+    /// itself is an error only when the prescan lets the text through).
+    static func playbook(extra: String) -> String {
+        "name: aliases\ntopology: {hosts: {a: }}\nsteps: [{hold: 1ms}]\nx-extra:\n" + extra
+    }
+
+    @Test("a 10-level alias bomb used as a mapping key is refused at the first alias past the budget")
+    func bomb() throws {
+        var lines = ["  - &a [lol, lol, lol, lol]"]
+        for (previous, name) in zip("abcdefghi", "bcdefghij") {
+            lines.append("  - &\(name) [*\(previous), *\(previous), *\(previous), *\(previous)]")
+        }
+        let yaml = Self.playbook(extra: lines.joined(separator: "\n") + "\n? *j\n: v\n")
+        #expect(yaml.utf8.count < 600)
+        // *f stands for 5461 nodes; the aliases of b..f already stood for 20+84+340+1364+5460.
+        #expect(
+            Self.errors(yaml) == [
+                "11:9: alias '*f' stands for 5461 nodes, 12729 with the aliases before it; a playbook's aliases "
+                    + "may stand for at most 10000 nodes in all (an alias bomb?)"
+            ])
+    }
+
+    @Test("aliases standing for 10000 nodes in all pass the budget; 10001 are refused")
+    func budgetBound() {
+        let anchor = "  - &a [" + Array(repeating: "x", count: 99).joined(separator: ", ") + "]\n  - &s y\n"
+        let hundred = "  - [" + Array(repeating: "*a", count: 100).joined(separator: ", ") + "]\n"
+        // Inside: 100 aliases of a 100-node sequence. The only error is the unused key.
+        #expect(
+            Self.errors(Self.playbook(extra: anchor + hundred)).map { $0.contains("unknown key 'x-extra'") }
+                == [true])
+        // Outside by one node: one more alias of a scalar.
+        #expect(
+            Self.errors(Self.playbook(extra: anchor + hundred + "  - *s\n")) == [
+                "8:5: alias '*s' stands for 1 nodes, 10001 with the aliases before it; a playbook's aliases may "
+                    + "stand for at most 10000 nodes in all (an alias bomb?)"
+            ])
+    }
+
+    @Test("aliases within the budget load like the nodes they stand for")
+    func aliasesLoad() throws {
+        let yaml = """
+            name: aliases
+            topology:
+              switches: [sw1]
+              hosts:
+                server: {cables: &two {eth0: sw1, eth1: sw1}, bonds: {bond0: {mode: active-backup, slaves: &slaves [eth0, eth1]}}}
+                client: {cables: *two}
+            steps:
+              - pull: &pulled server/eth0
+              - plug: *pulled
+            """
+        let playbook = try PlaybookLoader.load(yaml: yaml, file: "t.yaml").playbook
+        #expect(playbook.topology.hosts.map(\.interfaces) == [["eth0", "eth1"], ["eth0", "eth1"]])
+        #expect(playbook.steps.count == 2)
+    }
+
+    @Test("64 levels of nesting load; 65 are refused, also when an alias makes them")
+    func depthBound() {
+        // The top-level mapping is level 1, x-extra's value level 2.
+        func nested(_ levels: Int) -> String {
+            String(repeating: "[", count: levels) + String(repeating: "]", count: levels)
+        }
+        #expect(
+            Self.errors(Self.playbook(extra: "  " + nested(63) + "\n")).map { $0.contains("unknown key") } == [true])
+        #expect(
+            Self.errors(Self.playbook(extra: "  " + nested(64) + "\n")) == [
+                "5:66: the YAML is nested more than 64 levels deep"
+            ])
+        // &d is 60 levels high; inside three more sequences (levels 2–4) it reaches level 64, inside four 65.
+        let anchored = "  - &d " + nested(60) + "\n"
+        #expect(
+            Self.errors(Self.playbook(extra: anchored + "  - [[*d]]\n")).map { $0.contains("unknown key") } == [true])
+        #expect(
+            Self.errors(Self.playbook(extra: anchored + "  - [[[*d]]]\n")) == [
+                "6:8: alias '*d' nests the YAML more than 64 levels deep"
+            ])
+    }
+
+    @Test("an alias without an anchor is reported where it is")
+    func undefinedAlias() {
+        #expect(
+            Self.errors(Self.playbook(extra: "  - &a x\n  - *b\n")) == [
+                "6:5: YAML error: alias '*b' has no anchor '&b' before it"
+            ])
+    }
+}
+
+/// Reading the file: refusals say why, at the right place, and never block.
+@Suite("Loader messages for unreadable files and bad text")
+struct LoaderFileTests {
+    static let valid = "name: ok\ntopology: {hosts: {a: }}\nsteps: [{hold: 1ms}]\n"
+
+    /// A fresh directory for one test; removed by the caller.
+    static func directory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("failover-loader-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
+        return url
+    }
+
+    static func diagnostics(_ path: String) -> [String] {
+        do {
+            _ = try PlaybookLoader.load(contentsOf: path)
+            return []
+        } catch let error as PlaybookError {
+            return error.diagnostics.map(\.description)
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    @Test("invalid UTF-8 is reported at its line, column and byte offset, not replaced")
+    func invalidUTF8() throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("bad.yaml")
+        // Line 2: "seed: é" then 0xFF; 'é' is two bytes but one column.
+        var bytes = Array("name: x\nseed: é".utf8)
+        let offset = bytes.count
+        bytes += [0xFF] + Array("\ntopology: {hosts: {a: }}\nsteps: [{hold: 1ms}]\n".utf8)
+        try Data(bytes).write(to: file)
+        #expect(
+            Self.diagnostics(file.path) == [
+                "\(file.path):2:8: error: invalid UTF-8: byte 0xFF at byte offset \(offset); a playbook is UTF-8 text"
+            ])
+        // A sequence cut short at the end of the file.
+        try Data(Array(Self.valid.utf8) + [0x23, 0xE2, 0x82]).write(to: file)
+        #expect(
+            Self.diagnostics(file.path) == [
+                "\(file.path):4:2: error: invalid UTF-8: byte 0xE2 at byte offset \(Self.valid.utf8.count + 1); a playbook is UTF-8 text"
+            ])
+        // Just inside: the same file, well-formed, loads.
+        try Data(Array(Self.valid.utf8) + [0x23, 0xE2, 0x82, 0xAC]).write(to: file)
+        #expect(Self.diagnostics(file.path) == [])
+    }
+
+    @Test("a reader error (a control character) is placed at its line:column")
+    func controlCharacter() throws {
+        let errors = AliasBudgetTests.errors("name: x\nseed: a\u{1}b\ntopology: {hosts: {a: }}\nsteps: []\n")
+        #expect(errors == ["2:8: YAML error: control characters are not allowed (U+0001)"])
+    }
+
+    @Test("a symbolic link loop says ELOOP, a dangling link says so")
+    func symlinks() throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let one = directory.appendingPathComponent("one.yaml").path
+        let two = directory.appendingPathComponent("two.yaml").path
+        try FileManager.default.createSymbolicLink(atPath: one, withDestinationPath: two)
+        try FileManager.default.createSymbolicLink(atPath: two, withDestinationPath: one)
+        #expect(
+            Self.diagnostics(one) == [
+                "\(one):1:1: error: cannot read playbook: too many levels of symbolic links: a symbolic link loop (ELOOP)"
+            ])
+        let dangling = directory.appendingPathComponent("dangling.yaml").path
+        try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: "/nonexistent/x.yaml")
+        #expect(
+            Self.diagnostics(dangling) == [
+                "\(dangling):1:1: error: cannot read playbook: a symbolic link to a file that does not exist (ENOENT)"
+            ])
+        #expect(PlaybookLoader.pathProblem(one) == "too many levels of symbolic links: a symbolic link loop (ELOOP)")
+        // Just inside: a link to a real playbook loads.
+        let real = directory.appendingPathComponent("real.yaml")
+        try Data(Self.valid.utf8).write(to: real)
+        let link = directory.appendingPathComponent("link.yaml").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real.path)
+        #expect(Self.diagnostics(link) == [])
+        #expect(PlaybookLoader.pathProblem(link) == nil)
+    }
+
+    @Test("a FIFO, a character device and a directory are not regular files (the FIFO is not opened to wait)")
+    func notRegular() throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("fifo.yaml").path
+        let made = Process()
+        made.executableURL = URL(fileURLWithPath: "/usr/bin/mkfifo")
+        made.arguments = [fifo]
+        try made.run()
+        made.waitUntilExit()
+        #expect(made.terminationStatus == 0)
+        #expect(
+            Self.diagnostics(fifo) == [
+                "\(fifo):1:1: error: cannot read playbook: a FIFO (named pipe), not a regular file"
+            ])
+        #expect(
+            Self.diagnostics("/dev/zero") == [
+                "/dev/zero:1:1: error: cannot read playbook: a character device, not a regular file"
+            ])
+        #expect(
+            Self.diagnostics(directory.path) == [
+                "\(directory.path):1:1: error: cannot read playbook: a directory, not a regular file"
+            ])
+        // Just inside: a regular file in the same directory loads.
+        let file = directory.appendingPathComponent("ok.yaml")
+        try Data(Self.valid.utf8).write(to: file)
+        #expect(Self.diagnostics(file.path) == [])
+    }
+}
