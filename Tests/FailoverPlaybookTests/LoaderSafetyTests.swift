@@ -123,6 +123,23 @@ struct AliasBudgetTests {
             ])
     }
 
+    @Test("a bomb of mappings is refused as well")
+    func mappingBomb() throws {
+        var lines = ["  - &a {a: lol, b: lol, c: lol, d: lol}"]
+        for (previous, name) in zip("abcdefghi", "bcdefghij") {
+            lines.append("  - &\(name) {a: *\(previous), b: *\(previous), c: *\(previous), d: *\(previous)}")
+        }
+        let errors = Self.errors(Self.playbook(extra: lines.joined(separator: "\n") + "\n? *j\n: v\n"))
+        // a: 9 nodes, b: 1+4+4*9 = 41, c: 1+4+4*41 = 169, d: 681, e: 2729, f: 10921; the aliases
+        // of b..e stood for 36+164+676+2724 = 3600, and the first *e of f brings that to 6329,
+        // the second to 9058, the third to 11787.
+        #expect(
+            errors == [
+                "10:26: alias '*e' stands for 2729 nodes, 11787 with the aliases before it; a playbook's aliases "
+                    + "may stand for at most 10000 nodes in all (an alias bomb?)"
+            ])
+    }
+
     @Test("aliases standing for 10000 nodes in all pass the budget; 10001 are refused")
     func budgetBound() {
         let anchor = "  - &a [" + Array(repeating: "x", count: 99).joined(separator: ", ") + "]\n  - &s y\n"
