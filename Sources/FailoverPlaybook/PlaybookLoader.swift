@@ -9,7 +9,7 @@ public enum PlaybookLoader {
     ///   read (missing, a symlink loop, not a regular file, …) is one error at `path:1:1`, text
     ///   that is not UTF-8 one error at the first bad byte.
     public static func load(contentsOf path: String) throws -> LoadedPlaybook {
-        let bytes: [UInt8]
+        var bytes: [UInt8]
         switch PlaybookFileReader.contents(of: path) {
         case .success(let contents): bytes = contents
         case .failure(let problem):
@@ -19,6 +19,8 @@ public enum PlaybookLoader {
                     message: "cannot read playbook: \(problem.message)")
             ])
         }
+        // A UTF-8 byte order mark is no text (libyaml, told the encoding, would read it as a column).
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         if let offset = firstInvalidUTF8(bytes) {
             let byte = String(bytes[offset], radix: 16, uppercase: true)
             throw PlaybookError(diagnostics: [

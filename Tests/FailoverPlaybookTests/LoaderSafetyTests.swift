@@ -248,8 +248,10 @@ struct LoaderFileTests {
             Self.diagnostics(file.path) == [
                 "\(file.path):4:2: error: invalid UTF-8: byte 0xE2 at byte offset \(Self.valid.utf8.count + 1); a playbook is UTF-8 text"
             ])
-        // Just inside: the same file, well-formed, loads.
+        // Just inside: the same file, well-formed, loads, also after a byte order mark.
         try Data(Array(Self.valid.utf8) + [0x23, 0xE2, 0x82, 0xAC]).write(to: file)
+        #expect(Self.diagnostics(file.path) == [])
+        try Data([0xEF, 0xBB, 0xBF] + Array(Self.valid.utf8)).write(to: file)
         #expect(Self.diagnostics(file.path) == [])
     }
 
