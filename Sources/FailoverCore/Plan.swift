@@ -3,6 +3,11 @@ public import FailoverModel
 /// Renders a playbook as the shell script a person would type to do the same by hand
 /// (`failover plan`). It follows the backend contract: namespaces, bridges, cables, bonds with
 /// every option, enslavement, addresses, routes, `up`s; then each step; then teardown.
+///
+/// The script is meant to be pasted into a shell, so nothing from the playbook reaches it raw:
+/// every command word is quoted for the POSIX shell where it needs it (`shellWord`), and free
+/// text (name, seed, file, step descriptions) appears only in `#` comments with newlines and
+/// other control characters escaped (`comment`), so it can never start a line of its own.
 public enum PlanRenderer {
     /// - Parameters:
     ///   - playbook: a loaded (valid) playbook.
@@ -17,87 +22,95 @@ public enum PlanRenderer {
             uniqueKeysWithValues: topology.hosts.map { ($0.name, $0.enslavedInterfaces) })
 
         out.line("#!/bin/sh")
-        out.line("# failover plan: \(playbook.name)")
-        out.line("# playbook: \(playbook.file)")
-        if let seed = playbook.seed { out.line("# seed: \(seed)") }
-        out.line("# run id \(names.runID): every namespace is \(ns("<name>"))")
+        out.comment("failover plan: \(playbook.name)")
+        out.comment("playbook: \(playbook.file)")
+        if let seed = playbook.seed { out.comment("seed: \(seed)") }
+        out.comment("run id \(names.runID): every namespace is \(ns("<name>"))")
         out.line("set -e")
         out.line("")
-        out.line("# --- switches and hosts ---")
+        out.comment("--- switches and hosts ---")
         for sw in topology.switches {
-            out.line("ip netns add \(ns(sw.name))")
-            out.line("ip -n \(ns(sw.name)) link set lo up")
-            out.line("ip -n \(ns(sw.name)) link add \(RunNames.bridgeName) type bridge stp_state 0 forward_delay 0")
-            out.line("ip -n \(ns(sw.name)) link set \(RunNames.bridgeName) up")
+            out.command(["ip", "netns", "add", ns(sw.name)])
+            out.command(["ip", "-n", ns(sw.name), "link", "set", "lo", "up"])
+            out.command(
+                ["ip", "-n", ns(sw.name), "link", "add", RunNames.bridgeName, "type", "bridge"]
+                    + ["stp_state", "0", "forward_delay", "0"])
+            out.command(["ip", "-n", ns(sw.name), "link", "set", RunNames.bridgeName, "up"])
         }
         for host in topology.hosts {
-            out.line("ip netns add \(ns(host.name))")
-            out.line("ip -n \(ns(host.name)) link set lo up")
+            out.command(["ip", "netns", "add", ns(host.name)])
+            out.command(["ip", "-n", ns(host.name), "link", "set", "lo", "up"])
         }
         out.line("")
-        out.line("# --- cables ---")
+        out.comment("--- cables ---")
         for cable in topology.cables {
-            out.line("# \(cable)")
+            out.comment("\(cable)")
             let hostNS = ns(cable.a.host)
             switch cable.b {
             case .switch(let sw):
                 let port = ports[cable.a] ?? cable.a.interface
                 let swNS = ns(sw)
-                out.line("ip -n \(swNS) link add \(port) type veth peer name \(cable.a.interface) netns \(hostNS)")
-                out.line("ip -n \(swNS) link set \(port) master \(RunNames.bridgeName)")
-                out.line("ip -n \(swNS) link set \(port) up")
+                out.command(
+                    ["ip", "-n", swNS, "link", "add", port, "type", "veth", "peer", "name", cable.a.interface]
+                        + ["netns", hostNS])
+                out.command(["ip", "-n", swNS, "link", "set", port, "master", RunNames.bridgeName])
+                out.command(["ip", "-n", swNS, "link", "set", port, "up"])
                 hostEnd(cable.a)
             case .host(let far):
-                out.line(
-                    "ip -n \(hostNS) link add \(cable.a.interface) type veth peer name \(far.interface) netns \(ns(far.host))"
-                )
+                out.command(
+                    [
+                        "ip", "-n", hostNS, "link", "add", cable.a.interface, "type", "veth", "peer", "name",
+                        far.interface,
+                    ]
+                        + ["netns", ns(far.host)])
                 hostEnd(cable.a)
                 hostEnd(far)
             }
         }
         func hostEnd(_ end: InterfaceRef) {
             if let mac = topology.host(named: end.host)?.macs[end.interface] {
-                out.line("ip -n \(ns(end.host)) link set \(end.interface) address \(mac)")
+                out.command(["ip", "-n", ns(end.host), "link", "set", end.interface, "address", mac.description])
             }
             if slaves[end.host]?.contains(end.interface) ?? false {
-                out.line("#   \(end) stays down: its bond brings it up")
+                out.comment("  \(end) stays down: its bond brings it up")
             } else {
-                out.line("ip -n \(ns(end.host)) link set \(end.interface) up")
+                out.command(["ip", "-n", ns(end.host), "link", "set", end.interface, "up"])
             }
         }
         let bonds = topology.hosts.flatMap { host in host.bonds.map { (host, $0) } }
         if !bonds.isEmpty {
             out.line("")
-            out.line("# --- bonds ---")
+            out.comment("--- bonds ---")
         }
         for (host, bond) in bonds {
             let hostNS = ns(host.name)
-            out.line("# \(host.name)/\(bond.name): \(bond.mode.rawValue) over \(bond.slaves.joined(separator: ", "))")
+            out.comment("\(host.name)/\(bond.name): \(bond.mode.rawValue) over \(bond.slaves.joined(separator: ", "))")
             let options = bondArguments(bond.options).flatMap { [$0.0, $0.1] }
-            out.line(
-                (["ip", "-n", hostNS, "link", "add", bond.name, "type", "bond", "mode", bond.mode.rawValue] + options)
-                    .joined(separator: " "))
-            if let mac = bond.mac { out.line("ip -n \(hostNS) link set \(bond.name) address \(mac)") }
+            out.command(
+                ["ip", "-n", hostNS, "link", "add", bond.name, "type", "bond", "mode", bond.mode.rawValue] + options)
+            if let mac = bond.mac {
+                out.command(["ip", "-n", hostNS, "link", "set", bond.name, "address", mac.description])
+            }
             for slave in bond.slaves {
-                out.line("ip -n \(hostNS) link set \(slave) down")
-                out.line("ip -n \(hostNS) link set \(slave) master \(bond.name)")
+                out.command(["ip", "-n", hostNS, "link", "set", slave, "down"])
+                out.command(["ip", "-n", hostNS, "link", "set", slave, "master", bond.name])
             }
             for slave in bond.slaves {
                 if let prio = bond.options.slavePrio[slave] {
-                    out.line("ip -n \(hostNS) link set \(slave) type bond_slave prio \(prio)")
+                    out.command(["ip", "-n", hostNS, "link", "set", slave, "type", "bond_slave", "prio", "\(prio)"])
                 }
             }
-            out.line("ip -n \(hostNS) link set \(bond.name) up")
+            out.command(["ip", "-n", hostNS, "link", "set", bond.name, "up"])
         }
         let addressed = topology.hosts.contains { !$0.addresses.isEmpty || !$0.routes.isEmpty }
         if addressed {
             out.line("")
-            out.line("# --- addresses and routes ---")
+            out.comment("--- addresses and routes ---")
         }
         for host in topology.hosts {
             for entry in host.addresses {
                 for address in entry.addresses {
-                    out.line("ip -n \(ns(host.name)) addr add \(address) dev \(entry.interface)")
+                    out.command(["ip", "-n", ns(host.name), "addr", "add", address.description, "dev", entry.interface])
                 }
             }
             for route in host.routes {
@@ -106,35 +119,84 @@ public enum PlanRenderer {
                 argv += ["-n", ns(host.name), "route", "add", route.destination?.description ?? "default"]
                 if let via = route.via { argv += ["via", via.description] }
                 if let device = route.device { argv += ["dev", device] }
-                out.line(argv.joined(separator: " "))
+                out.command(argv)
             }
         }
         if !playbook.probes.isEmpty {
             out.line("")
-            out.line("# --- probes (run by failover itself; no shell equivalent) ---")
+            out.comment("--- probes (run by failover itself; no shell equivalent) ---")
             for probe in playbook.probes {
                 let start = probe.autoStart ? "starts with the run" : "started by start_probe"
-                out.line(
-                    "# probe \(probe.name): UDP \(probe.from) -> \(probe.to) port \(probe.port), \(probe.rate) pps, \(probe.payloadSize) bytes, \(probe.flows) flow(s), \(probe.direction.rawValue), \(start)"
+                out.comment(
+                    "probe \(probe.name): UDP \(probe.from) -> \(probe.to) port \(probe.port), \(probe.rate) pps, \(probe.payloadSize) bytes, \(probe.flows) flow(s), \(probe.direction.rawValue), \(start)"
                 )
             }
         }
         out.line("")
-        out.line("# --- steps ---")
+        out.comment("--- steps ---")
         for (index, step) in playbook.steps.enumerated() {
             let whereText = step.location.map { " (\($0))" } ?? ""
             if case .expect(let expectations) = step.action, expectations.count > 1 {
-                out.line("# step \(index + 1)\(whereText): expect (\(expectations.count) assertions)")
+                out.comment("step \(index + 1)\(whereText): expect (\(expectations.count) assertions)")
             } else {
-                out.line("# step \(index + 1)\(whereText): \(step.action)")
+                out.comment("step \(index + 1)\(whereText): \(step.action)")
             }
             for line in stepLines(step.action, topology: topology, names: names, ports: ports) { out.line(line) }
         }
         out.line("")
-        out.line("# --- teardown ---")
-        for host in topology.hosts.reversed() { out.line("ip netns del \(ns(host.name))") }
-        for sw in topology.switches.reversed() { out.line("ip netns del \(ns(sw.name))") }
+        out.comment("--- teardown ---")
+        for host in topology.hosts.reversed() { out.command(["ip", "netns", "del", ns(host.name)]) }
+        for sw in topology.switches.reversed() { out.command(["ip", "netns", "del", ns(sw.name)]) }
         return out.text
+    }
+
+    // MARK: Shell text
+
+    /// One command line: every word quoted for the POSIX shell where it needs it. A word with a
+    /// control character (a newline, NUL, ESC, …) cannot be written on one line of a POSIX script;
+    /// such a command is shown as a comment instead (the loader never lets one through).
+    public static func command(_ words: [String]) -> String {
+        let unwritable = words.contains { word in
+            word.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        }
+        if unwritable {
+            return comment("(not shown: a word holds a control character) " + words.joined(separator: " "))
+        }
+        return words.map(shellWord).joined(separator: " ")
+    }
+
+    /// One comment line: `# ` and `text` with newlines and every other control character escaped
+    /// (`\n`, `\u{1B}`, …; a backslash as `\\`), so free text never ends the comment.
+    public static func comment(_ text: String) -> String {
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x5C: escaped += "\\\\"
+            case 0x0A: escaped += "\\n"
+            case 0x0D: escaped += "\\r"
+            case 0x09: escaped += "\\t"
+            case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029:
+                escaped += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return "# " + escaped
+    }
+
+    /// `word` as one shell word: as is when it is only characters no POSIX shell treats
+    /// specially (letters, digits and `_ - . / : , = + @ %`, not starting with `=`), else in
+    /// single quotes, a `'` inside written as `'\''`. The empty word is `''`.
+    public static func shellWord(_ word: String) -> String {
+        let plain = word.utf8.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || "_-./:,=+@%".utf8.contains(byte)
+        }
+        if plain && !word.isEmpty && !word.hasPrefix("=") { return word }
+        var quoted = "'"
+        for scalar in word.unicodeScalars {
+            if scalar == "'" { quoted += "'\\''" } else { quoted.unicodeScalars.append(scalar) }
+        }
+        return quoted + "'"
     }
 
     /// Bond options in ip-link spelling and order, only those the playbook sets.
@@ -209,54 +271,54 @@ public enum PlanRenderer {
         }
         switch action {
         case .pull(let ref), .plug(let ref):
-            guard let (farNS, farIF) = farEnd(ref) else { return ["# (no cable at \(ref))"] }
+            guard let (farNS, farIF) = farEnd(ref) else { return [comment("(no cable at \(ref))")] }
             let state = if case .pull = action { "down" } else { "up" }
-            return ["ip -n \(farNS) link set \(farIF) \(state)"]
+            return [command(["ip", "-n", farNS, "link", "set", farIF, state])]
         case .down(let ref):
-            return ["ip -n \(ns(ref.host)) link set \(ref.interface) down"]
+            return [command(["ip", "-n", ns(ref.host), "link", "set", ref.interface, "down"])]
         case .up(let ref):
-            return ["ip -n \(ns(ref.host)) link set \(ref.interface) up"]
+            return [command(["ip", "-n", ns(ref.host), "link", "set", ref.interface, "up"])]
         case .switchDown(let sw):
-            return ["ip -n \(ns(sw)) link set \(RunNames.bridgeName) down"]
+            return [command(["ip", "-n", ns(sw), "link", "set", RunNames.bridgeName, "down"])]
         case .switchUp(let sw):
-            return ["ip -n \(ns(sw)) link set \(RunNames.bridgeName) up"]
+            return [command(["ip", "-n", ns(sw), "link", "set", RunNames.bridgeName, "up"])]
         case .blackhole(let ref), .restore(let ref):
             guard let (swNS, port) = bridgePort(ref) else {
-                return ["# (unsupported: blackhole needs a cable to a switch)"]
+                return [comment("(unsupported: blackhole needs a cable to a switch)")]
             }
             let state = if case .blackhole = action { "0" } else { "3" }
-            return ["bridge -n \(swNS) link set dev \(port) state \(state)"]
+            return [command(["bridge", "-n", swNS, "link", "set", "dev", port, "state", state])]
         case .set(let bond, let option, let value, let expectError):
-            let shown = value.isEmpty ? "\"\"" : value
-            let command =
-                "ip -n \(ns(bond.host)) link set \(bond.interface) type bond \(ipLinkOptionName(option)) \(shown)"
-            return expectError.map { ["\(command)  # expected to fail with \($0)"] } ?? [command]
+            let line = command(
+                ["ip", "-n", ns(bond.host), "link", "set", bond.interface, "type", "bond"]
+                    + [ipLinkOptionName(option), value])
+            return expectError.map { [line + "  " + comment("expected to fail with \($0)")] } ?? [line]
         case .hold(let duration):
-            return ["sleep \(secondsText(duration))"]
+            return [command(["sleep", secondsText(duration)])]
         case .startProbe(let name):
-            return ["# (failover starts probe \(name))"]
+            return [comment("(failover starts probe \(name))")]
         case .stopProbe(let name):
-            return ["# (failover stops probe \(name))"]
+            return [comment("(failover stops probe \(name))")]
         case .expect(let expectations):
             var lines: [String] = []
             var looked: Set<String> = []
             for expectation in expectations {
-                lines.append("#   expect \(expectation)")
+                lines.append(comment("  expect \(expectation)"))
                 let look: String
                 switch expectation.assertion {
                 case .activeSlave(let ref, _), .bondMode(let ref, _):
-                    look = "ip netns exec \(ns(ref.host)) cat /proc/net/bonding/\(ref.interface)"
+                    look = command(["ip", "netns", "exec", ns(ref.host), "cat", "/proc/net/bonding/\(ref.interface)"])
                 case .miiStatus(let ref, _), .linkFailures(let ref, _):
                     let bond =
                         topology.host(named: ref.host)?.bonds.first { $0.slaves.contains(ref.interface) }?.name
                         ?? ref.interface
-                    look = "ip netns exec \(ns(ref.host)) cat /proc/net/bonding/\(bond)"
+                    look = command(["ip", "netns", "exec", ns(ref.host), "cat", "/proc/net/bonding/\(bond)"])
                 case .carrier(let ref, _), .mac(let ref, _):
-                    look = "ip -n \(ns(ref.host)) link show \(ref.interface)"
+                    look = command(["ip", "-n", ns(ref.host), "link", "show", ref.interface])
                 case .option(let ref, _, _):
-                    look = "ip -d -n \(ns(ref.host)) link show \(ref.interface)"
+                    look = command(["ip", "-d", "-n", ns(ref.host), "link", "show", ref.interface])
                 case .loss, .outage, .reordered:
-                    look = "# (measured by the probe)"
+                    look = comment("(measured by the probe)")
                 }
                 if looked.insert(look).inserted { lines.append(look) }
             }
@@ -278,5 +340,8 @@ public enum PlanRenderer {
 
 private struct PlanText {
     var text = ""
+    /// A fixed line of the script (no playbook text in it).
     mutating func line(_ line: String) { text += line + "\n" }
+    mutating func command(_ words: [String]) { line(PlanRenderer.command(words)) }
+    mutating func comment(_ text: String) { line(PlanRenderer.comment(text)) }
 }

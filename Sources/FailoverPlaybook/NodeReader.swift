@@ -18,11 +18,13 @@ final class NodeReader {
 
     func error(_ node: Node?, _ message: String) { error(at: location(node), message) }
     func warning(_ node: Node?, _ message: String) { warning(at: location(node), message) }
+    /// Messages quote what the playbook wrote: control characters in it are escaped, so every
+    /// diagnostic stays one line and cannot drive the terminal.
     func error(at location: SourceLocation, _ message: String) {
-        diagnostics.append(Diagnostic(severity: .error, location: location, message: message))
+        diagnostics.append(Diagnostic(severity: .error, location: location, message: Diagnostic.escaped(message)))
     }
     func warning(at location: SourceLocation, _ message: String) {
-        diagnostics.append(Diagnostic(severity: .warning, location: location, message: message))
+        diagnostics.append(Diagnostic(severity: .warning, location: location, message: Diagnostic.escaped(message)))
     }
 
     // MARK: Shapes

@@ -1,32 +1,79 @@
 import FailoverModel
-import Foundation
 import Yams
 
 /// Loads playbooks strictly: every unknown key, bad value and dangling reference is reported with
 /// its `file:line:column`, all at once; nothing half-valid is returned.
 public enum PlaybookLoader {
     /// Reads and loads the playbook at `path`.
-    /// - Throws: `PlaybookError` with every error (and warning) found; a missing or unreadable
-    ///   file is one error at `path:1:1`.
+    /// - Throws: `PlaybookError` with every error (and warning) found; a file that cannot be
+    ///   read (missing, a symlink loop, not a regular file, …) is one error at `path:1:1`, text
+    ///   that is not UTF-8 one error at the first bad byte.
     public static func load(contentsOf path: String) throws -> LoadedPlaybook {
-        let text: String
-        do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            text = String(decoding: data, as: UTF8.self)
-        } catch {
-            let reason = (error as NSError).localizedFailureReason ?? "cannot read the file"
+        var bytes: [UInt8]
+        switch PlaybookFileReader.contents(of: path) {
+        case .success(let contents): bytes = contents
+        case .failure(let problem):
             throw PlaybookError(diagnostics: [
                 Diagnostic(
                     severity: .error, location: SourceLocation(file: path, line: 1, column: 1),
-                    message: "cannot read playbook: \(reason)")
+                    message: "cannot read playbook: \(problem.message)")
             ])
         }
-        return try load(yaml: text, file: path)
+        // A UTF-8 byte order mark is no text (libyaml, told the encoding, would read it as a column).
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        if let offset = firstInvalidUTF8(bytes) {
+            let byte = String(bytes[offset], radix: 16, uppercase: true)
+            throw PlaybookError(diagnostics: [
+                Diagnostic(
+                    severity: .error, location: location(ofByte: offset, in: bytes, file: path),
+                    message: "invalid UTF-8: byte 0x\(byte.count == 1 ? "0" : "")\(byte) at byte offset \(offset); "
+                        + "a playbook is UTF-8 text")
+            ])
+        }
+        return try load(yaml: String(decoding: bytes, as: UTF8.self), file: path)
+    }
+
+    /// Why `path` cannot be looked at (`stat` fails), e.g. "too many levels of symbolic links: a
+    /// symbolic link loop (ELOOP)"; nil when it can.
+    public static func pathProblem(_ path: String) -> String? { PlaybookFileReader.statProblem(path) }
+
+    /// Offset of the first byte that does not start a well-formed UTF-8 sequence, or nil.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded): offset += encoded.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
+    }
+
+    /// Line and column (in Unicode scalars, as libyaml counts) of the byte at `offset` of
+    /// UTF-8 text that is well-formed before it.
+    static func location<Bytes: Collection<UInt8>>(ofByte offset: Int, in bytes: Bytes, file: String)
+        -> SourceLocation
+    {
+        var line = 1
+        var column = 1
+        for byte in bytes.prefix(offset) {
+            if byte == 0x0A {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        return SourceLocation(file: file, line: line, column: column)
     }
 
     /// Loads a playbook from YAML text; `file` is used in locations.
     /// - Throws: `PlaybookError` with every error (and warning) found.
     public static func load(yaml: String, file: String) throws -> LoadedPlaybook {
+        // Alias bombs, deep nesting and reader errors, before Yams composes (and hashes) the tree.
+        if let problem = YAMLPrescan.check(yaml, file: file) { throw PlaybookError(diagnostics: [problem]) }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -67,6 +114,15 @@ public enum PlaybookLoader {
             .composer(let context, let problem, let mark, _):
             let detail = context.map { "\(problem) (\($0.text) at \($0.mark))" } ?? problem
             return at(mark, "YAML syntax error: \(detail)")
+        case .reader(let problem, let offset, _, let yaml):
+            // `offset` counts Characters; the text before it is well-formed.
+            let before = yaml.prefix(offset ?? 0)
+            let line = before.reduce(1) { $1.isNewline ? $0 + 1 : $0 }
+            let lastLine = before.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).last
+            return Diagnostic(
+                severity: .error,
+                location: SourceLocation(file: file, line: line, column: (lastLine?.unicodeScalars.count ?? 0) + 1),
+                message: Diagnostic.escaped("YAML error: \(problem)"))
         case .duplicatedKeysInMapping(let duplicates, let context):
             let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
             return at(context.mark, "duplicate key \(keys) in the same mapping")

@@ -101,7 +101,15 @@ extension PlaybookDecoder {
                 ok = false
                 return nil
             }
-            let name = required("name").flatMap { reader.string($0, "\(path).name") } ?? ""
+            let nameNode = required("name")
+            let parsedName = nameNode.flatMap { reader.string($0, "\(path).name") }
+            let name = parsedName ?? ""
+            // A probe name goes into capture file names: the host name rule, no '/' or '..'.
+            if let nameNode, let parsedName,
+                !checkNodeName(parsedName, nameNode, "\(path).name", what: "probe", limit: 32)
+            {
+                ok = false
+            }
             if !name.isEmpty, probes.contains(where: { $0.name == name }) {
                 reader.error(view["name"], "\(path).name: probe \(name) is declared twice")
                 ok = false

@@ -12,7 +12,9 @@ enum PlaybookFiles {
         for path in paths {
             var isDirectory: ObjCBool = false
             guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw fail(ExitCodes.usage, "\(path): no such file or directory")
+                // A symlink loop is ELOOP, not "no such file".
+                let problem = PlaybookLoader.pathProblem(path) ?? "no such file or directory"
+                throw fail(ExitCodes.usage, "\(path): \(problem)")
             }
             if isDirectory.boolValue {
                 guard let enumerator = manager.enumerator(atPath: path) else {
