@@ -67,7 +67,9 @@ public struct ResultsDirectory: Sendable {
     /// error). Returns the directory path.
     /// - Throws: `ReportError` with operation `encode JSON`, `create file`, `write file` or
     ///   `link` (with errno).
-    public func write(_ runs: [RunRecord]) throws(ReportError) -> String {
+    /// - Parameter baseDirectory: what the JUnit classnames are relative to (the invocation's
+    ///   working directory); see `JUnitReport.render(_:baseDirectory:)`.
+    public func write(_ runs: [RunRecord], baseDirectory: String? = nil) throws(ReportError) -> String {
         let json: String
         do {
             json = try JSONReport.render(runs)
@@ -78,7 +80,7 @@ public struct ResultsDirectory: Sendable {
         }
         let files: [(String, String)] = [
             (Self.jsonName, json),
-            (Self.junitName, JUnitReport.render(runs)),
+            (Self.junitName, JUnitReport.render(runs, baseDirectory: baseDirectory)),
             (Self.summaryName, ConsoleSummary.render(runs, color: false)),
             (Self.htmlName, HTMLReport.render(runs)),
         ]
@@ -94,10 +96,10 @@ public struct ResultsDirectory: Sendable {
     }
 
     /// `open(root:runID:date:)` then `write(_:)`. Returns the directory path.
-    public static func write(_ runs: [RunRecord], root: String, runID: String, date: Date) throws(ReportError)
-        -> String
-    {
-        try open(root: root, runID: runID, date: date).write(runs)
+    public static func write(
+        _ runs: [RunRecord], root: String, runID: String, date: Date, baseDirectory: String? = nil
+    ) throws(ReportError) -> String {
+        try open(root: root, runID: runID, date: date).write(runs, baseDirectory: baseDirectory)
     }
 }
 

@@ -138,12 +138,14 @@ struct RunCommand: AsyncParsableCommand {
         if !labPlaybooks.isEmpty {
             records += try await runInVM(labPlaybooks, names: names, output: output, logger: logger)
         }
-        let directory = try resultsFailure { try output.write(records) }
+        let invocation = FileManager.default.currentDirectoryPath
+        let directory = try resultsFailure { try output.write(records, baseDirectory: invocation) }
         if let junit {
             try resultsFailure("--junit") {
                 let parent = (junit as NSString).deletingLastPathComponent
                 try SafeDirectory.open(parent.isEmpty ? "." : parent).replaceFile(
-                    (junit as NSString).lastPathComponent, contents: Array(JUnitReport.render(records).utf8))
+                    (junit as NSString).lastPathComponent,
+                    contents: Array(JUnitReport.render(records, baseDirectory: invocation).utf8))
             }
         }
         if json {
