@@ -143,7 +143,7 @@ struct RunCommand: AsyncParsableCommand {
         if let junit {
             try resultsFailure("--junit") {
                 let parent = (junit as NSString).deletingLastPathComponent
-                try SafeDirectory.open(parent.isEmpty ? "." : parent).replaceFile(
+                try SafeDirectory.create(parent.isEmpty ? "." : parent).replaceFile(
                     (junit as NSString).lastPathComponent,
                     contents: Array(JUnitReport.render(records, baseDirectory: invocation).utf8))
             }
