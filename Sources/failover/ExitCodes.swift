@@ -38,11 +38,12 @@ func fail(_ code: Int32, _ message: String) -> Failure { Failure(code: code, mes
 
 /// What `failover run` needs beyond `Privileges.problem()` (root or CAP_NET_ADMIN): creating a
 /// network namespace (`unshare(CLONE_NEWNET)`, the bind mount under /run/netns) needs
-/// CAP_SYS_ADMIN as well, and the run records its owner in `/run/failover/owners`, which must be
-/// writable. Checked before anything is built, so a user with CAP_NET_ADMIN alone gets exit 77 and
+/// CAP_SYS_ADMIN as well, the namespaces are pinned as files in `/run/netns`, and the run
+/// records its owner in `/run/failover/owners`: both must be writable. Checked before anything is built, so a user with CAP_NET_ADMIN alone gets exit 77 and
 /// one line instead of every playbook erroring.
 enum RunPrivileges {
     static let ownersDirectory = "/run/failover/owners"
+    static let namespaceDirectory = "/run/netns"
 
     /// nil when the run can go ahead, else a one-line reason.
     static func problem(
@@ -56,9 +57,11 @@ enum RunPrivileges {
         let capabilities = effectiveCapabilities ?? 0
         if capabilities & networkAdmin == 0 { missing.append("CAP_NET_ADMIN") }
         if capabilities & systemAdmin == 0 { missing.append("CAP_SYS_ADMIN (to create network namespaces)") }
+        if !writable(namespaceDirectory) { missing.append("write access to \(namespaceDirectory) (namespace files)") }
         if !writable(ownersDirectory) { missing.append("write access to \(ownersDirectory) (run owner records)") }
         guard !missing.isEmpty else { return nil }
-        return "failover run needs root, or CAP_NET_ADMIN with CAP_SYS_ADMIN and write access to /run/failover;"
+        return "failover run needs root, or CAP_NET_ADMIN with CAP_SYS_ADMIN and write access to /run/netns and"
+            + " /run/failover;"
             + " missing: \(missing.joined(separator: ", ")) (euid \(euid))"
     }
 

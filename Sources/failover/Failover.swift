@@ -14,7 +14,7 @@ struct Failover: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 all passed; 1 an assertion failed; 64 usage; 65 invalid playbook;
             70 the harness or the environment broke (verdict errored, results not writable);
-            77 missing privileges (root needed, or CAP_NET_ADMIN + CAP_SYS_ADMIN + writable /run/failover).
+            77 missing privileges (root, or CAP_NET_ADMIN + CAP_SYS_ADMIN + writable /run/netns, /run/failover).
             """,
         version: version,
         subcommands: [
