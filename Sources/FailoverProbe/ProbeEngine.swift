@@ -275,7 +275,8 @@ public actor ProbeEngine: TrafficProbes {
     /// `witness-<playbook>-<probe>-<direction>-<run id>.pcap`, built only from safe characters
     /// whatever the names hold: the playbook file's stem lowercased with every character outside
     /// `[a-z0-9_-]` as `_` (`playbook` when empty), the other parts with every byte outside
-    /// `[a-z0-9_-]` as `%XX`. Never contains `/`, is never `.` or `..`.
+    /// `[a-z0-9_-]` as `%XX`; a part too long for a file name is cut and gets a hash of the whole
+    /// (`-h<16 hex>`). Never contains `/`, is never `.` or `..`, never longer than 255 bytes.
     static func witnessFileName(playbookFile: String, probe: String, direction: String, runID: String) -> String {
         func safe(_ byte: UInt8) -> Bool {
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
@@ -294,12 +295,24 @@ public actor ProbeEngine: TrafficProbes {
             }
             return out
         }
+        /// At most `limit` characters: a longer part keeps its start and gets `-h` and the
+        /// FNV-1a hash of the original, so the whole name stays under NAME_MAX (255) and distinct.
+        func bounded(_ part: String, _ original: String, limit: Int) -> String {
+            guard part.count > limit else { return part }
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in original.utf8 {
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
+            let hex = String(hash, radix: 16)
+            return String(part.prefix(limit - 18)) + "-h" + String(repeating: "0", count: 16 - hex.count) + hex
+        }
         var stem = String(
             FilePath(playbookFile).stem?.lowercased().unicodeScalars.map { scalar in
                 scalar.isASCII && safe(UInt8(scalar.value)) ? Character(scalar) : "_"
             } ?? [])
         if stem.isEmpty { stem = "playbook" }
-        return "witness-\(stem)-\(escaped(probe))-\(escaped(direction))-\(escaped(runID)).pcap"
+        return "witness-\(bounded(stem, playbookFile, limit: 64))-\(bounded(escaped(probe), probe, limit: 96))-"
+            + "\(bounded(escaped(direction), direction, limit: 16))-\(bounded(escaped(runID), runID, limit: 16)).pcap"
     }
 
     private func compare(_ capture: PacketCapture, record: ProbeRecord, report: ProbeReport) async -> ProbeWitnessRecord

@@ -40,4 +40,26 @@ struct WitnessFileNameTests {
         #expect(names[0] == "witness-x-a%2Fb-forward-abcdef.pcap")
         #expect(names[3] == "witness-x-%41-forward-abcdef.pcap")
     }
+
+    @Test("long names are cut with a hash: under NAME_MAX, still distinct; names just inside the limit are kept")
+    func long() throws {
+        let long = String(repeating: "a", count: 300)
+        let other = String(repeating: "a", count: 299) + "b"
+        let playbook = "/x/" + String(repeating: "p", count: 300) + ".yaml"
+        let first = ProbeEngine.witnessFileName(
+            playbookFile: playbook, probe: long, direction: "forward", runID: "abcdef")
+        let second = ProbeEngine.witnessFileName(
+            playbookFile: playbook, probe: other, direction: "forward", runID: "abcdef")
+        try SafeDirectory.validate(first)
+        #expect(first.utf8.count <= 255)
+        #expect(first != second)
+        #expect(first.contains("-h"))
+        let inside = String(repeating: "a", count: 96)
+        let kept = ProbeEngine.witnessFileName(
+            playbookFile: "x.yaml", probe: inside, direction: "forward", runID: "abcdef")
+        #expect(kept == "witness-x-\(inside)-forward-abcdef.pcap")
+        let outside = ProbeEngine.witnessFileName(
+            playbookFile: "x.yaml", probe: inside + "a", direction: "forward", runID: "abcdef")
+        #expect(outside != "witness-x-\(inside)a-forward-abcdef.pcap" && outside.contains("-h"))
+    }
 }
