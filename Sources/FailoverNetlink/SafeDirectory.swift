@@ -65,18 +65,24 @@ public final class SafeDirectory: Sendable {
 
     deinit { _ = close(descriptor) }
 
-    /// Opens an existing directory. The last component of `path` must not be a symlink.
+    /// Opens an existing directory. The last component of `path` must not be a symlink, unless
+    /// `followingSymlink` (for a directory the user named only as the parent of a file).
     /// - Throws: `SafeDirectoryError` (operation `open directory`).
-    public static func open(_ path: String) throws(SafeDirectoryError) -> SafeDirectory {
-        let fd = retrying { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+    public static func open(_ path: String, followingSymlink: Bool = false) throws(SafeDirectoryError)
+        -> SafeDirectory
+    {
+        let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followingSymlink ? 0 : O_NOFOLLOW)
+        let fd = retrying { Glibc.open(path, flags) }
         guard fd >= 0 else { throw openError(path, errno) }
         return SafeDirectory(path: path, descriptor: fd)
     }
 
     /// Creates `path` (and its missing parents, mode 0755) when needed, then opens it like `open`.
-    /// The last component must be a real directory, not a symlink to one.
+    /// The last component must be a real directory, not a symlink to one, unless `followingSymlink`.
     /// - Throws: `SafeDirectoryError` (operation `create directory` or `open directory`).
-    public static func create(_ path: String) throws(SafeDirectoryError) -> SafeDirectory {
+    public static func create(_ path: String, followingSymlink: Bool = false) throws(SafeDirectoryError)
+        -> SafeDirectory
+    {
         guard !path.isEmpty else {
             throw SafeDirectoryError(operation: "create directory", path: path, errno: nil, detail: "empty path")
         }
@@ -89,7 +95,7 @@ public final class SafeDirectory: Sendable {
                 throw SafeDirectoryError.failed("create directory", prefix, code)
             }
         }
-        return try open(path)
+        return try open(path, followingSymlink: followingSymlink)
     }
 
     /// Refuses a name that is not exactly one path component.

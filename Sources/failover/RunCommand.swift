@@ -143,7 +143,8 @@ struct RunCommand: AsyncParsableCommand {
         if let junit {
             try resultsFailure("--junit") {
                 let parent = (junit as NSString).deletingLastPathComponent
-                try SafeDirectory.create(parent.isEmpty ? "." : parent).replaceFile(
+                // The user named the file: its directory may be a symlink, the file itself may not.
+                try SafeDirectory.create(parent.isEmpty ? "." : parent, followingSymlink: true).replaceFile(
                     (junit as NSString).lastPathComponent,
                     contents: Array(JUnitReport.render(records, baseDirectory: invocation).utf8))
             }

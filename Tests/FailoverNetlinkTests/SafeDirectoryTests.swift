@@ -109,8 +109,10 @@ struct SafeDirectoryTests {
             let error = try #require(throws: SafeDirectoryError.self) { _ = try open() }
             #expect(error.description.contains("symbolic link"), "\(error)")
         }
-        // The real directory opens.
+        // The real directory opens; the link only when following it was asked for.
         #expect(try SafeDirectory.open(scratch.outside).path == scratch.outside)
+        try SafeDirectory.open(link, followingSymlink: true).createFile("through", contents: [1])
+        #expect(FileManager.default.contents(atPath: scratch.outside + "/through") == Data([1]))
     }
 
     @Test("create makes missing parents; a path under a file fails with ENOTDIR")
