@@ -66,7 +66,7 @@ let package = Package(
             ]
         ),
         // Report writers: JSON, JUnit, console summary.
-        .target(name: "FailoverReport", dependencies: ["FailoverModel"]),
+        .target(name: "FailoverReport", dependencies: ["FailoverModel", "FailoverNetlink"]),
         // Thin CLI.
         .executableTarget(
             name: "failover",

@@ -15,6 +15,7 @@ needed=(
   "kmod:module metadata for the kernel lab"
   "tcpdump:the independent witness for probe figures"
   "ucarp:CARP peers"
+  "libxml2-utils:xmllint, which validates the JUnit reports against the junit XSD in the unit tests"
 )
 # A kernel for the lab: any /boot/vmlinuz-* with its /lib/modules; else Debian's linux-image-amd64.
 have_kernel=no

@@ -1,5 +1,6 @@
 internal import CNetShims
 import FailoverCore
+import FailoverNetlink
 import Foundation
 import Logging
 import Synchronization
@@ -19,8 +20,12 @@ import Synchronization
 final class PacketCapture: Sendable {
     let namespace: String
     let interface: String
-    /// Where the capture ends up (after `stop()`).
-    let path: String
+    /// Where the capture ends up (after `stop()`): `name` in `directory`, or `name-2`, `name-3`, …
+    /// when that name is taken (an existing file is never replaced).
+    var path: String { finalPath.withLock { $0 } }
+    private let finalPath: Mutex<String>
+    private let directory: SafeDirectory
+    private let name: String
     /// Where tcpdump writes while it runs.
     let capturePath: String
     let pid: pid_t
@@ -48,17 +53,24 @@ final class PacketCapture: Sendable {
 
     /// Starts tcpdump.
     /// - Throws: `ProbeError` when tcpdump is missing or cannot be spawned.
-    init(namespace: String, interface: String, port: Int, path: String, logger: Logger) throws {
+    init(
+        namespace: String, interface: String, port: Int, directory: SafeDirectory, name: String, logger: Logger
+    ) throws {
         guard let tcpdump = Self.tcpdumpCandidates.first(where: { access($0, X_OK) == 0 }) else {
-            throw ProbeError(.invalidConfiguration, operation: "find tcpdump (needed by --witness)", object: path)
+            throw ProbeError(
+                .invalidConfiguration, operation: "find tcpdump (needed by --witness)", object: directory.path(of: name)
+            )
         }
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
-            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        do {
+            try SafeDirectory.validate(name, in: directory.path)
+        } catch {
+            throw ProbeError(.invalidConfiguration, operation: "witness file name: \(error)", object: interface)
         }
         self.namespace = namespace
         self.interface = interface
-        self.path = path
+        self.directory = directory
+        self.name = name
+        self.finalPath = Mutex(directory.path(of: name))
         let temporary = FileManager.default.temporaryDirectory.path
         self.capturePath =
             "\(temporary)/\(RunNames.temporaryCapturePrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pcap"
@@ -164,19 +176,34 @@ final class PacketCapture: Sendable {
             text = stderrText()
         }
         _ = unlink(stderrPath)
-        do {
-            try? FileManager.default.removeItem(atPath: path)
-            try FileManager.default.moveItem(atPath: capturePath, toPath: path)
-        } catch {
-            logger.warning("witness capture not moved", metadata: ["from": "\(capturePath)", "error": "\(error)"])
-            _ = unlink(capturePath)
-        }
+        moveIntoResults()
         let dropped = Self.droppedByKernel(in: text)
         logger.debug(
             "witness capture stopped", metadata: ["pid": "\(pid)", "dropped": "\(dropped.map(String.init) ?? "?")"])
         let outcome = Outcome(exitStatus: status, droppedByKernel: dropped)
         stopped.withLock { $0 = outcome }
         return outcome
+    }
+
+    /// Moves the capture into the results directory under `name` (or `name-N` when taken), never
+    /// replacing a file and never following a symlink; on failure the capture is deleted.
+    private func moveIntoResults() {
+        let stem = name.hasSuffix(".pcap") ? String(name.dropLast(5)) : name
+        let suffix = name.hasSuffix(".pcap") ? ".pcap" : ""
+        for attempt in 1...100 {
+            let candidate = attempt == 1 ? name : "\(stem)-\(attempt)\(suffix)"
+            do {
+                try directory.moveIn(from: capturePath, as: candidate)
+                finalPath.withLock { $0 = directory.path(of: candidate) }
+                return
+            } catch  where error.errno == EEXIST && attempt < 100 {
+                continue
+            } catch {
+                logger.warning("witness capture not moved", metadata: ["from": "\(capturePath)", "error": "\(error)"])
+                _ = unlink(capturePath)
+                return
+            }
+        }
     }
 
     private func stderrText() -> String {

@@ -1,7 +1,7 @@
 internal import CNetShims
 public import FailoverCore
 public import FailoverModel
-import FailoverNetlink
+public import FailoverNetlink
 public import Logging
 import SystemPackage
 
@@ -31,29 +31,32 @@ public actor ProbeEngine: TrafficProbes {
     private let playbook: Playbook
     private let names: RunNames
     private let logger: Logger
-    private let witnessDirectory: String?
+    private let witnessDirectory: SafeDirectory?
     private let socketFactory: SocketFactory
     private var resolved: [String: [Resolved]] = [:]
     private var resolveError: [String: String] = [:]
     private var streams: [String: [ProbeStream]] = [:]
     private var witnesses: [UInt32: PacketCapture] = [:]
     private let witnessEdgeAllowance: Int64
+    private let witness: Bool
     private var finished: [ProbeRecord]?
 
     /// - Parameters:
     ///   - witness: also capture each receiver interface with tcpdump and compare (files go to
-    ///     `witnessDirectory`, default the current directory).
+    ///     `witnessDirectory`, opened by the caller; without one the witness errors the probe).
     ///   - witnessEdgeAllowance: added to the witness's gap tolerance where one-way delay is not
     ///     steady (the kernel lab under TCG); recorded in every witness record. Zero elsewhere.
     public init(
-        playbook: Playbook, names: RunNames, logger: Logger, witness: Bool = false, witnessDirectory: String? = nil,
+        playbook: Playbook, names: RunNames, logger: Logger, witness: Bool = false,
+        witnessDirectory: SafeDirectory? = nil,
         witnessEdgeAllowance: Duration = .zero
     ) {
         self.witnessEdgeAllowance = witnessEdgeAllowance.totalNanoseconds
         self.playbook = playbook
         self.names = names
         self.logger = logger
-        self.witnessDirectory = witness ? (witnessDirectory ?? ".") : nil
+        self.witness = witness
+        self.witnessDirectory = witnessDirectory
         self.socketFactory = ProbeEngine.namespaceSockets
         let base = UInt32.random(in: 1..<0x7FFF_0000) & ~1
         var resolved: [String: [Resolved]] = [:]
@@ -156,7 +159,12 @@ public actor ProbeEngine: TrafficProbes {
             var opened: [ProbeStream] = []
             do {
                 for direction in directions {
-                    if let witnessDirectory {
+                    if witness {
+                        guard let witnessDirectory else {
+                            throw ProbeError(
+                                .invalidConfiguration, operation: "witness: no directory for the capture",
+                                object: "probe \(name)")
+                        }
                         try await startWitness(direction, directory: witnessDirectory)
                     }
                     opened.append(
@@ -246,7 +254,7 @@ public actor ProbeEngine: TrafficProbes {
         }
     }
 
-    private func startWitness(_ direction: Resolved, directory: String) async throws {
+    private func startWitness(_ direction: Resolved, directory: SafeDirectory) async throws {
         let configuration = direction.configuration
         guard let namespace = configuration.receiverNamespace, let interface = direction.receiverInterface else {
             throw ProbeError(
@@ -254,14 +262,57 @@ public actor ProbeEngine: TrafficProbes {
                 object: "probe \(configuration.probe) (\(configuration.direction))")
         }
         // One file per playbook, probe and direction: the playbooks of one invocation share the run id.
-        let playbookStem = FilePath(playbook.file).stem ?? ""
-        let file =
-            "\(directory)/witness-\(playbookStem.isEmpty ? "playbook" : playbookStem)-\(configuration.probe)-"
-            + "\(configuration.direction)-\(names.runID).pcap"
+        let file = Self.witnessFileName(
+            playbookFile: playbook.file, probe: configuration.probe, direction: "\(configuration.direction)",
+            runID: names.runID)
         let capture = try PacketCapture(
-            namespace: namespace, interface: interface, port: configuration.port, path: file, logger: logger)
+            namespace: namespace, interface: interface, port: configuration.port, directory: directory, name: file,
+            logger: logger)
         witnesses[configuration.streamID] = capture
         try await capture.waitUntilCapturing()
+    }
+
+    /// `witness-<playbook>-<probe>-<direction>-<run id>.pcap`, built only from safe characters
+    /// whatever the names hold: the playbook file's stem lowercased with every character outside
+    /// `[a-z0-9_-]` as `_` (`playbook` when empty), the other parts with every byte outside
+    /// `[a-z0-9_-]` as `%XX`; a part too long for a file name is cut and gets a hash of the whole
+    /// (`-h<16 hex>`). Never contains `/`, is never `.` or `..`, never longer than 255 bytes.
+    static func witnessFileName(playbookFile: String, probe: String, direction: String, runID: String) -> String {
+        func safe(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+        func escaped(_ text: String) -> String {
+            var out = ""
+            for byte in text.utf8 {
+                if safe(byte) {
+                    out.unicodeScalars.append(Unicode.Scalar(byte))
+                } else {
+                    let hex = String(byte, radix: 16, uppercase: true)
+                    out += "%" + (hex.count < 2 ? "0" + hex : hex)
+                }
+            }
+            return out
+        }
+        /// At most `limit` characters: a longer part keeps its start and gets `-h` and the
+        /// FNV-1a hash of the original, so the whole name stays under NAME_MAX (255) and distinct.
+        func bounded(_ part: String, _ original: String, limit: Int) -> String {
+            guard part.count > limit else { return part }
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in original.utf8 {
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
+            let hex = String(hash, radix: 16)
+            return String(part.prefix(limit - 18)) + "-h" + String(repeating: "0", count: 16 - hex.count) + hex
+        }
+        var stem = String(
+            FilePath(playbookFile).stem?.lowercased().unicodeScalars.map { scalar in
+                scalar.isASCII && safe(UInt8(scalar.value)) ? Character(scalar) : "_"
+            } ?? [])
+        if stem.isEmpty { stem = "playbook" }
+        return "witness-\(bounded(stem, playbookFile, limit: 64))-\(bounded(escaped(probe), probe, limit: 96))-"
+            + "\(bounded(escaped(direction), direction, limit: 16))-\(bounded(escaped(runID), runID, limit: 16)).pcap"
     }
 
     private func compare(_ capture: PacketCapture, record: ProbeRecord, report: ProbeReport) async -> ProbeWitnessRecord

@@ -165,7 +165,7 @@ public enum HTMLReport {
             html.append("<table class=\"assertions\">")
             html.append(
                 "<tr><th>step</th><th>assertion</th><th>expected</th><th>actual</th><th>deadline</th>"
-                    + "<th>held after (ms)</th><th>verdict</th><th>outcome</th><th>location</th></tr>")
+                    + "<th>held after (ms)</th><th>verdict</th><th>note</th><th>location</th></tr>")
             for assertion in playbook.assertions {
                 let deadline = assertion.deadline.map { ReportText.deadline($0) } ?? "checked once"
                 let held = assertion.satisfiedAt.map {
@@ -176,7 +176,7 @@ public enum HTMLReport {
                         + "<td class=\"mono\">\(esc(assertion.description))</td><td>\(esc(assertion.expected))</td>"
                         + "<td>\(esc(assertion.actual))</td><td>\(esc(deadline))</td>"
                         + "<td class=\"num\">\(held ?? "never")</td><td>\(badge(assertion.verdict))</td>"
-                        + "<td>\(esc(ReportText.outcome(assertion)))</td>"
+                        + "<td>\(esc(ReportText.note(assertion) ?? ""))</td>"
                         + "<td class=\"mono\">\(esc(assertion.location?.description ?? ""))</td></tr>")
             }
             html.append("</table>")

@@ -1,20 +1,29 @@
 import FailoverModel
 
-/// JUnit XML as Jenkins and GitLab read it: `<testsuites>`, one `<testsuite>` per playbook per
-/// kernel, one `<testcase>` per `expect` step.
+/// JUnit XML as Jenkins and GitLab read it, valid against the Jenkins junit-4 XSD (and so the
+/// xUnit junit-10 one): `<testsuites>`, one `<testsuite>` per playbook per kernel, one
+/// `<testcase>` per `expect` step, also for the steps never run after a failure (`<skipped/>`).
+///
+/// A testcase's `name` is the step's own text (`expect active_slave of h/bond0 is eth1`), with
+/// ` #2`, ` #3` for a repeated text, so inserting a step renames no other test; its `classname`
+/// is the playbook file relative to the invocation directory (an absolute path outside it: the
+/// playbook's name), so test history survives a move of the workspace.
 ///
 /// Failures carry expected vs actual, the deadline and the playbook location in the
-/// `message` attribute itself; the element body repeats it with every assertion of the step.
+/// `message` attribute itself; the element body details every assertion of the step.
 /// Each suite's `<properties>` state kernel, execution, accelerator, timing allowance,
 /// failover version and run ID; its `<system-out>` lists the steps and observations.
 public enum JUnitReport {
     /// Renders the runs (one per kernel) as a JUnit XML document.
-    public static func render(_ runs: [RunRecord]) -> String {
+    /// - Parameter baseDirectory: the directory the playbook paths are made relative to (the
+    ///   invocation's working directory); nil keeps relative paths and names absolute ones by
+    ///   their playbook's name.
+    public static func render(_ runs: [RunRecord], baseDirectory: String? = nil) -> String {
         let matrix = ReportText.isMatrix(runs)
         var suites: [Suite] = []
         for run in runs {
             for playbook in run.playbooks {
-                suites.append(suite(playbook, run: run, matrix: matrix))
+                suites.append(suite(playbook, run: run, matrix: matrix, baseDirectory: baseDirectory))
             }
         }
         var xml = XMLWriter()
@@ -27,7 +36,7 @@ public enum JUnitReport {
                 ("tests", "\(suites.reduce(0) { $0 + $1.cases.count })"),
                 ("failures", "\(suites.reduce(0) { $0 + $1.count(.failure) })"),
                 ("errors", "\(suites.reduce(0) { $0 + $1.count(.error) })"),
-                ("skipped", "\(suites.reduce(0) { $0 + $1.count(.skipped) })"),
+                // No `skipped` here: the junit-4 and junit-10 schemas allow it only on <testsuite>.
                 ("time", ReportText.junitSeconds(nanoseconds: totalTime)),
             ])
         for (index, suite) in suites.enumerated() {
@@ -74,7 +83,7 @@ public enum JUnitReport {
         func count(_ kind: Kind) -> Int { cases.filter { $0.outcome.kind == kind }.count }
     }
 
-    static func suite(_ playbook: PlaybookRecord, run: RunRecord, matrix: Bool) -> Suite {
+    static func suite(_ playbook: PlaybookRecord, run: RunRecord, matrix: Bool, baseDirectory: String? = nil) -> Suite {
         let environment = run.environment
         var properties: [(String, String)] = [
             ("kernel", environment.kernel),
@@ -99,15 +108,28 @@ public enum JUnitReport {
             hostname: environment.hostname,
             nanoseconds: ReportText.span(from: playbook.started, to: playbook.ended),
             properties: properties,
-            cases: cases(playbook),
+            cases: cases(playbook, classname: classname(playbook, baseDirectory: baseDirectory)),
             systemOut: systemOut(playbook, run: run))
     }
 
-    /// One case per `expect` step; a `build` case for a playbook that errored before its steps;
-    /// a case for a non-`expect` step that failed or errored; a `playbook` case for a skipped
-    /// playbook without assertions.
-    static func cases(_ playbook: PlaybookRecord) -> [Case] {
-        let classname = playbook.file
+    /// The playbook file relative to `baseDirectory` (kept as is when relative already); an
+    /// absolute path outside it gives the playbook's name.
+    static func classname(_ playbook: PlaybookRecord, baseDirectory: String?) -> String {
+        let file = playbook.file
+        guard file.hasPrefix("/") else { return file }
+        if let baseDirectory, !baseDirectory.isEmpty {
+            let base = baseDirectory.hasSuffix("/") ? baseDirectory : baseDirectory + "/"
+            if file.hasPrefix(base), file.count > base.count { return String(file.dropFirst(base.count)) }
+        }
+        return playbook.name
+    }
+
+    /// One case per `expect` step (run or skipped); a `build` case for a playbook that errored
+    /// before any step ran; a case for a non-`expect` step that failed or errored; a `playbook`
+    /// case for a skipped playbook without assertions. Names are the steps' texts, made unique
+    /// by occurrence (` #2`).
+    static func cases(_ playbook: PlaybookRecord, classname: String? = nil) -> [Case] {
+        let classname = classname ?? playbook.file
         let stepsByIndex = Dictionary(playbook.steps.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
         var result: [(Int, Case)] = []
         let groups = ReportText.assertionsByStep(playbook)
@@ -115,18 +137,28 @@ public enum JUnitReport {
         for group in groups {
             let step = stepsByIndex[group.stepIndex]
             let text = step?.text ?? "expect " + group.assertions.map(\.description).joined(separator: "; ")
-            let name = "step \(group.stepIndex + 1): \(text)"
             let first = group.assertions.map(\.started).min() ?? playbook.started
             let last = group.assertions.map(\.ended).max() ?? playbook.started
             result.append(
                 (
                     group.stepIndex,
                     Case(
-                        name: name, classname: classname, nanoseconds: ReportText.span(from: first, to: last),
+                        name: text, classname: classname, nanoseconds: ReportText.span(from: first, to: last),
                         outcome: outcome(group.assertions, step: step, playbook: playbook))
                 ))
         }
         for step in playbook.steps where !assertionSteps.contains(step.index) {
+            if step.verdict == .skipped && step.text.hasPrefix("expect ") {
+                // Never run (an earlier step did not pass): still a test, reported as skipped.
+                var message = "step \(step.index + 1): \(step.message ?? "not run")"
+                if let location = step.location { message += " (\(location))" }
+                result.append(
+                    (
+                        step.index,
+                        Case(name: step.text, classname: classname, nanoseconds: 0, outcome: .skipped(message: message))
+                    ))
+                continue
+            }
             guard step.verdict == .failed || step.verdict == .errored else { continue }
             var message = "step \(step.index + 1) \(step.verdict.rawValue): \(step.text)"
             if let detail = step.message { message += ": \(detail)" }
@@ -135,7 +167,7 @@ public enum JUnitReport {
                 (
                     step.index,
                     Case(
-                        name: "step \(step.index + 1): \(step.text)", classname: classname,
+                        name: step.text, classname: classname,
                         nanoseconds: ReportText.span(from: step.started, to: step.ended),
                         outcome: .error(message: message, body: message))
                 ))
@@ -144,14 +176,14 @@ public enum JUnitReport {
         let hasError = cases.contains { $0.outcome.kind == .error }
         if playbook.verdict == .errored && !hasError {
             let message = "playbook errored: \(playbook.message ?? "no reason recorded")"
-            let name = playbook.steps.isEmpty ? "build" : "run"
+            // Before any step ran (steps absent or all skipped), the build broke.
+            let ran = playbook.steps.contains { $0.verdict != .skipped }
             cases.insert(
                 Case(
-                    name: name, classname: classname,
-                    nanoseconds: playbook.steps.isEmpty
-                        ? ReportText.span(from: playbook.started, to: playbook.ended) : 0,
+                    name: ran ? "run" : "build", classname: classname,
+                    nanoseconds: ran ? 0 : ReportText.span(from: playbook.started, to: playbook.ended),
                     outcome: .error(message: message, body: message)),
-                at: playbook.steps.isEmpty ? 0 : cases.count)
+                at: ran ? cases.count : 0)
         }
         if playbook.verdict == .skipped && cases.isEmpty {
             cases.append(
@@ -177,7 +209,25 @@ public enum JUnitReport {
                     name: "playbook", classname: classname,
                     nanoseconds: ReportText.span(from: playbook.started, to: playbook.ended), outcome: outcome))
         }
-        return cases
+        return uniquelyNamed(cases)
+    }
+
+    /// The second and later cases of one name get ` #2`, ` #3`, … (a name already taken skips on).
+    static func uniquelyNamed(_ cases: [Case]) -> [Case] {
+        var taken = Set<String>()
+        var seen: [String: Int] = [:]
+        return cases.map { testcase in
+            var renamed = testcase
+            let count = (seen[testcase.name] ?? 0) + 1
+            seen[testcase.name] = count
+            if count > 1 || taken.contains(testcase.name) {
+                var number = max(count, 2)
+                while taken.contains("\(testcase.name) #\(number)") { number += 1 }
+                renamed.name = "\(testcase.name) #\(number)"
+            }
+            taken.insert(renamed.name)
+            return renamed
+        }
     }
 
     static func outcome(_ assertions: [AssertionRecord], step: StepRecord?, playbook: PlaybookRecord) -> Outcome {
@@ -206,7 +256,7 @@ public enum JUnitReport {
                 body.append("  held after: never")
             }
             if let location = assertion.location ?? step?.location { body.append("  at: \(location)") }
-            if let message = assertion.message { body.append("  note: \(message)") }
+            if let note = ReportText.note(assertion) { body.append("  note: \(note)") }
         }
         if !playbook.timers.isEmpty {
             body.append(

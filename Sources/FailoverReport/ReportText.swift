@@ -1,4 +1,5 @@
 import FailoverModel
+import Foundation
 
 /// Text shared by all report formats: durations with units, verdict words, assertion
 /// outcomes ("expected … , was … at the deadline") and the environment line.
@@ -85,44 +86,65 @@ public enum ReportText {
     }
 
     /// The outcome of one assertion in one line, with expected vs actual in the text itself,
-    /// e.g. `expected eth1 within 500 ms, was eth0 at the deadline`.
+    /// e.g. `expected eth1 within 500 ms, was eth0 at the deadline`. Expected, actual and the
+    /// assertion's message each appear once: a message that restates them is not repeated.
     public static func outcome(_ assertion: AssertionRecord) -> String {
         let expected = expectation(assertion)
-        var text: String
         switch assertion.verdict {
         case .passed:
+            var text = "expected \(expected), was \(assertion.actual)"
             if let satisfied = assertion.satisfiedAt {
-                let after = span(from: assertion.started, to: satisfied)
-                text = "expected \(expected), was \(assertion.actual) after \(milliseconds(nanoseconds: after))"
-            } else {
-                text = "expected \(expected), was \(assertion.actual)"
+                text += " after \(milliseconds(nanoseconds: span(from: assertion.started, to: satisfied)))"
             }
+            return ([text] + [note(assertion)].compactMap { $0 }).joined(separator: "; ")
         case .failed:
-            if let deadline = assertion.deadline {
-                text = "expected \(expected), was \(assertion.actual) at the deadline"
-                if let satisfied = assertion.satisfiedAt {
-                    let after = span(from: assertion.started, to: satisfied)
-                    if after > deadline.nanoseconds {
-                        let late = after - deadline.nanoseconds
-                        text +=
-                            "; it first held after \(milliseconds(nanoseconds: after))"
-                            + " (\(milliseconds(nanoseconds: late)) late)"
-                    } else {
-                        text += "; it held after \(milliseconds(nanoseconds: after)) but did not stay"
-                    }
-                }
-            } else {
-                text = "expected \(expected), was \(assertion.actual)"
-            }
+            let text =
+                "expected \(expected), was \(assertion.actual)" + (assertion.deadline == nil ? "" : " at the deadline")
+            return ([text] + [remark(assertion)].compactMap { $0 }).joined(separator: "; ")
         case .errored:
             return "could not check (expected \(assertion.expected), was \(assertion.actual)): "
-                + (assertion.message ?? "no reason recorded")
+                + (note(assertion) ?? "no reason recorded")
         case .skipped:
-            return "skipped (expected \(expected))" + (assertion.message.map { ": \($0)" } ?? "")
+            return "skipped (expected \(expected))" + (note(assertion).map { ": \($0)" } ?? "")
         }
-        if let message = assertion.message, !message.isEmpty {
-            text += "; \(message)"
+    }
+
+    /// What an outcome says beyond expected, actual and deadline: for a failed deadline, when the
+    /// condition held after all (late, or not for long); then the note. nil when there is nothing.
+    public static func remark(_ assertion: AssertionRecord) -> String? {
+        var parts: [String] = []
+        if assertion.verdict == .failed, let deadline = assertion.deadline, let satisfied = assertion.satisfiedAt {
+            let after = span(from: assertion.started, to: satisfied)
+            if after > deadline.nanoseconds {
+                parts.append(
+                    "it first held after \(milliseconds(nanoseconds: after))"
+                        + " (\(milliseconds(nanoseconds: after - deadline.nanoseconds)) late)")
+            } else {
+                parts.append("it held after \(milliseconds(nanoseconds: after)) but did not stay")
+            }
         }
+        if let note = note(assertion) { parts.append(note) }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    /// The assertion's message without what expected and actual already say: every restatement
+    /// `expected <expected>…, was <actual>[ at the deadline]` is cut out, and a message that is
+    /// only the actual or the expected value is dropped. nil when nothing is left.
+    public static func note(_ assertion: AssertionRecord) -> String? {
+        guard var text = assertion.message?.trimmingSeparators(), !text.isEmpty else { return nil }
+        let was = "was \(assertion.actual)"
+        while let start = text.range(of: "expected \(assertion.expected)"),
+            let actual = text.range(of: was, range: start.upperBound..<text.endIndex)
+        {
+            var end = actual.upperBound
+            if text[end...].hasPrefix(" at the deadline") {
+                end = text.index(end, offsetBy: " at the deadline".count)
+            }
+            let before = String(text[..<start.lowerBound]).trimmingSeparators()
+            let after = String(text[end...]).trimmingSeparators()
+            text = [before, after].filter { !$0.isEmpty }.joined(separator: "; ")
+        }
+        if text == assertion.actual || text == assertion.expected || text.isEmpty { return nil }
         return text
     }
 
@@ -220,5 +242,17 @@ public enum ReportText {
     /// The worst verdict of a group (passed for an empty group).
     static func worst(_ assertions: [AssertionRecord]) -> Verdict {
         assertions.map(\.verdict).max() ?? .passed
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces, newlines, `;`, `,` and `:` (what is left around a
+    /// phrase cut out of a message).
+    fileprivate func trimmingSeparators() -> String {
+        let separators: Set<Character> = [" ", "\t", "\n", ";", ",", ":"]
+        var slice = Substring(self)
+        while let first = slice.first, separators.contains(first) { slice = slice.dropFirst() }
+        while let last = slice.last, separators.contains(last) { slice = slice.dropLast() }
+        return String(slice)
     }
 }

@@ -1,13 +1,6 @@
 import FailoverModel
+public import FailoverNetlink
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// One directory per run under a results root, and a `latest` symlink to the newest.
 public struct ResultsDirectory: Sendable {
@@ -31,77 +24,88 @@ public struct ResultsDirectory: Sendable {
             + "\(two(parts.second))-\(runID)"
     }
 
-    /// Creates `<root>/<UTC yyyyMMdd-HHmmss>-<runID>/` (and `root` if needed); an existing
-    /// directory is reused. Returns the directory path.
-    /// - Throws: `ReportError` (operation `create directory`) when the directory cannot be made
-    ///   or `runID` would escape the root.
-    public static func create(root: String, runID: String, date: Date) throws -> String {
+    /// The results root, opened once (its last component must not be a symlink).
+    public let root: SafeDirectory
+    /// The run's directory `<root>/<UTC yyyyMMdd-HHmmss>-<runID>/`, opened once: every file of the
+    /// run is written relative to it.
+    public let run: SafeDirectory
+    /// The run directory's name (what `latest` points at).
+    public let name: String
+    /// The run directory's path (for messages and the console).
+    public var path: String { run.path }
+
+    /// Opens (creating when needed) `root` and the run directory `<root>/<UTC
+    /// yyyyMMdd-HHmmss>-<runID>/`; an existing run directory is reused. Refused: a root or run
+    /// directory that is a symlink, a run ID that is not one path component.
+    /// - Throws: `ReportError` (operation `create directory` or `open directory`).
+    public static func open(root: String, runID: String, date: Date) throws(ReportError) -> ResultsDirectory {
         guard !runID.isEmpty, !runID.contains("/"), runID != ".", runID != ".." else {
             throw ReportError(
                 operation: "create directory", path: root, errno: nil, detail: "invalid run ID '\(runID)'")
         }
-        let path = (root as NSString).appendingPathComponent(directoryName(runID: runID, date: date))
+        let name = directoryName(runID: runID, date: date)
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            let rootDirectory = try SafeDirectory.create(root)
+            return ResultsDirectory(root: rootDirectory, run: try rootDirectory.subdirectory(name), name: name)
         } catch {
-            throw ReportError(operation: "create directory", path: path, errno: nil, detail: "\(error)")
+            throw ReportError(error)
         }
-        return path
     }
 
-    /// Creates the run directory, writes `report.json`, `junit.xml`, `summary.txt` and
-    /// `report.html` into it, and points `<root>/latest` (a relative symlink) at it atomically
-    /// (a symlink under a temporary name, then rename(2) over `latest`). Returns the directory path.
-    /// - Throws: `ReportError` with operation `create directory`, `encode JSON`, `write file`
-    ///   or `link latest` (with errno).
-    public static func write(_ runs: [RunRecord], root: String, runID: String, date: Date) throws -> String {
-        let path = try create(root: root, runID: runID, date: date)
+    /// Creates `<root>/<UTC yyyyMMdd-HHmmss>-<runID>/` (and `root` if needed); an existing
+    /// directory is reused. Returns the directory path.
+    /// - Throws: `ReportError` (operation `create directory`) when the directory cannot be made
+    ///   or `runID` would escape the root.
+    public static func create(root: String, runID: String, date: Date) throws(ReportError) -> String {
+        try open(root: root, runID: runID, date: date).path
+    }
+
+    /// Writes `report.json`, `junit.xml`, `summary.txt` and `report.html` into the run directory
+    /// (new files only: an entry of that name, file or symlink, is an error and is left alone) and
+    /// points `<root>/latest` (a relative symlink) at it atomically (a symlink under a temporary
+    /// name, then rename(2) over `latest`; a `latest` that is not a symlink is left alone and is an
+    /// error). Returns the directory path.
+    /// - Throws: `ReportError` with operation `encode JSON`, `create file`, `write file` or
+    ///   `link` (with errno).
+    /// - Parameter baseDirectory: what the JUnit classnames are relative to (the invocation's
+    ///   working directory); see `JUnitReport.render(_:baseDirectory:)`.
+    public func write(_ runs: [RunRecord], baseDirectory: String? = nil) throws(ReportError) -> String {
+        let json: String
+        do {
+            json = try JSONReport.render(runs)
+        } catch let error as ReportError {
+            throw error
+        } catch {
+            throw ReportError(operation: "encode JSON", path: nil, errno: nil, detail: "\(error)")
+        }
         let files: [(String, String)] = [
-            (jsonName, try JSONReport.render(runs)),
-            (junitName, JUnitReport.render(runs)),
-            (summaryName, ConsoleSummary.render(runs, color: false)),
-            (htmlName, HTMLReport.render(runs)),
+            (Self.jsonName, json),
+            (Self.junitName, JUnitReport.render(runs, baseDirectory: baseDirectory)),
+            (Self.summaryName, ConsoleSummary.render(runs, color: false)),
+            (Self.htmlName, HTMLReport.render(runs)),
         ]
-        for (name, content) in files {
-            let file = (path as NSString).appendingPathComponent(name)
-            do {
-                try Data(content.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
-            } catch {
-                throw ReportError(operation: "write file", path: file, errno: nil, detail: "\(error)")
+        do {
+            for (file, content) in files {
+                try run.createFile(file, contents: Array(content.utf8))
             }
+            try root.replaceSymlink(Self.latestName, target: name)
+        } catch {
+            throw ReportError(error)
         }
-        try pointLatest(root: root, at: (path as NSString).lastPathComponent)
         return path
     }
 
-    /// Points `<root>/latest` at `name` (relative), replacing any previous link atomically.
-    static func pointLatest(root: String, at name: String) throws {
-        let latest = (root as NSString).appendingPathComponent(latestName)
-        let temporary = (root as NSString).appendingPathComponent(".\(latestName).tmp-\(getpid())-\(name)")
-        _ = unlink(temporary)
-        guard symlink(name, temporary) == 0 else {
-            let code = errno
-            throw ReportError(
-                operation: "link latest", path: temporary, errno: code,
-                detail: "symlink to \(name) failed: \(String(decoding: strerrorBytes(code), as: UTF8.self))")
-        }
-        guard rename(temporary, latest) == 0 else {
-            let code = errno
-            _ = unlink(temporary)
-            throw ReportError(
-                operation: "link latest", path: latest, errno: code,
-                detail: "rename over \(latestName) failed: \(String(decoding: strerrorBytes(code), as: UTF8.self))")
-        }
+    /// `open(root:runID:date:)` then `write(_:)`. Returns the directory path.
+    public static func write(
+        _ runs: [RunRecord], root: String, runID: String, date: Date, baseDirectory: String? = nil
+    ) throws(ReportError) -> String {
+        try open(root: root, runID: runID, date: date).write(runs, baseDirectory: baseDirectory)
     }
+}
 
-    private static func strerrorBytes(_ code: Int32) -> [UInt8] {
-        guard let pointer = strerror(code) else { return Array("errno \(code)".utf8) }
-        var bytes: [UInt8] = []
-        var cursor = pointer
-        while cursor.pointee != 0 {
-            bytes.append(UInt8(bitPattern: cursor.pointee))
-            cursor += 1
-        }
-        return bytes
+extension ReportError {
+    /// The same failure, as a report error.
+    public init(_ error: SafeDirectoryError) {
+        self.init(operation: error.operation, path: error.path, errno: error.errno, detail: error.detail)
     }
 }

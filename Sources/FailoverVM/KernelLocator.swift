@@ -39,7 +39,9 @@ public enum KernelLocator {
     /// - Throws: `VMError` `.invalidKernelImage` (unreadable, no release) or `.kernelNotFound` (no modules.dep).
     public static func kernel(at path: String, modulesRoot: String) throws -> KernelImage {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw VMError(.invalidKernelImage, operation: "open kernel", object: path)
+            var info = stat()
+            let code: Int32 = stat(path, &info) == 0 ? ((info.st_mode & S_IFMT) == S_IFDIR ? EISDIR : EACCES) : errno
+            throw VMError(.invalidKernelImage, operation: "open kernel", object: path, errno: code)
         }
         defer { try? handle.close() }
         let header = (try? handle.read(upToCount: 64 * 1024)) ?? Data()
@@ -99,5 +101,30 @@ public enum KernelLocator {
         }
         if !current.isEmpty { tokens.append(current) }
         return tokens
+    }
+}
+
+extension KernelLocator {
+    /// One sentence for a failure of `kernel(at:)` or `defaultKernel()` that names the path and
+    /// says what to do (not an enum case name); other errors as they describe themselves.
+    public static func message(for error: any Error) -> String {
+        guard let error = error as? VMError else { return "\(error)" }
+        switch (error.code, error.operation) {
+        case (.invalidKernelImage, "open kernel"):
+            let reason = error.errno.map { String(cString: strerror($0)) } ?? "cannot be read"
+            return "kernel image \(error.object) cannot be opened: \(reason); give --kernel a readable"
+                + " kernel image such as /boot/vmlinuz-<release>"
+        case (.invalidKernelImage, "read kernel release"):
+            return "\(error.object) is not a kernel image: it has no bzImage header with a version string and its"
+                + " name is not vmlinuz-<release>"
+        case (.kernelNotFound, "find kernel"):
+            return "no kernel for the kernel lab: no \(error.object) has its modules in /lib/modules/<release>;"
+                + " install a stock kernel (linux-image-amd64) or give --kernel"
+        case (.kernelNotFound, _):
+            return "the kernel's modules are missing: \(error.object) does not exist (install the modules of"
+                + " that kernel, or give a kernel whose /lib/modules/<release> exists)"
+        default:
+            return "\(error)"
+        }
     }
 }

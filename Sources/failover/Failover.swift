@@ -13,7 +13,8 @@ struct Failover: AsyncParsableCommand {
         abstract: "Automated, measured failover tests for Linux bonds, switches and CARP.",
         discussion: """
             Exit codes: 0 all passed; 1 an assertion failed; 64 usage; 65 invalid playbook;
-            70 the harness or the environment broke (verdict errored); 77 missing privileges.
+            70 the harness or the environment broke (verdict errored, results not writable);
+            77 missing privileges (root, or CAP_NET_ADMIN + CAP_SYS_ADMIN + writable /run/netns, /run/failover).
             """,
         version: version,
         subcommands: [
@@ -36,8 +37,30 @@ struct Failover: AsyncParsableCommand {
             }
             Foundation.exit(failure.code)
         } catch {
-            exit(withError: error)
+            // ArgumentParser's own errors (usage, --help, explicit exit codes) keep their codes; any
+            // other error that got this far is the environment's or ours: 70 and one line, never
+            // 1 (the code of a failed assertion) with a raw error dump.
+            if error is ExitCode || exitCode(for: error) != .failure {
+                exit(withError: error)
+            }
+            FileHandle.standardError.write(Data(("failover: " + oneLine(error) + "\n").utf8))
+            Foundation.exit(ExitCodes.software)
         }
+    }
+
+    /// An error as one readable line: a Foundation error by its description and file path, not its
+    /// `Error Domain=… UserInfo={…}` dump.
+    static func oneLine(_ error: any Error) -> String {
+        let text: String
+        if let error = error as? CocoaError {
+            let path = error.filePath ?? error.url?.path
+            text = error.localizedDescription + (path.map { " (\($0))" } ?? "")
+        } else if type(of: error) is NSError.Type {
+            text = (error as NSError).localizedDescription
+        } else {
+            text = "\(error)"
+        }
+        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }
 

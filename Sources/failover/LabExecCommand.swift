@@ -11,7 +11,10 @@ struct LabExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab-exec",
         abstract: "Run a command inside the kernel lab VM (host / read-only; --rw dirs writable).",
-        discussion: "Exits with the command's exit status; 70 if the VM itself failed."
+        discussion: """
+            Exits with the command's exit status; 70 if the VM itself failed. Put the command after --
+            (failover lab-exec -- ip -d link): options before it are lab-exec's.
+            """
     )
 
     @Option(name: .customLong("kernel"), help: "Kernel image (default: newest /boot/vmlinuz-* with modules).")
@@ -33,6 +36,14 @@ struct LabExecCommand: AsyncParsableCommand {
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
     var command: [String] = []
+
+    func validate() throws {
+        // The command is captured verbatim (its own options must reach it), so `lab-exec --help`
+        // would be taken for a program named --help: before a `--`, -h/--help is ours.
+        if let first = command.first, first == "--help" || first == "-h" {
+            throw CleanExit.helpRequest(LabExecCommand.self)
+        }
+    }
 
     func run() async throws {
         let logger = try logging.bootstrap()
@@ -62,7 +73,7 @@ struct LabExecCommand: AsyncParsableCommand {
         do {
             image = try kernel.map { try KernelLocator.kernel(at: $0) } ?? KernelLocator.defaultKernel()
         } catch {
-            throw fail(ExitCodes.software, "kernel lab: \(error)")
+            throw fail(ExitCodes.software, "kernel lab: \(KernelLocator.message(for: error))")
         }
         let request = VMRunRequest(
             kernel: image, argv: argv, environment: env, workingDirectory: cwd,

@@ -3,6 +3,7 @@ internal import CNetShims
 import FailoverCore
 import FailoverLinux
 import FailoverModel
+import FailoverNetlink
 import FailoverProbe
 import FailoverReport
 import FailoverVM
@@ -82,7 +83,9 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = try logging.bootstrap()
         let loaded = try PlaybookFiles.loadAll(playbooks, quietWarnings: guestRecord != nil)
-        if let problem = Privileges.problem() { throw fail(ExitCodes.noPermission, problem) }
+        if let problem = Privileges.problem() ?? RunPrivileges.problem() {
+            throw fail(ExitCodes.noPermission, problem)
+        }
 
         let names = runID.map(RunNames.init(runID:)) ?? RunNames.random()
         let bondPlaybooks = loaded.filter(\.needsBonding)
@@ -103,15 +106,22 @@ struct RunCommand: AsyncParsableCommand {
 
         if let guestRecord {
             // Inside the kernel lab: run, write the raw record for the host, print progress only.
-            let here = (guestRecord as NSString).deletingLastPathComponent
+            let here = try resultsFailure {
+                try SafeDirectory.open((guestRecord as NSString).deletingLastPathComponent)
+            }
+            let captures = try resultsFailure { try capturesDirectory(in: here, for: loaded) }
             let record = await runHere(
-                loaded, names: names, capabilities: capabilities, captureDirectory: here, logger: logger)
+                loaded, names: names, capabilities: capabilities, captureDirectory: captures, logger: logger)
             let data = try JSONEncoder().encode(record)
-            try data.write(to: URL(fileURLWithPath: guestRecord), options: .atomic)
+            try resultsFailure {
+                try here.createFile((guestRecord as NSString).lastPathComponent, contents: Array(data))
+            }
             return
         }
 
         let date = Date()
+        // Opened once, before anything is built: every file of the run is written relative to it.
+        let output = try resultsFailure { try ResultsDirectory.open(root: results, runID: names.runID, date: date) }
         var records: [RunRecord] = []
         // --vm auto without --kernel: only the playbooks that need bonding go to the kernel lab;
         // the others run here, on the real kernel, where timing figures are precise (TCG is not).
@@ -119,18 +129,25 @@ struct RunCommand: AsyncParsableCommand {
         let hostPlaybooks = useVM ? (splitHostPlaybooks ? loaded.filter { !$0.needsBonding } : []) : loaded
         let labPlaybooks = useVM ? (splitHostPlaybooks ? bondPlaybooks : loaded) : []
         if !hostPlaybooks.isEmpty {
-            let directory = try ResultsDirectory.create(root: results, runID: names.runID, date: date)
+            let captures = try resultsFailure { try capturesDirectory(in: output.run, for: hostPlaybooks) }
             records.append(
                 await runHere(
-                    hostPlaybooks, names: names, capabilities: capabilities, captureDirectory: directory,
+                    hostPlaybooks, names: names, capabilities: capabilities, captureDirectory: captures,
                     logger: logger))
         }
         if !labPlaybooks.isEmpty {
-            records += try await runInVM(labPlaybooks, names: names, date: date, logger: logger)
+            records += try await runInVM(labPlaybooks, names: names, output: output, logger: logger)
         }
-        let directory = try ResultsDirectory.write(records, root: results, runID: names.runID, date: date)
+        let invocation = FileManager.default.currentDirectoryPath
+        let directory = try resultsFailure { try output.write(records, baseDirectory: invocation) }
         if let junit {
-            try Data(JUnitReport.render(records).utf8).write(to: URL(fileURLWithPath: junit), options: .atomic)
+            try resultsFailure("--junit") {
+                let parent = (junit as NSString).deletingLastPathComponent
+                // The user named the file: its directory may be a symlink, the file itself may not.
+                try SafeDirectory.create(parent.isEmpty ? "." : parent, followingSymlink: true).replaceFile(
+                    (junit as NSString).lastPathComponent,
+                    contents: Array(JUnitReport.render(records, baseDirectory: invocation).utf8))
+            }
         }
         if json {
             printOut(try JSONReport.render(records))
@@ -146,9 +163,9 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Runs the playbooks on the running kernel, one after the other, with SIGINT/SIGTERM
     /// turned into cancellation (which tears down what was built).
-    /// Witness captures go to `captureDirectory` (the run's results directory).
+    /// Witness captures go to `captureDirectory` (`captures/` in the run's results directory).
     func runHere(
-        _ playbooks: [Playbook], names: RunNames, capabilities: KernelCapabilities, captureDirectory: String,
+        _ playbooks: [Playbook], names: RunNames, capabilities: KernelCapabilities, captureDirectory: SafeDirectory?,
         logger: Logger
     ) async -> RunRecord {
         let clock = LinuxMonotonicClock()
@@ -168,10 +185,10 @@ struct RunCommand: AsyncParsableCommand {
                 let backend = NamespaceBackend(logger: logger)
                 var probes: (any TrafficProbes)?
                 if !playbook.probes.isEmpty {
-                    let captures = (captureDirectory as NSString).appendingPathComponent("captures")
                     probes = ProbeEngine(
                         playbook: playbook, names: playbookNames, logger: logger, witness: witness,
-                        witnessDirectory: captures, witnessEdgeAllowance: tcg ? VMTiming.tcgWitnessAllowance : .zero)
+                        witnessDirectory: captureDirectory,
+                        witnessEdgeAllowance: tcg ? VMTiming.tcgWitnessAllowance : .zero)
                 }
                 let runner = PlaybookRunner(
                     backend: backend, probes: probes, clock: clock, timing: timing, logger: logger)
@@ -204,21 +221,24 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// Runs all playbooks in one VM per kernel; the same binary runs inside with `--vm never`.
-    func runInVM(_ playbooks: [Playbook], names: RunNames, date: Date, logger: Logger) async throws -> [RunRecord] {
+    func runInVM(_ playbooks: [Playbook], names: RunNames, output: ResultsDirectory, logger: Logger) async throws
+        -> [RunRecord]
+    {
         let kernelImages: [KernelImage]
         do {
             kernelImages =
                 try kernels.isEmpty ? [KernelLocator.defaultKernel()] : kernels.map(KernelLocator.kernel(at:))
         } catch {
-            throw fail(ExitCodes.software, "kernel lab: \(error)")
+            throw fail(ExitCodes.software, "kernel lab: \(KernelLocator.message(for: error))")
         }
-        let directory = try ResultsDirectory.create(root: results, runID: names.runID, date: date)
+        let directory = output.path
         let lab = KernelLab(logger: logger)
         let executable = try selfExecutable()
         let cwd = FileManager.default.currentDirectoryPath
         var records: [RunRecord] = []
         for kernel in kernelImages {
-            let recordPath = (directory as NSString).appendingPathComponent("record-\(kernel.release).json")
+            let recordName = "record-\(kernel.release).json"
+            let recordPath = output.run.path(of: recordName)
             var argv = [executable, "run", "--vm", "never", "--guest-record", recordPath, "--run-id", names.runID]
             argv += ["--log-level", logging.verbose ? "debug" : logging.logLevel]
             argv += ["--guest-accelerator", "@ACCELERATOR@"]
@@ -256,7 +276,7 @@ struct RunCommand: AsyncParsableCommand {
                         message: message))
                 continue
             }
-            try? FileManager.default.removeItem(atPath: recordPath)
+            try? output.run.remove(recordName)
             records.append(record)
         }
         return records
@@ -284,6 +304,25 @@ struct RunCommand: AsyncParsableCommand {
         return PlaybookRecord(
             name: playbook.name, file: playbook.file, seed: playbook.seed, verdict: .skipped, message: reason,
             started: now, ended: now, timers: [], steps: [], assertions: [], observations: [])
+    }
+}
+
+/// `body`, with a failure to open or write the results as exit 70 and one line naming it.
+func resultsFailure<T>(_ what: String = "results", _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ReportError {
+        throw fail(ExitCodes.software, "\(what): \(error)")
+    } catch let error as SafeDirectoryError {
+        throw fail(ExitCodes.software, "\(what): \(error)")
+    }
+}
+
+/// `captures/` in `directory` when `--witness` will capture (some playbook has probes), else nil.
+extension RunCommand {
+    func capturesDirectory(in directory: SafeDirectory, for playbooks: [Playbook]) throws -> SafeDirectory? {
+        guard witness, playbooks.contains(where: { !$0.probes.isEmpty }) else { return nil }
+        return try directory.subdirectory("captures")
     }
 }
 

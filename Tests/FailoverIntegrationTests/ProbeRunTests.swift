@@ -27,7 +27,8 @@ struct ProbeRunTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let logger = Logger(label: "probe-run-test")
         let engine = ProbeEngine(
-            playbook: playbook, names: names, logger: logger, witness: true, witnessDirectory: directory)
+            playbook: playbook, names: names, logger: logger, witness: true,
+            witnessDirectory: try SafeDirectory.create(directory))
         let runner = PlaybookRunner(
             backend: NamespaceBackend(logger: logger), probes: engine, clock: LinuxMonotonicClock(), logger: logger)
         let record = await runner.run(playbook, names: names)

@@ -255,7 +255,54 @@ enum ReportFixtures {
         ]
     }
 
+    /// A loss check fails at step 4 with a message that restates expected and actual (as the
+    /// runner wrote it); steps 5–7 never ran, and step 7 repeats step 4's text. The playbook path
+    /// is absolute, as the kernel lab records it.
+    static var skippedAfterFailure: [RunRecord] {
+        let file = "/home/ci/workspace/Playbooks/probe-loss.yaml"
+        let actual = "forward: 0 lost of 0; reverse: 0 lost of 0"
+        let loss = "expect loss of probe p1 (last fault window) is >= 18"
+        let steps = [
+            StepRecord(
+                index: 0, text: "hold 1s", location: location(file, 20), started: at(1), ended: at(1_001),
+                acknowledged: nil, verdict: .passed),
+            StepRecord(
+                index: 1, text: "pull server/eth0", location: location(file, 21), started: at(1_001),
+                ended: at(1_002), acknowledged: at(1_001.5), verdict: .passed),
+            StepRecord(
+                index: 2, text: "hold 2s", location: location(file, 22), started: at(1_002), ended: at(3_002),
+                acknowledged: nil, verdict: .passed),
+            StepRecord(
+                index: 3, text: loss, location: location(file, 23), started: at(3_002), ended: at(3_003),
+                acknowledged: nil, verdict: .failed),
+            StepRecord(
+                index: 4, text: "plug server/eth0", location: location(file, 24), started: at(3_010),
+                ended: at(3_010), acknowledged: nil, verdict: .skipped, message: "not run: an earlier step did not pass"
+            ),
+            StepRecord(
+                index: 5, text: "expect carrier of server/eth0 is up within 100ms", location: location(file, 25),
+                started: at(3_010), ended: at(3_010), acknowledged: nil, verdict: .skipped,
+                message: "not run: an earlier step did not pass"),
+            StepRecord(
+                index: 6, text: loss, location: location(file, 26), started: at(3_010), ended: at(3_010),
+                acknowledged: nil, verdict: .skipped, message: "not run: an earlier step did not pass"),
+        ]
+        let assertion = AssertionRecord(
+            stepIndex: 3, description: String(loss.dropFirst("expect ".count)), expected: ">= 18", actual: actual,
+            verdict: .failed, deadline: nil, satisfiedAt: nil, started: at(3_002), ended: at(3_003),
+            location: location(file, 23, 13), message: "expected >= 18, was \(actual)")
+        let playbook = PlaybookRecord(
+            name: "probe-loss", file: file, seed: nil, verdict: .failed, message: nil, started: at(0),
+            ended: at(3_010), timers: [], steps: steps, assertions: [assertion], observations: [])
+        return [
+            RunRecord(
+                runID: "5e5e5e", startedAt: "2026-12-03T09:00:00Z", environment: hostEnvironment,
+                playbooks: [playbook])
+        ]
+    }
+
     static let all: [(name: String, runs: [RunRecord])] = [
         ("passing", passing), ("failing", failing), ("matrix", matrix), ("probes", withProbes),
+        ("skipped", skippedAfterFailure),
     ]
 }

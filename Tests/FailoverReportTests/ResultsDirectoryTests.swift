@@ -85,10 +85,66 @@ struct ResultsDirectoryTests {
             try ResultsDirectory.write(
                 ReportFixtures.passing, root: root, runID: "r1", date: Date(timeIntervalSince1970: 0))
         }
-        #expect(error.operation == "link latest")
+        #expect(error.operation == "link")
         #expect(error.errno != nil)
+        #expect(error.description.contains("is a directory, not a symbolic link"), "\(error)")
         #expect(FileManager.default.fileExists(atPath: root + "/latest/keep"))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0.hasPrefix(".latest") }
         #expect(leftovers.isEmpty)
+    }
+
+    @Test("a results root that is a symlink is refused with one line naming it")
+    func rootSymlinkRefused() throws {
+        let root = try Self.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/real", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/real")
+        let error = try #require(throws: ReportError.self) {
+            try ResultsDirectory.write(
+                ReportFixtures.passing, root: root + "/link", runID: "r1", date: Date(timeIntervalSince1970: 0))
+        }
+        #expect(
+            error.description == "open directory \(root)/link: refused: it is a symbolic link (give the real directory)"
+        )
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: root + "/real").isEmpty, "nothing written through it")
+        // The real directory is accepted.
+        _ = try ResultsDirectory.write(
+            ReportFixtures.passing, root: root + "/real", runID: "r1", date: Date(timeIntervalSince1970: 0))
+        #expect(FileManager.default.fileExists(atPath: root + "/real/latest/report.json"))
+    }
+
+    @Test("a run directory that exists as a symlink is refused, not followed")
+    func runDirectorySymlinkRefused() throws {
+        let root = try Self.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let outside = try Self.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        let date = Date(timeIntervalSince1970: 1_795_316_645)
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/20261122-030405-3f2a1c", withDestinationPath: outside)
+        let error = try #require(throws: ReportError.self) {
+            try ResultsDirectory.write(ReportFixtures.passing, root: root, runID: "3f2a1c", date: date)
+        }
+        #expect(error.description.contains("symbolic link"), "\(error)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: root + "/latest"))
+    }
+
+    @Test("a symlink planted at a report's name in the run directory is not followed, its target kept")
+    func plantedReportSymlink() throws {
+        let root = try Self.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let victim = root + "/victim"
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: victim))
+        let date = Date(timeIntervalSince1970: 1_795_316_645)
+        let run = try ResultsDirectory.create(root: root, runID: "3f2a1c", date: date)
+        try FileManager.default.createSymbolicLink(atPath: run + "/junit.xml", withDestinationPath: victim)
+        let error = try #require(throws: ReportError.self) {
+            try ResultsDirectory.write(ReportFixtures.passing, root: root, runID: "3f2a1c", date: date)
+        }
+        #expect(error.operation == "create file")
+        #expect(error.path == run + "/junit.xml")
+        #expect(FileManager.default.contents(atPath: victim) == Data("precious".utf8))
     }
 }

@@ -58,7 +58,9 @@ struct KernelLocatorTests {
     func explicitPath() throws {
         let tree = try FakeTree()
         try tree.addKernel("6.1.0-1-amd64", withModules: false)
-        #expect(throws: VMError(.invalidKernelImage, operation: "open kernel", object: tree.boot + "/nope")) {
+        #expect(
+            throws: VMError(.invalidKernelImage, operation: "open kernel", object: tree.boot + "/nope", errno: ENOENT)
+        ) {
             try KernelLocator.kernel(at: tree.boot + "/nope", modulesRoot: tree.modules)
         }
         #expect {
