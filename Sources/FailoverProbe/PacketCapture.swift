@@ -78,6 +78,9 @@ final class PacketCapture: Sendable {
         let cStrings: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for pointer in cStrings { free(pointer) } }
         var child = pid_t()
+        // In the run's owner record before they exist, so `failover cleanup` removes them after a kill.
+        RunResources.created(.file(capturePath))
+        RunResources.created(.file(stderrPath))
         // Default dispositions and an empty mask: failover ignores SIGINT/SIGTERM while it runs
         // (it turns them into cancellation), and ignored signals would be inherited by tcpdump,
         // which must stop on SIGINT.
@@ -93,9 +96,12 @@ final class PacketCapture: Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let status = posix_spawn(&child, Self.ipPath, &actions, &attributes, cStrings, environ)
         guard status == 0 else {
+            RunResources.removed(.file(capturePath))
+            RunResources.removed(.file(stderrPath))
             throw ProbeError(.syscall, operation: "posix_spawn tcpdump", object: namespace, errno: status)
         }
         pid = child
+        RunResources.created(.process(pid: child, name: "tcpdump"))
         logger.debug(
             "witness capture started", metadata: ["pid": "\(child)", "namespace": "\(namespace)", "file": "\(path)"])
     }
@@ -112,6 +118,7 @@ final class PacketCapture: Sendable {
                 let text = stderrText()
                 _ = unlink(stderrPath)
                 _ = unlink(capturePath)
+                forgetResources()
                 throw ProbeError(
                     .invalidState, operation: "tcpdump exited before capturing (\(text))", object: interface)
             }
@@ -171,12 +178,20 @@ final class PacketCapture: Sendable {
             logger.warning("witness capture not moved", metadata: ["from": "\(capturePath)", "error": "\(error)"])
             _ = unlink(capturePath)
         }
+        forgetResources()
         let dropped = Self.droppedByKernel(in: text)
         logger.debug(
             "witness capture stopped", metadata: ["pid": "\(pid)", "dropped": "\(dropped.map(String.init) ?? "?")"])
         let outcome = Outcome(exitStatus: status, droppedByKernel: dropped)
         stopped.withLock { $0 = outcome }
         return outcome
+    }
+
+    /// tcpdump is reaped and its temporary files are gone: out of the owner record.
+    private func forgetResources() {
+        RunResources.removed(.process(pid: pid, name: "tcpdump"))
+        RunResources.removed(.file(capturePath))
+        RunResources.removed(.file(stderrPath))
     }
 
     private func stderrText() -> String {

@@ -1,4 +1,5 @@
 internal import CNetShims
+import FailoverCore
 import Foundation
 import Glibc
 import Logging
@@ -31,7 +32,10 @@ extension KernelLab {
         let tscKHz = accelerator == .tcg ? try TSCFrequency.hostKHz() : nil
 
         let jobDirectory = try makeJobDirectory()
-        defer { try? FileManager.default.removeItem(atPath: jobDirectory) }
+        defer {
+            try? FileManager.default.removeItem(atPath: jobDirectory)
+            RunResources.removed(.directory(jobDirectory))
+        }
         let shares = request.writableDirectories.enumerated().map {
             QEMUCommand.WritableShare(tag: "fo_rw\($0.offset)", path: $0.element)
         }
@@ -124,7 +128,8 @@ extension KernelLab {
         guard requested == .auto else { return requested }
         if let verdict = Self.cachedKVMVerdict() { return verdict }
         let verdict: Accelerator = await probeKVM(prepared) ? .kvm : .tcg
-        Self.rememberKVMVerdict(verdict)
+        // An interrupted probe proves nothing.
+        if !Task.isCancelled { Self.rememberKVMVerdict(verdict) }
         return verdict
     }
 
@@ -156,7 +161,9 @@ extension KernelLab {
         guard created else {
             throw VMError(.systemCall, operation: "mkdtemp", object: base, errno: errno)
         }
-        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        RunResources.created(.directory(path))
+        return path
     }
 
     private func writeJobFile(_ path: String, _ text: String) throws {
@@ -192,6 +199,9 @@ extension KernelLab {
     func runQEMU(
         _ command: QEMUCommand, timeout: Duration, output: @escaping @Sendable (VMOutputLine) -> Void
     ) async throws -> QEMUOutcome {
+        if Task.isCancelled {
+            throw VMError(.cancelled, operation: "start qemu", object: command.vmlinuxPath)
+        }
         let clock = ContinuousClock()
         var descriptors: [Int32: ChildDescriptor] = [0: .null, 1: .pipeToParent, 2: .pipeToParent]
         if let fd = command.guestStderrDescriptor { descriptors[fd] = .pipeToParent }
