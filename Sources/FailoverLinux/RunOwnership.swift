@@ -160,11 +160,20 @@ public enum RunOwnership {
                 }
                 _ = rename(path, "\(path).\(existing.ownerPID)")
             }
-            let text = "\(getpid()) \(startTime(of: getpid()) ?? 0)\n"
-            do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-            } catch {
-                throw BackendError(operation: "record run owner", object: path, detail: "\(error)")
+            // One write to the final name (no temporary file a kill could leave behind).
+            let bytes = Array("\(getpid()) \(startTime(of: getpid()) ?? 0)\n".utf8)
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                throw BackendError(
+                    operation: "record run owner", object: path, detail: String(cString: strerror(errno)))
+            }
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let writeErrno = errno
+            _ = close(fd)
+            guard written == bytes.count else {
+                _ = unlink(path)
+                throw BackendError(
+                    operation: "record run owner", object: path, detail: String(cString: strerror(writeErrno)))
             }
             held[runID] = Held(claims: 1, live: [])
         }
