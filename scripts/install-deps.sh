@@ -15,6 +15,7 @@ needed=(
   "kmod:module metadata for the kernel lab"
   "tcpdump:the independent witness for probe figures"
   "ucarp:CARP peers"
+  "iputils-ping:ping, for existing shell tests run in the kernel lab with 'failover lab-exec' (the guest has only what the host has)"
 )
 # A kernel for the lab: any /boot/vmlinuz-* with its /lib/modules; else Debian's linux-image-amd64.
 have_kernel=no

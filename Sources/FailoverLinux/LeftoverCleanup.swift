@@ -62,14 +62,16 @@ public enum LeftoverCleanup {
                     if case .namespace(let name) = object { return name }
                     return nil
                 }
-                logger.notice("run still going, left alone", metadata: ["record": "\(path)", "pid": "\(record.ownerPID)"])
+                logger.notice(
+                    "run still going, left alone", metadata: ["record": "\(path)", "pid": "\(record.ownerPID)"])
                 outcome.leftAlone.append(
                     "run \(file) of running process \(record.ownerPID)"
                         + (namespaces.isEmpty ? "" : " (\(namespaces.joined(separator: " ")))"))
                 continue
             }
             if record.malformedLines > 0 {
-                outcome.leftAlone.append("owner record \(path): \(record.malformedLines) unreadable line(s) not acted on")
+                outcome.leftAlone.append(
+                    "owner record \(path): \(record.malformedLines) unreadable line(s) not acted on")
             }
             let failedBefore = outcome.failed.count
             remove(record.objects, outcome: &outcome, logger: logger)

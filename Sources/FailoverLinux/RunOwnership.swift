@@ -227,13 +227,15 @@ public enum RunOwnership {
         let path = "\(directory)/\(runID)"
         let fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
-            throw BackendError(operation: "append to run owner record", object: path, detail: String(cString: strerror(errno)))
+            throw BackendError(
+                operation: "append to run owner record", object: path, detail: String(cString: strerror(errno)))
         }
         defer { _ = close(fd) }
         let bytes = Array((line + "\n").utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == bytes.count else {
-            throw BackendError(operation: "append to run owner record", object: path, detail: String(cString: strerror(errno)))
+            throw BackendError(
+                operation: "append to run owner record", object: path, detail: String(cString: strerror(errno)))
         }
     }
 

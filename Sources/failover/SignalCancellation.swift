@@ -36,7 +36,8 @@ final class SignalCancellation: Sendable {
         guard fresh else { return }
         let fd = CNetShims_catch_stop_signals()
         guard fd >= 0 else {
-            throw fail(ExitCodes.software, "cannot install the SIGINT/SIGTERM handler: \(String(cString: strerror(errno)))")
+            throw fail(
+                ExitCodes.software, "cannot install the SIGINT/SIGTERM handler: \(String(cString: strerror(errno)))")
         }
         let thread = Thread { [self] in
             var byte: UInt8 = 0

@@ -213,7 +213,9 @@ struct BackendIntegrationTests {
         let foreign = try sleeper(in: unrecorded)
         let stranger = try sleeper(in: recorded)  // in the recorded namespace, but not recorded itself
         defer {
-            for process in [ours, foreign, stranger] where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            for process in [ours, foreign, stranger] where process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+            }
             _ = try? NetworkNamespace.delete(unrecorded)
             _ = try? NetworkNamespace.delete(recorded)
         }

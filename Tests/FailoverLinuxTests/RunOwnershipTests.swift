@@ -57,7 +57,9 @@ struct RunOwnershipRecordTests {
         #expect(record.malformedLines == 0)
     }
 
-    @Test("an owner line that is not `<pid> <start time>` makes the record unreadable", arguments: ["", "x 1", "12", "0 1", "1 2 3"])
+    @Test(
+        "an owner line that is not `<pid> <start time>` makes the record unreadable",
+        arguments: ["", "x 1", "12", "0 1", "1 2 3"])
     func unreadableOwner(first: String) {
         #expect(RunOwnership.Record(text: "\(first)\n+netns fo1a2b3c-a\n") == nil)
     }
