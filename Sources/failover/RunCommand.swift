@@ -211,6 +211,9 @@ struct RunCommand: AsyncParsableCommand {
                     failoverVersion: Failover.version),
                 playbooks: results)
         }
+        func progress(_ line: String) {
+            if inGuest { printOut(line + "\n") } else { printError(line) }
+        }
         var results: [PlaybookRecord] = []
         for (index, playbook) in playbooks.enumerated() {
             // One run id per invocation: playbooks run one after another, each after the
@@ -230,14 +233,17 @@ struct RunCommand: AsyncParsableCommand {
             }
             let runner = PlaybookRunner(
                 backend: backend, probes: probes, clock: clock, timing: timing, logger: logger)
+            // Progress: one line at the start and one with the verdict (stderr; in the guest stdout, which
+            // the host shows as `vm|` lines; the full summary comes at the end).
+            let position = "[\(index + 1)/\(playbooks.count)]"
+            progress("\(position) running \(playbook.name) (\(playbook.file))")
+            let began = ContinuousClock.now
             let record = await runner.run(playbook, names: playbookNames)
             results.append(record)
             afterEach(makeRecord(results))
-            if inGuest {
-                // Progress for the host console (the host prints the full summary).
-                printOut(
-                    "[\(index + 1)/\(playbooks.count)] \(record.verdict.rawValue.uppercased()) \(playbook.name)\n")
-            }
+            progress(
+                "\(position) \(record.verdict.rawValue.uppercased()) \(playbook.name) (\(seconds(ContinuousClock.now - began)))"
+            )
         }
         return makeRecord(results)
     }
@@ -252,7 +258,7 @@ struct RunCommand: AsyncParsableCommand {
             throw fail(ExitCodes.software, "kernel lab: \(error)")
         }
         let directory = try ResultsDirectory.create(root: results, runID: names.runID, date: date)
-        let lab = KernelLab(logger: logger)
+        let lab = KernelLab(logger: logger, progress: { line in printError(line) })
         let executable = try selfExecutable()
         let cwd = FileManager.default.currentDirectoryPath
         var records: [RunRecord] = []
@@ -277,7 +283,9 @@ struct RunCommand: AsyncParsableCommand {
                 kernel: kernel, argv: argv, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
                 workingDirectory: cwd, writableDirectories: [absolute(directory, cwd: cwd)],
                 timeout: .seconds(vmTimeout), accelerator: Accelerator(rawValue: accelerator) ?? .auto)
-            printError("kernel lab: booting \(kernel.release) (\(kernel.vmlinuzPath))")
+            printError(
+                "kernel lab: \(playbooks.count) playbook\(playbooks.count == 1 ? "" : "s") on \(kernel.release) (\(kernel.vmlinuzPath))"
+            )
             // A kernel whose lab run breaks errors its playbooks (exit 70); the other kernels and the
             // host playbooks still run and are reported.
             let result: VMRunResult

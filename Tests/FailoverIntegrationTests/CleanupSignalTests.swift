@@ -139,7 +139,7 @@ struct CleanupSignalTests {
         """
 
     /// Starts a lab run of `bondHold` (TCG, no KVM probe), sends `signal` once `after` has passed since
-    /// the line `kernel lab: booting`, and checks the state it leaves: exit 70 within `bound` of the
+    /// qemu appeared, and checks the state it leaves: exit 70 within `bound` of the
     /// signal, no qemu, no job directory, no owner record, the playbook errored in report.json.
     private func labSignal(_ signal: Int32, runID: String, after: Duration, bound: Duration) throws {
         let playbook = try temporaryHostPlaybook(Self.bondHold)
