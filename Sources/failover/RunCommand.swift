@@ -329,8 +329,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The record of a kernel whose lab run broke or was interrupted: the playbooks the guest finished
-    /// (its partial record, written after each one), the next one *errored* with `message`, the rest
-    /// skipped when interrupted (errored otherwise).
+    /// (its partial record, written after each one; all of them when the signal came after the last),
+    /// the next one *errored* with `message`, the rest skipped when interrupted (errored otherwise).
     private func partialLabRecord(
         _ playbooks: [Playbook], kernel: String, accelerator: String? = nil, recordPath: String, runID: String,
         message: String
@@ -339,7 +339,7 @@ struct RunCommand: AsyncParsableCommand {
         var partial: RunRecord?
         if let data = FileManager.default.contents(atPath: recordPath),
             let decoded = try? JSONDecoder().decode(RunRecord.self, from: data),
-            decoded.playbooks.count < playbooks.count
+            decoded.playbooks.count <= playbooks.count
         {
             partial = decoded
             finished = decoded.playbooks

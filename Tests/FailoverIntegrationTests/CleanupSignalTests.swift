@@ -76,6 +76,8 @@ struct CleanupSignalTests {
             #expect(
                 !FileManager.default.fileExists(atPath: "\(Self.ownersDirectory)/\(runID)"),
                 "SIGINT at \(offset) ms left its owner record")
+            // Nor one under another id (the kernel probe's namespace has its own).
+            #expect(Self.ownerRecords(of: pid).isEmpty, "SIGINT at \(offset) ms left \(Self.ownerRecords(of: pid))")
         }
     }
 
@@ -106,6 +108,7 @@ struct CleanupSignalTests {
             kill(pid, SIGINT)
             let result = FailoverBinary.finish(started)
             #expect(try HostSystem.namespaces(withRunID: runID).isEmpty)
+            #expect(Self.ownerRecords(of: pid).isEmpty, "SIGINT at \(offset) left \(Self.ownerRecords(of: pid))")
             guard aliveAtSignal else { continue }
             interrupted += 1
             #expect(result.status != 0, "SIGINT at \(offset): exit 0\n\(result.stdout)\n\(result.stderr)")
@@ -241,6 +244,17 @@ struct CleanupSignalTests {
     static func command(of pid: Int32) -> String? {
         (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Owner records (any run id) whose owner is process `pid`.
+    static func ownerRecords(of pid: Int32) -> [String] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: ownersDirectory)) ?? []
+        return files.filter { file in
+            guard let text = try? String(contentsOfFile: "\(ownersDirectory)/\(file)", encoding: .utf8) else {
+                return false
+            }
+            return text.split(separator: " ").first == "\(pid)"
+        }
     }
 
     /// Alive and not a zombie.
