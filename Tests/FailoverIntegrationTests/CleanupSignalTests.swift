@@ -141,24 +141,39 @@ struct CleanupSignalTests {
 
         """
 
-    /// Starts a lab run of `bondHold` (TCG, no KVM probe), sends `signal` once `after` has passed since
-    /// qemu appeared, and checks the state it leaves: exit 70 within `bound` of the
-    /// signal, no qemu, no job directory, no owner record, the playbook errored in report.json.
-    private func labSignal(_ signal: Int32, runID: String, after: Duration, bound: Duration) throws {
+    /// Starts a lab run (TCG, no KVM probe) of `first` (if any) then `bondHold`, sends `signal` once
+    /// `after` has passed since qemu appeared (and, with `first`, since the guest's partial record
+    /// shows `first` finished), and checks the state it leaves: exit 70 within `bound` of the signal,
+    /// no qemu, no job directory, no owner record, report.json with `expected` verdicts, the
+    /// interrupted playbook errored with "interrupted".
+    private func labSignal(
+        _ signal: Int32, runID: String, first: String? = nil, after: Duration, bound: Duration, expected: [String]
+    ) throws {
         let playbook = try temporaryHostPlaybook(Self.bondHold)
         let results = try FailoverBinary.scratch()
         let temporary = try FailoverBinary.scratch()
         let started = try FailoverBinary.start(
             [
                 "run", "--vm", "always", "--accelerator", "tcg", "--run-id", runID, "--results", results, "--json",
-                playbook,
-            ], environment: ["TMPDIR": temporary])
+            ] + (first.map { [$0] } ?? []) + [playbook], environment: ["TMPDIR": temporary])
         let clock = ContinuousClock()
-        for _ in 0..<400 where HostSystem.processes(mentioning: results).filter({ $0.contains("qemu") }).isEmpty {
+        for _ in 0..<1200 where HostSystem.processes(mentioning: results).filter({ $0.contains("qemu") }).isEmpty {
             usleep(25_000)
         }
         try #require(!HostSystem.processes(mentioning: results).filter { $0.contains("qemu") }.isEmpty)
         try #require(try FileManager.default.contentsOfDirectory(atPath: temporary).count == 1)
+        if first != nil {
+            // The guest writes its record after each playbook: wait for the first one.
+            func partial() -> Bool {
+                let runs = (try? FileManager.default.contentsOfDirectory(atPath: results)) ?? []
+                return runs.contains { run in
+                    let files = (try? FileManager.default.contentsOfDirectory(atPath: "\(results)/\(run)")) ?? []
+                    return files.contains { $0.hasPrefix("record-") && $0.hasSuffix(".json") }
+                }
+            }
+            for _ in 0..<2400 where !partial() { usleep(25_000) }
+            try #require(partial(), "the guest never wrote a partial record")
+        }
         Thread.sleep(forTimeInterval: Self.seconds(after))
         let signalled = clock.now
         kill(started.0.processIdentifier, signal)
@@ -175,20 +190,22 @@ struct CleanupSignalTests {
         #expect(json["verdict"] as? String == "errored", "\(json)")
         let runs = try #require(json["runs"] as? [[String: Any]])
         let playbooks = runs.flatMap { ($0["playbooks"] as? [[String: Any]]) ?? [] }
-        #expect(playbooks.map { $0["verdict"] as? String } == ["errored"], "\(playbooks)")
-        #expect(
-            playbooks.allSatisfy { ($0["message"] as? String)?.contains("interrupted") == true }, "\(playbooks)")
+        #expect(playbooks.map { $0["verdict"] as? String } == expected, "\(playbooks)")
+        #expect((playbooks.last?["message"] as? String)?.contains("interrupted") == true, "\(playbooks)")
     }
 
-    @Test("kernel lab: SIGINT while the guest holds a bond stops qemu, writes the report (errored), exit 70")
+    @Test(
+        "kernel lab: SIGINT while the guest holds a bond stops qemu; the report keeps the finished playbook, errors the interrupted one; exit 70"
+    )
     func labSIGINT() throws {
-        // Boot ~5 s under TCG, then the bond comes up: 9 s after qemu started the playbook is holding.
-        try labSignal(SIGINT, runID: "0e5a01", after: .seconds(9), bound: .seconds(3))
+        try labSignal(
+            SIGINT, runID: "0e5a01", first: "Playbooks/seed-001/modes/mode-broadcast.yaml", after: .seconds(3),
+            bound: .seconds(3), expected: ["passed", "errored"])
     }
 
     @Test("kernel lab: SIGTERM while the guest boots stops qemu, writes the report (errored), exit 70")
     func labSIGTERM() throws {
-        try labSignal(SIGTERM, runID: "0e5a02", after: .seconds(2), bound: .seconds(3))
+        try labSignal(SIGTERM, runID: "0e5a02", after: .seconds(2), bound: .seconds(3), expected: ["errored"])
     }
 
     @Test("kernel lab: SIGKILL of the harness takes qemu with it; `failover cleanup` removes the job directory")
