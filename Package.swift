@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "FailoverVM",
             dependencies: [
-                "CNetShims", "FailoverNetlink",
+                "CNetShims", "FailoverCore", "FailoverNetlink",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

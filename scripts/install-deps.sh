@@ -16,6 +16,7 @@ needed=(
   "tcpdump:the independent witness for probe figures"
   "ucarp:CARP peers"
   "libxml2-utils:xmllint, which validates the JUnit reports against the junit XSD in the unit tests"
+  "iputils-ping:ping, for existing shell tests run in the kernel lab with 'failover lab-exec' (the guest has only what the host has)"
 )
 # A kernel for the lab: any /boot/vmlinuz-* with its /lib/modules; else Debian's linux-image-amd64.
 have_kernel=no

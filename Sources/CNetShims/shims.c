@@ -35,3 +35,143 @@ int CNetShims_MSG_WAITFORONE(void) { return MSG_WAITFORONE; }
 int CNetShims_spawn_addclosefrom(void *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, from);
 }
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+static void cnetshims_close_from(int from, int keep) {
+    // close_range(2) (Linux 5.9); else a bounded loop.
+    if (keep >= from) {
+        if (keep > from && syscall(SYS_close_range, (unsigned)from, (unsigned)(keep - 1), 0) != 0) {
+            for (int fd = from; fd < keep; fd++) close(fd);
+        }
+        from = keep + 1;
+    }
+    if (syscall(SYS_close_range, (unsigned)from, ~0U, 0) != 0) {
+        for (int fd = from; fd < 65536; fd++) close(fd);
+    }
+}
+
+int CNetShims_spawn_dying_with_parent(const char *path, char *const argv[], char *const envp[],
+                                      const int *sources, const int *targets, int count) {
+    if (count < 0 || count > 64) {
+        errno = EINVAL;
+        return -1;
+    }
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return -1;
+    int highest = 2;
+    for (int i = 0; i < count; i++)
+        if (targets[i] > highest) highest = targets[i];
+    pid_t parent = getpid();
+    // No signal handler of ours may run in the child (it would write to our signal pipe).
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = fork();
+    if (pid == 0) {
+        // Child: only async-signal-safe calls from here on.
+        int error = 0;
+        int rep = fcntl(report[1], F_DUPFD_CLOEXEC, highest + 1);
+        int moved[64];
+        for (int i = 0; i < count; i++) {
+            moved[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, highest + 1);
+            if (moved[i] < 0) error = errno;
+        }
+        for (int i = 0; i < count && error == 0; i++) {
+            if (dup2(moved[i], targets[i]) < 0) error = errno;
+        }
+        if (error == 0 && rep >= 0) cnetshims_close_from(highest + 1, rep);
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        for (int s = 1; s < NSIG; s++) {
+            if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, NULL);
+        }
+        if (error == 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) error = errno;
+        // The parent may have died before prctl: then nobody would kill us.
+        if (error == 0 && getppid() != parent) _exit(127);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (error == 0) {
+            execve(path, argv, envp);
+            error = errno;
+        }
+        if (rep >= 0) {
+            ssize_t ignored = write(rep, &error, sizeof error);
+            (void)ignored;
+        }
+        _exit(127);
+    }
+    int forkError = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(report[1]);
+    if (pid < 0) {
+        close(report[0]);
+        errno = forkError;
+        return -1;
+    }
+    int childError = 0;
+    ssize_t got;
+    do {
+        got = read(report[0], &childError, sizeof childError);
+    } while (got < 0 && errno == EINTR);
+    close(report[0]);
+    if (got == (ssize_t)sizeof childError) {
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+        errno = childError;
+        return -1;
+    }
+    return pid;
+}
+
+static volatile sig_atomic_t cnetshims_first_signal = 0;
+static int cnetshims_signal_pipe[2] = {-1, -1};
+
+static void cnetshims_on_stop_signal(int signo) {
+    int saved = errno;
+    if (cnetshims_first_signal == 0) cnetshims_first_signal = signo;
+    unsigned char byte = (unsigned char)signo;
+    ssize_t ignored = write(cnetshims_signal_pipe[1], &byte, 1);
+    (void)ignored;
+    errno = saved;
+}
+
+int CNetShims_catch_stop_signals(void) {
+    if (cnetshims_signal_pipe[0] < 0) {
+        int ends[2];
+        if (pipe2(ends, O_CLOEXEC) != 0) return -1;
+        int flags = fcntl(ends[1], F_GETFL);
+        fcntl(ends[1], F_SETFL, flags | O_NONBLOCK);
+        cnetshims_signal_pipe[0] = ends[0];
+        cnetshims_signal_pipe[1] = ends[1];
+    }
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = cnetshims_on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaddset(&action.sa_mask, SIGINT);
+    sigaddset(&action.sa_mask, SIGTERM);
+    action.sa_flags = SA_RESTART;
+    if (sigaction(SIGINT, &action, NULL) != 0 || sigaction(SIGTERM, &action, NULL) != 0) return -1;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    return cnetshims_signal_pipe[0];
+}
+
+int CNetShims_first_stop_signal(void) { return cnetshims_first_signal; }
+
+void CNetShims_default_stop_signals(void) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+}

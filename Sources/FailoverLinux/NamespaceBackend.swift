@@ -62,7 +62,15 @@ public final class NamespaceBackend: NetworkBackend {
         // Namespaces: switches first, then hosts.
         for role in topology.switches.map(\.name) + topology.hosts.map(\.name) {
             let namespace = names.namespace(role)
-            let fd = try wrap("create namespace", namespace) { try NetworkNamespace.create(namespace) }
+            // Recorded in the owner record before it exists, so a kill right after leaves nothing unlisted.
+            try RunOwnership.record(.namespace(namespace), runID: names.runID)
+            let fd: Int32
+            do {
+                fd = try wrap("create namespace", namespace) { try NetworkNamespace.create(namespace) }
+            } catch {
+                RunOwnership.forget(.namespace(namespace), runID: names.runID)
+                throw error
+            }
             await ledger.record(.namespace(namespace))
             let socket: RouteSocket
             do {
@@ -583,6 +591,9 @@ public final class NamespaceBackend: NetworkBackend {
                 switch entry {
                 case .namespace(let name):
                     try NetworkNamespace.delete(name)
+                    if let runID = state.withLock({ $0.claimedRunID }) {
+                        RunOwnership.forget(.namespace(name), runID: runID)
+                    }
                 case .link(let namespace, let name):
                     let fd = try NetworkNamespace.open(namespace)
                     defer { _ = close(fd) }
@@ -597,6 +608,9 @@ public final class NamespaceBackend: NetworkBackend {
                         ])
                 }
             } catch let error as NetlinkError where error.isAlreadyGone {
+                if case .namespace(let name) = entry, let runID = state.withLock({ $0.claimedRunID }) {
+                    RunOwnership.forget(.namespace(name), runID: runID)
+                }
                 continue  // already gone
             } catch {
                 let problem = "teardown \(entry): \(error)"
@@ -604,7 +618,9 @@ public final class NamespaceBackend: NetworkBackend {
                 problems.append(problem)
             }
         }
-        if problems.isEmpty, let runID = state.withLock({ $0.claimedRunID }) {
+        // The record goes with the last claim, unless it still lists something that could not be removed.
+        if let runID = state.withLock({ $0.claimedRunID }) {
+            state.withLock { $0.claimedRunID = nil }
             RunOwnership.release(runID: runID)
         }
         return problems

@@ -90,6 +90,9 @@ final class PacketCapture: Sendable {
         let cStrings: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for pointer in cStrings { free(pointer) } }
         var child = pid_t()
+        // In the run's owner record before they exist, so `failover cleanup` removes them after a kill.
+        RunResources.created(.file(capturePath))
+        RunResources.created(.file(stderrPath))
         // Default dispositions and an empty mask: failover ignores SIGINT/SIGTERM while it runs
         // (it turns them into cancellation), and ignored signals would be inherited by tcpdump,
         // which must stop on SIGINT.
@@ -105,9 +108,12 @@ final class PacketCapture: Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let status = posix_spawn(&child, Self.ipPath, &actions, &attributes, cStrings, environ)
         guard status == 0 else {
+            RunResources.removed(.file(capturePath))
+            RunResources.removed(.file(stderrPath))
             throw ProbeError(.syscall, operation: "posix_spawn tcpdump", object: namespace, errno: status)
         }
         pid = child
+        RunResources.created(.process(pid: child, name: "tcpdump"))
         logger.debug(
             "witness capture started", metadata: ["pid": "\(child)", "namespace": "\(namespace)", "file": "\(path)"])
     }
@@ -124,6 +130,7 @@ final class PacketCapture: Sendable {
                 let text = stderrText()
                 _ = unlink(stderrPath)
                 _ = unlink(capturePath)
+                forgetResources()
                 throw ProbeError(
                     .invalidState, operation: "tcpdump exited before capturing (\(text))", object: interface)
             }
@@ -177,6 +184,7 @@ final class PacketCapture: Sendable {
         }
         _ = unlink(stderrPath)
         moveIntoResults()
+        forgetResources()
         let dropped = Self.droppedByKernel(in: text)
         logger.debug(
             "witness capture stopped", metadata: ["pid": "\(pid)", "dropped": "\(dropped.map(String.init) ?? "?")"])
@@ -204,6 +212,13 @@ final class PacketCapture: Sendable {
                 return
             }
         }
+    }
+
+    /// tcpdump is reaped and its temporary files are gone: out of the owner record.
+    private func forgetResources() {
+        RunResources.removed(.process(pid: pid, name: "tcpdump"))
+        RunResources.removed(.file(capturePath))
+        RunResources.removed(.file(stderrPath))
     }
 
     private func stderrText() -> String {

@@ -1,4 +1,5 @@
 internal import CNetShims
+import FailoverCore
 import Foundation
 import Glibc
 import Synchronization
@@ -13,7 +14,7 @@ enum ChildDescriptor {
     case descriptor(Int32)
 }
 
-/// A child process started with `posix_spawn`, reaped exactly once by a dedicated thread.
+/// A child process that dies with this process, reaped exactly once by a dedicated thread.
 ///
 /// `signal(_:)` and the reaping take the same lock, so a signal never reaches a recycled PID:
 /// the waiter first waits with `WNOWAIT` (the zombie keeps the PID), then reaps under the lock.
@@ -31,31 +32,25 @@ final class ChildProcess: Sendable {
     }
 
     /// Starts `argv[0]` (an absolute path) with `descriptors` (target fd → connection), the host environment,
-    /// default signal dispositions and an empty signal mask. Other descriptors are not inherited (`O_CLOEXEC`).
-    /// - Throws: `VMError` `.systemCall` (pipe2, open) or `.helperFailed` (posix_spawn) with errno.
+    /// default signal dispositions and an empty signal mask. No other descriptor is inherited.
+    ///
+    /// The child dies with this process (PR_SET_PDEATHSIG SIGKILL, set between fork and exec by
+    /// `CNetShims_spawn_dying_with_parent`, which posix_spawn cannot do), so a qemu never outlives a
+    /// killed harness; it is forked by `SpawnerThread`, which lives as long as the process (the death
+    /// signal follows the forking *thread*). It is reported to `RunResources` (the run's owner record)
+    /// before it can be reaped, and removed from it once reaped.
+    /// - Throws: `VMError` `.systemCall` (pipe, open) or `.helperFailed` (fork/exec) with errno.
     static func spawn(argv: [String], descriptors: [Int32: ChildDescriptor]) throws -> ChildProcess {
         guard let path = argv.first else {
-            throw VMError(.invalidRequest, operation: "posix_spawn", object: "<empty argv>")
+            throw VMError(.invalidRequest, operation: "spawn", object: "<empty argv>")
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var defaultSignals = sigset_t()
-        sigfillset(&defaultSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
         var parentEnds: [Int32: Int32] = [:]
         var childEnds: [Int32] = []
         defer { for fd in childEnds { close(fd) } }
         var nullFD: Int32 = -1
         defer { if nullFD >= 0 { close(nullFD) } }
+        var sources: [Int32] = []
+        var targets: [Int32] = []
         do {
             for (target, connection) in descriptors.sorted(by: { $0.key < $1.key }) {
                 switch connection {
@@ -66,11 +61,9 @@ final class ChildProcess: Sendable {
                             throw VMError(.systemCall, operation: "open", object: "/dev/null", errno: errno)
                         }
                     }
-                    posix_spawn_file_actions_adddup2(&actions, nullFD, target)
+                    sources.append(nullFD)
                 case .pipeToParent:
                     var ends: [Int32] = [-1, -1]
-                    // pipe2(O_CLOEXEC) needs _GNU_SOURCE; set FD_CLOEXEC right after instead (a
-                    // concurrent fork in between could inherit the ends; spawners here close extra fds).
                     guard pipe(&ends) == 0 else {
                         throw VMError(.systemCall, operation: "pipe", object: argv[0], errno: errno)
                     }
@@ -78,28 +71,30 @@ final class ChildProcess: Sendable {
                     _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
                     parentEnds[target] = ends[0]
                     childEnds.append(ends[1])
-                    posix_spawn_file_actions_adddup2(&actions, ends[1], target)
+                    sources.append(ends[1])
                 case .descriptor(let fd):
-                    posix_spawn_file_actions_adddup2(&actions, fd, target)
+                    sources.append(fd)
                 }
+                targets.append(target)
             }
         } catch {
             for fd in parentEnds.values { close(fd) }
             throw error
         }
-
-        // Descriptors this process inherited without FD_CLOEXEC (e.g. a supervisor's exit-watch
-        // socket) must not reach the child: a qemu holding one keeps our own parent from seeing us exit.
-        CNetShims_spawn_addclosefrom(&actions, (descriptors.keys.max() ?? 2) + 1)
-        let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, cArguments, environ)
-        guard result == 0 else {
+        let (sourceFDs, targetFDs) = (sources, targets)
+        let (pid, spawnErrno) = SpawnerThread.shared.run { () -> (pid_t, Int32) in
+            let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+            defer { for pointer in cArguments { free(pointer) } }
+            let pid = CNetShims_spawn_dying_with_parent(
+                path, cArguments, environ, sourceFDs, targetFDs, Int32(sourceFDs.count))
+            return (pid, pid < 0 ? errno : 0)
+        }
+        guard pid > 0 else {
             for fd in parentEnds.values { close(fd) }
-            throw VMError(.helperFailed, operation: "posix_spawn", object: path, errno: result)
+            throw VMError(.helperFailed, operation: "spawn", object: path, errno: spawnErrno)
         }
         let child = ChildProcess(pid: pid, pipes: parentEnds)
+        RunResources.created(.process(pid: pid, name: (path as NSString).lastPathComponent))
         child.startWaiter()
         return child
     }
@@ -114,6 +109,7 @@ final class ChildProcess: Sendable {
                 state = (true, status)
                 return status
             }
+            RunResources.removed(.process(pid: pid, name: ""))
             exit.fulfill(status)
         }
         thread.name = "failover-vm-wait-\(pid)"
@@ -141,6 +137,34 @@ final class ChildProcess: Sendable {
     /// The terminating signal of a raw wait status, or `nil` if the child exited.
     static func terminatingSignal(ofStatus status: Int32) -> Int32? {
         status & 0x7f == 0 ? nil : status & 0x7f
+    }
+}
+
+/// The one thread that forks helper processes, for the life of the process: PR_SET_PDEATHSIG kills a
+/// child when the thread that forked it exits, and Swift's concurrency pool threads may come and go.
+final class SpawnerThread: Sendable {
+    static let shared = SpawnerThread()
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let wake = DispatchSemaphore(value: 0)
+
+    private init() {
+        let thread = Thread { [self] in
+            while true {
+                wake.wait()
+                let job = jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+                job?()
+            }
+        }
+        thread.name = "failover-spawner"
+        thread.start()
+    }
+
+    /// Runs `body` on the spawner thread and returns its result.
+    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+        let result = OneShot<T>()
+        jobs.withLock { $0.append { result.fulfill(body()) } }
+        wake.signal()
+        return result.blockingValue()
     }
 }
 

@@ -1,4 +1,5 @@
 internal import CNetShims
+import FailoverCore
 import Foundation
 import Glibc
 import Logging
@@ -31,7 +32,10 @@ extension KernelLab {
         let tscKHz = accelerator == .tcg ? try TSCFrequency.hostKHz() : nil
 
         let jobDirectory = try makeJobDirectory()
-        defer { try? FileManager.default.removeItem(atPath: jobDirectory) }
+        defer {
+            try? FileManager.default.removeItem(atPath: jobDirectory)
+            RunResources.removed(.directory(jobDirectory))
+        }
         let shares = request.writableDirectories.enumerated().map {
             QEMUCommand.WritableShare(tag: "fo_rw\($0.offset)", path: $0.element)
         }
@@ -55,6 +59,7 @@ extension KernelLab {
             accelerator: accelerator, memoryMiB: request.memoryMiB, cpus: request.cpus, jobDirectory: jobDirectory,
             writableShares: shares)
         logger.debug("starting qemu", metadata: ["argv": "\(command.argv)"])
+        progress("kernel lab: booting \(request.kernel.release) under \(accelerator.rawValue)")
         let outcome = try await runQEMU(command, timeout: request.timeout, output: output)
         let qemuExit = ChildProcess.exitCode(ofStatus: outcome.status)
         let context = (outcome.qemuStderr + outcome.lastLines).joined(separator: "\n")
@@ -119,12 +124,57 @@ extension KernelLab {
         return ok
     }
 
-    /// `.kvm`/`.tcg` as given; `.auto` probes KVM once per process and remembers the verdict.
+    /// `.kvm`/`.tcg` as given; `.auto` probes KVM once and remembers the verdict: in the process, and
+    /// in the kernel's cache directory (`<cache>/<release>/kvm-verdict`, keyed by host name and host
+    /// kernel release), so later runs on this host skip the probe (≈4 s where nested KVM hangs).
+    /// Delete that file to probe again.
     func resolveAccelerator(_ requested: Accelerator, prepared: PreparedKernel) async -> Accelerator {
         guard requested == .auto else { return requested }
         if let verdict = Self.cachedKVMVerdict() { return verdict }
+        let path = cacheDirectory + "/" + prepared.kernel.release + "/kvm-verdict"
+        let host = Self.hostIdentity()
+        if let verdict = Self.storedKVMVerdict(path: path, host: host) {
+            logger.debug("KVM verdict from cache", metadata: ["verdict": "\(verdict.rawValue)", "file": "\(path)"])
+            Self.rememberKVMVerdict(verdict)
+            return verdict
+        }
+        progress("kernel lab: probing KVM (at most \(Self.kvmProbeTimeout); remembered in \(path))")
         let verdict: Accelerator = await probeKVM(prepared) ? .kvm : .tcg
-        Self.rememberKVMVerdict(verdict)
+        // An interrupted probe proves nothing.
+        if !Task.isCancelled {
+            Self.rememberKVMVerdict(verdict)
+            let temporary = "\(path).tmp-\(getpid())"
+            if FileManager.default.createFile(
+                atPath: temporary, contents: Data(Self.kvmVerdictText(host: host, verdict: verdict).utf8)),
+                Glibc.rename(temporary, path) != 0
+            {
+                unlink(temporary)
+            }
+        }
+        return verdict
+    }
+
+    /// `<host name> <host kernel release>`: a stored verdict holds only where it was found.
+    static func hostIdentity() -> String {
+        var info = utsname()
+        uname(&info)
+        func text<T>(_ field: T) -> String {
+            withUnsafeBytes(of: field) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        return "\(text(info.nodename)) \(text(info.release))"
+    }
+
+    static func kvmVerdictText(host: String, verdict: Accelerator) -> String {
+        "host=\(host)\nverdict=\(verdict.rawValue)\n"
+    }
+
+    /// The verdict stored at `path` for `host`, or nil (missing, other host, malformed).
+    static func storedKVMVerdict(path: String, host: String) -> Accelerator? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n")
+        guard lines.count == 2, lines[0] == "host=\(host)", lines[1].hasPrefix("verdict="),
+            let verdict = Accelerator(rawValue: String(lines[1].dropFirst("verdict=".count))), verdict != .auto
+        else { return nil }
         return verdict
     }
 
@@ -156,7 +206,9 @@ extension KernelLab {
         guard created else {
             throw VMError(.systemCall, operation: "mkdtemp", object: base, errno: errno)
         }
-        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        RunResources.created(.directory(path))
+        return path
     }
 
     private func writeJobFile(_ path: String, _ text: String) throws {
@@ -192,6 +244,9 @@ extension KernelLab {
     func runQEMU(
         _ command: QEMUCommand, timeout: Duration, output: @escaping @Sendable (VMOutputLine) -> Void
     ) async throws -> QEMUOutcome {
+        if Task.isCancelled {
+            throw VMError(.cancelled, operation: "start qemu", object: command.vmlinuxPath)
+        }
         let clock = ContinuousClock()
         var descriptors: [Int32: ChildDescriptor] = [0: .null, 1: .pipeToParent, 2: .pipeToParent]
         if let fd = command.guestStderrDescriptor { descriptors[fd] = .pipeToParent }
@@ -210,13 +265,21 @@ extension KernelLab {
             readers.append(
                 LineReader.start(fd: fd, name: "failover-vm-out-\(pid)") { line in
                     let isMarker = line == GuestScripts.startMarker
-                    shared.withLock { state in
+                    let first = shared.withLock { state -> Bool in
                         if isMarker {
-                            if state.commandStarted == nil { state.commandStarted = clock.now }
+                            guard state.commandStarted == nil else { return false }
+                            state.commandStarted = clock.now
+                            return true
                         } else {
                             state.lastLines.append(line)
                             if state.lastLines.count > 20 { state.lastLines.removeFirst() }
+                            return false
                         }
+                    }
+                    if first {
+                        let boot = clock.now - started
+                        let ms = boot.components.seconds * 1000 + boot.components.attoseconds / 1_000_000_000_000_000
+                        self.progress("kernel lab: guest up after \(Double(ms / 10) / 100) s, command started")
                     }
                     if !isMarker { output(VMOutputLine(stream: .stdout, text: line)) }
                 })

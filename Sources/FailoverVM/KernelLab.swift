@@ -29,6 +29,8 @@ public final class KernelLab: Sendable {
     /// Where per-run job directories (`failover-vm-XXXXXX`) are created and removed again.
     public let temporaryDirectory: String
     let logger: Logger
+    /// Receives one line per phase (preparing the image, probing KVM, booting, guest up), for a console.
+    let progress: @Sendable (String) -> Void
 
     /// Creates a lab.
     /// - Parameters:
@@ -37,11 +39,14 @@ public final class KernelLab: Sendable {
     ///   - xzPath: The xz binary.
     ///   - temporaryDirectory: Parent of the per-run job directories (shared with the guest over 9p).
     ///   - logger: Where progress is logged (debug and info only).
+    ///   - progress: Called with one line per phase: preparing the image (when it is rebuilt), probing
+    ///     KVM (when `.auto` has no remembered verdict), booting, guest up (boot time).
     public init(
         cacheDirectory: String = KernelLab.defaultCacheDirectory(), busyboxPath: String = "/bin/busybox",
         xzPath: String = "/usr/bin/xz", temporaryDirectory: String = FileManager.default.temporaryDirectory.path,
-        logger: Logger = Logger(label: "failover.vm")
+        logger: Logger = Logger(label: "failover.vm"), progress: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.progress = progress
         self.temporaryDirectory = temporaryDirectory
         self.cacheDirectory = cacheDirectory
         self.busyboxPath = busyboxPath
@@ -77,6 +82,7 @@ public final class KernelLab: Sendable {
             return PreparedKernel(kernel: kernel, vmlinuxPath: vmlinux, initramfsPath: initramfs, rebuilt: false)
         }
         logger.info("preparing kernel for the VM", metadata: ["release": "\(kernel.release)", "cache": "\(directory)"])
+        progress("kernel lab: preparing \(kernel.release) (vmlinux and initramfs, cached in \(directory))")
         do {
             try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {

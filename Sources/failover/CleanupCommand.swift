@@ -4,8 +4,14 @@ import FailoverLinux
 struct CleanupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cleanup",
-        abstract: "Remove what a crashed or killed run left behind (namespaces fo<6 hex>-*, their processes).",
-        discussion: "Idempotent. Touches only namespaces named by failover runs."
+        abstract: "Remove what a killed run left behind: exactly what its owner record lists.",
+        discussion: """
+            Idempotent. Acts only on the owner records in /run/failover/owners of runs whose process is
+            dead: ends their recorded helper processes (tcpdump, qemu; only when PID and start time still
+            match), deletes their recorded namespaces, temporary files and directories. Anything else that
+            looks like a run's (a fo<6 hex>-* namespace, a failover-vm-* directory no record lists) is
+            listed as left alone, never touched. Exit 0; 70 when something recorded could not be removed.
+            """
     )
 
     @OptionGroup var logging: LoggingOptions
@@ -13,11 +19,15 @@ struct CleanupCommand: ParsableCommand {
     func run() throws {
         let logger = try logging.bootstrap()
         if let problem = Privileges.problem() { throw fail(ExitCodes.noPermission, problem) }
-        let removed = LeftoverCleanup.removeAll(logger: logger)
-        if removed.isEmpty {
+        let outcome = LeftoverCleanup.run(logger: logger)
+        if outcome.removed.isEmpty && outcome.failed.isEmpty {
             printOut("nothing to clean up\n")
-        } else {
-            for line in removed { printOut("removed \(line)\n") }
+        }
+        for line in outcome.removed { printOut("removed \(line)\n") }
+        for line in outcome.leftAlone { printOut("left alone: \(line)\n") }
+        for line in outcome.failed { printOut("not removed: \(line)\n") }
+        if !outcome.failed.isEmpty {
+            throw fail(ExitCodes.software, "cleanup: \(outcome.failed.count) recorded object(s) could not be removed")
         }
     }
 }

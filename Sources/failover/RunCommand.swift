@@ -81,13 +81,48 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // First, before anything is created: SIGINT/SIGTERM from here on are never lost.
+        try SignalCancellation.shared.install()
         let logger = try logging.bootstrap()
         let loaded = try PlaybookFiles.loadAll(playbooks, quietWarnings: guestRecord != nil)
         if let problem = Privileges.problem() ?? RunPrivileges.problem() {
             throw fail(ExitCodes.noPermission, problem)
         }
+        if let signal = SignalCancellation.shared.received {
+            throw fail(
+                ExitCodes.software, "interrupted (\(SignalCancellation.name(of: signal))) before anything was created")
+        }
 
         let names = runID.map(RunNames.init(runID:)) ?? RunNames.random()
+        // The owner record of this run, held until the end: everything the run creates (namespaces,
+        // tcpdump, qemu, the kernel lab's job directory, capture files) is listed in it first, so
+        // `failover cleanup` can remove exactly that after a kill.
+        do {
+            try RunOwnership.claim(runID: names.runID)
+        } catch {
+            throw fail(ExitCodes.software, "\(error)")
+        }
+        RunOwnership.recordHelpers(into: names.runID)
+        let work = Task { try await runClaimed(loaded, names: names, logger: logger) }
+        let token = SignalCancellation.shared.cancelOnSignal(work)
+        let result = await work.result
+        SignalCancellation.shared.forget(token)
+        RunResources.install(nil)
+        RunOwnership.release(runID: names.runID)
+        // A signal from here on takes its default action (exit 130/143): everything is torn down and
+        // written; one that came before is reported here, never exit 0.
+        SignalCancellation.shared.restoreDefaults()
+        let code = try result.get()
+        if let signal = SignalCancellation.shared.received {
+            throw fail(
+                ExitCodes.software,
+                "interrupted by \(SignalCancellation.name(of: signal)): the report marks what did not finish")
+        }
+        if code != 0 { throw fail(code, "") }
+    }
+
+    /// The run, once its owner record is claimed; returns the exit code of the verdict.
+    private func runClaimed(_ loaded: [Playbook], names: RunNames, logger: Logger) async throws -> Int32 {
         let bondPlaybooks = loaded.filter(\.needsBonding)
         let capabilities = KernelProbe.capabilities(logger: logger)
         let useVM: Bool
@@ -105,18 +140,23 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         if let guestRecord {
-            // Inside the kernel lab: run, write the raw record for the host, print progress only.
+            // Inside the kernel lab: run, write the raw record for the host (after every playbook, so an
+            // interrupted lab still reports what finished), print progress only.
             let here = try resultsFailure {
                 try SafeDirectory.open((guestRecord as NSString).deletingLastPathComponent)
             }
+            let recordName = (guestRecord as NSString).lastPathComponent
             let captures = try resultsFailure { try capturesDirectory(in: here, for: loaded) }
             let record = await runHere(
-                loaded, names: names, capabilities: capabilities, captureDirectory: captures, logger: logger)
-            let data = try JSONEncoder().encode(record)
-            try resultsFailure {
-                try here.createFile((guestRecord as NSString).lastPathComponent, contents: Array(data))
+                loaded, names: names, capabilities: capabilities, captureDirectory: captures, logger: logger
+            ) { partial in
+                if let data = try? JSONEncoder().encode(partial) {
+                    try? here.replaceFile(recordName, contents: Array(data))
+                }
             }
-            return
+            let data = try JSONEncoder().encode(record)
+            try resultsFailure { try here.replaceFile(recordName, contents: Array(data)) }
+            return ExitCodes.passed
         }
 
         let date = Date()
@@ -157,16 +197,16 @@ struct RunCommand: AsyncParsableCommand {
             printOut("results: \(directory)\n")
         }
         let verdict = records.map(\.verdict).max() ?? .passed
-        let code = ExitCodes.forVerdict(verdict)
-        if code != 0 { throw fail(code, "") }
+        return ExitCodes.forVerdict(verdict)
     }
 
-    /// Runs the playbooks on the running kernel, one after the other, with SIGINT/SIGTERM
-    /// turned into cancellation (which tears down what was built).
+    /// Runs the playbooks on the running kernel, one after the other. Cancellation of the calling task
+    /// (SIGINT/SIGTERM) errors the playbook in progress (its runner tears down what was built) and
+    /// skips the rest. `afterEach` gets the record so far after every playbook.
     /// Witness captures go to `captureDirectory` (`captures/` in the run's results directory).
     func runHere(
         _ playbooks: [Playbook], names: RunNames, capabilities: KernelCapabilities, captureDirectory: SafeDirectory?,
-        logger: Logger
+        logger: Logger, afterEach: (RunRecord) -> Void = { _ in }
     ) async -> RunRecord {
         let clock = LinuxMonotonicClock()
         let inGuest = guestRecord != nil
@@ -176,48 +216,51 @@ struct RunCommand: AsyncParsableCommand {
             ? TimingPolicy(allowance: VMTiming.tcgAllowance, allowanceReason: VMTiming.tcgAllowanceReason)
             : .exact
         let startedAt = ISO8601DateFormatter().string(from: Date())
-        let work = Task {
-            var results: [PlaybookRecord] = []
-            for (index, playbook) in playbooks.enumerated() {
-                // One run id per invocation: playbooks run one after another, each after the
-                // previous one's namespaces were removed, so their names may repeat.
-                let playbookNames = names
-                let backend = NamespaceBackend(logger: logger)
-                var probes: (any TrafficProbes)?
-                if !playbook.probes.isEmpty {
-                    probes = ProbeEngine(
-                        playbook: playbook, names: playbookNames, logger: logger, witness: witness,
-                        witnessDirectory: captureDirectory,
-                        witnessEdgeAllowance: tcg ? VMTiming.tcgWitnessAllowance : .zero)
-                }
-                let runner = PlaybookRunner(
-                    backend: backend, probes: probes, clock: clock, timing: timing, logger: logger)
-                if Task.isCancelled {
-                    results.append(skippedRecord(playbook, clock: clock, reason: "interrupted before it started"))
-                    continue
-                }
-                let record = await runner.run(playbook, names: playbookNames)
-                results.append(record)
-                if inGuest {
-                    // Progress for the host console (the host prints the full summary).
-                    printOut(
-                        "[\(index + 1)/\(playbooks.count)] \(record.verdict.rawValue.uppercased()) \(playbook.name)\n")
-                }
-            }
-            return results
+        func makeRecord(_ results: [PlaybookRecord]) -> RunRecord {
+            RunRecord(
+                runID: names.runID, startedAt: startedAt,
+                environment: EnvironmentRecord(
+                    kernel: capabilities.release, execution: inGuest ? "vm" : "host",
+                    accelerator: inGuest ? guestAccelerator : nil,
+                    timingAllowanceNanoseconds: timing.allowance.totalNanoseconds,
+                    timingAllowanceReason: timing.allowanceReason, hostname: ProcessInfo.processInfo.hostName,
+                    failoverVersion: Failover.version),
+                playbooks: results)
         }
-        let signals = SignalCancellation(task: work)
-        let results = await work.value
-        signals.stop()
-        return RunRecord(
-            runID: names.runID, startedAt: startedAt,
-            environment: EnvironmentRecord(
-                kernel: capabilities.release, execution: inGuest ? "vm" : "host",
-                accelerator: inGuest ? guestAccelerator : nil,
-                timingAllowanceNanoseconds: timing.allowance.totalNanoseconds,
-                timingAllowanceReason: timing.allowanceReason, hostname: ProcessInfo.processInfo.hostName,
-                failoverVersion: Failover.version),
-            playbooks: results)
+        func progress(_ line: String) {
+            if inGuest { printOut(line + "\n") } else { printError(line) }
+        }
+        var results: [PlaybookRecord] = []
+        for (index, playbook) in playbooks.enumerated() {
+            // One run id per invocation: playbooks run one after another, each after the
+            // previous one's namespaces were removed, so their names may repeat.
+            let playbookNames = names
+            if Task.isCancelled {
+                results.append(skippedRecord(playbook, clock: clock, reason: "interrupted before it started"))
+                continue
+            }
+            let backend = NamespaceBackend(logger: logger)
+            var probes: (any TrafficProbes)?
+            if !playbook.probes.isEmpty {
+                probes = ProbeEngine(
+                    playbook: playbook, names: playbookNames, logger: logger, witness: witness,
+                    witnessDirectory: captureDirectory, witnessEdgeAllowance: tcg ? VMTiming.tcgWitnessAllowance : .zero)
+            }
+            let runner = PlaybookRunner(
+                backend: backend, probes: probes, clock: clock, timing: timing, logger: logger)
+            // Progress: one line at the start and one with the verdict (stderr; in the guest stdout, which
+            // the host shows as `vm|` lines; the full summary comes at the end).
+            let position = "[\(index + 1)/\(playbooks.count)]"
+            progress("\(position) running \(playbook.name) (\(playbook.file))")
+            let began = ContinuousClock.now
+            let record = await runner.run(playbook, names: playbookNames)
+            results.append(record)
+            afterEach(makeRecord(results))
+            progress(
+                "\(position) \(record.verdict.rawValue.uppercased()) \(playbook.name) (\(seconds(ContinuousClock.now - began)))"
+            )
+        }
+        return makeRecord(results)
     }
 
     /// Runs all playbooks in one VM per kernel; the same binary runs inside with `--vm never`.
@@ -232,11 +275,21 @@ struct RunCommand: AsyncParsableCommand {
             throw fail(ExitCodes.software, "kernel lab: \(KernelLocator.message(for: error))")
         }
         let directory = output.path
-        let lab = KernelLab(logger: logger)
+        let lab = KernelLab(logger: logger, progress: { line in printError(line) })
         let executable = try selfExecutable()
         let cwd = FileManager.default.currentDirectoryPath
         var records: [RunRecord] = []
         for kernel in kernelImages {
+            if Task.isCancelled {
+                let now = LinuxMonotonicClock()
+                records.append(
+                    labRecord(
+                        kernel: kernel.release, runID: names.runID,
+                        playbooks: playbooks.map {
+                            skippedRecord($0, clock: now, reason: "interrupted before the kernel lab started")
+                        }))
+                continue
+            }
             let recordName = "record-\(kernel.release).json"
             let recordPath = output.run.path(of: recordName)
             var argv = [executable, "run", "--vm", "never", "--guest-record", recordPath, "--run-id", names.runID]
@@ -248,32 +301,43 @@ struct RunCommand: AsyncParsableCommand {
                 kernel: kernel, argv: argv, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
                 workingDirectory: cwd, writableDirectories: [absolute(directory, cwd: cwd)],
                 timeout: .seconds(vmTimeout), accelerator: Accelerator(rawValue: accelerator) ?? .auto)
-            printError("kernel lab: booting \(kernel.release) (\(kernel.vmlinuzPath))")
+            printError(
+                "kernel lab: \(playbooks.count) playbook\(playbooks.count == 1 ? "" : "s") on \(kernel.release) (\(kernel.vmlinuzPath))"
+            )
             // A kernel whose lab run breaks errors its playbooks (exit 70); the other kernels and the
             // host playbooks still run and are reported.
             let result: VMRunResult
             do {
                 result = try await lab.run(request) { line in printError("  vm| " + line) }
             } catch {
-                let message = "kernel lab (\(kernel.release)): \(error)"
-                printError("failover: " + message)
+                // Interrupted (SIGINT/SIGTERM): qemu is killed and its job directory removed by now; what
+                // the guest finished is in its partial record, the playbook it was running errors.
+                let interrupted = Task.isCancelled
+                let message =
+                    interrupted
+                    ? "interrupted (signal) while it ran in the kernel lab (\(kernel.release)); the VM was stopped"
+                    : "kernel lab (\(kernel.release)): \(error)"
+                if !interrupted { printError("failover: " + message) }
                 records.append(
-                    labErroredRecord(playbooks, kernel: kernel.release, runID: names.runID, message: message))
+                    partialLabRecord(
+                        playbooks, kernel: kernel.release, recordPath: recordPath, runID: names.runID,
+                        message: message))
                 continue
             }
             printError(
                 "kernel lab: \(kernel.release) under \(result.accelerator.rawValue): boot \(seconds(result.bootToCommand)),"
                     + " total \(seconds(result.total)), exit \(result.exitCode)")
             guard let data = FileManager.default.contents(atPath: recordPath),
-                let record = try? JSONDecoder().decode(RunRecord.self, from: data)
+                let record = try? JSONDecoder().decode(RunRecord.self, from: data),
+                record.playbooks.count == playbooks.count
             else {
                 let message =
                     "kernel lab (\(kernel.release)): the guest wrote no results (exit \(result.exitCode)); see the vm| lines above"
                 printError("failover: " + message)
                 records.append(
-                    labErroredRecord(
-                        playbooks, kernel: kernel.release, accelerator: result.accelerator.rawValue, runID: names.runID,
-                        message: message))
+                    partialLabRecord(
+                        playbooks, kernel: kernel.release, accelerator: result.accelerator.rawValue,
+                        recordPath: recordPath, runID: names.runID, message: message))
                 continue
             }
             try? output.run.remove(recordName)
@@ -282,21 +346,48 @@ struct RunCommand: AsyncParsableCommand {
         return records
     }
 
-    /// The record of a kernel whose lab run broke: every playbook *errored* with `message`.
-    private func labErroredRecord(
-        _ playbooks: [Playbook], kernel: String, accelerator: String? = nil, runID: String, message: String
+    /// The record of a kernel whose lab run broke or was interrupted: the playbooks the guest finished
+    /// (its partial record, written after each one; all of them when the signal came after the last),
+    /// the next one *errored* with `message`, the rest skipped when interrupted (errored otherwise).
+    private func partialLabRecord(
+        _ playbooks: [Playbook], kernel: String, accelerator: String? = nil, recordPath: String, runID: String,
+        message: String
     ) -> RunRecord {
+        var finished: [PlaybookRecord] = []
+        var partial: RunRecord?
+        if let data = FileManager.default.contents(atPath: recordPath),
+            let decoded = try? JSONDecoder().decode(RunRecord.self, from: data),
+            decoded.playbooks.count <= playbooks.count
+        {
+            partial = decoded
+            finished = decoded.playbooks
+        }
+        try? FileManager.default.removeItem(atPath: recordPath)
+        let interrupted = Task.isCancelled
         let now = LinuxMonotonicClock().now()
-        return RunRecord(
+        let rest = playbooks.dropFirst(finished.count).enumerated().map { offset, playbook in
+            PlaybookRecord(
+                name: playbook.name, file: playbook.file, seed: playbook.seed,
+                verdict: offset == 0 || !interrupted ? .errored : .skipped,
+                message: offset == 0 || !interrupted ? message : "interrupted before it started", started: now,
+                ended: now, timers: [], steps: [], assertions: [], observations: [])
+        }
+        if var partial {
+            partial.playbooks = finished + rest
+            return partial
+        }
+        return labRecord(kernel: kernel, accelerator: accelerator, runID: runID, playbooks: rest)
+    }
+
+    private func labRecord(kernel: String, accelerator: String? = nil, runID: String, playbooks: [PlaybookRecord])
+        -> RunRecord
+    {
+        RunRecord(
             runID: runID, startedAt: ISO8601DateFormatter().string(from: Date()),
             environment: EnvironmentRecord(
                 kernel: kernel, execution: "vm", accelerator: accelerator, hostname: ProcessInfo.processInfo.hostName,
                 failoverVersion: Failover.version),
-            playbooks: playbooks.map {
-                PlaybookRecord(
-                    name: $0.name, file: $0.file, seed: $0.seed, verdict: .errored, message: message, started: now,
-                    ended: now, timers: [], steps: [], assertions: [], observations: [])
-            })
+            playbooks: playbooks)
     }
 
     private func skippedRecord(_ playbook: Playbook, clock: LinuxMonotonicClock, reason: String) -> PlaybookRecord {
@@ -304,25 +395,6 @@ struct RunCommand: AsyncParsableCommand {
         return PlaybookRecord(
             name: playbook.name, file: playbook.file, seed: playbook.seed, verdict: .skipped, message: reason,
             started: now, ended: now, timers: [], steps: [], assertions: [], observations: [])
-    }
-}
-
-/// `body`, with a failure to open or write the results as exit 70 and one line naming it.
-func resultsFailure<T>(_ what: String = "results", _ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as ReportError {
-        throw fail(ExitCodes.software, "\(what): \(error)")
-    } catch let error as SafeDirectoryError {
-        throw fail(ExitCodes.software, "\(what): \(error)")
-    }
-}
-
-/// `captures/` in `directory` when `--witness` will capture (some playbook has probes), else nil.
-extension RunCommand {
-    func capturesDirectory(in directory: SafeDirectory, for playbooks: [Playbook]) throws -> SafeDirectory? {
-        guard witness, playbooks.contains(where: { !$0.probes.isEmpty }) else { return nil }
-        return try directory.subdirectory("captures")
     }
 }
 
@@ -354,4 +426,23 @@ func seconds(_ duration: Duration) -> String {
 func selfExecutable() throws -> String {
     let path = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
     return path
+}
+
+/// `body`, with a failure to open or write the results as exit 70 and one line naming it.
+func resultsFailure<T>(_ what: String = "results", _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ReportError {
+        throw fail(ExitCodes.software, "\(what): \(error)")
+    } catch let error as SafeDirectoryError {
+        throw fail(ExitCodes.software, "\(what): \(error)")
+    }
+}
+
+/// `captures/` in `directory` when `--witness` will capture (some playbook has probes), else nil.
+extension RunCommand {
+    func capturesDirectory(in directory: SafeDirectory, for playbooks: [Playbook]) throws -> SafeDirectory? {
+        guard witness, playbooks.contains(where: { !$0.probes.isEmpty }) else { return nil }
+        return try directory.subdirectory("captures")
+    }
 }

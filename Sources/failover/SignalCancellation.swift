@@ -1,31 +1,105 @@
 internal import CNetShims
-import Dispatch
 import Foundation
+import Synchronization
 
-/// Turns SIGINT and SIGTERM into cancellation of one task, so a run tears down what it built.
-/// A second signal while tearing down is ignored (teardown is short and must finish).
-final class SignalCancellation {
-    private let sources: [any DispatchSourceSignal]
+/// Turns SIGINT and SIGTERM into cancellation of the run, so it tears down what it built, writes its
+/// report (the interrupted playbook errored) and exits 70.
+///
+/// `install()` is the first thing `run` does, before anything is created: a C handler (sigaction, no
+/// window where the signal is ignored or blocked) remembers the first signal and writes it to a pipe;
+/// a reader thread cancels every registered task. A signal that arrives before a task is registered
+/// is pending: `cancelOnSignal` cancels at once, and `received` stays set, so an interrupted run never
+/// exits 0. Further signals while tearing down are noted and ignored (teardown is short and must
+/// finish); `restoreDefaults()` at the very end gives them back their default action.
+final class SignalCancellation: Sendable {
+    static let shared = SignalCancellation()
 
-    init<T: Sendable>(task: Task<T, Never>) {
-        var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                FileHandle.standardError.write(
-                    Data("failover: signal \(signalNumber): stopping and cleaning up\n".utf8))
-                task.cancel()
-            }
-            source.resume()
-            sources.append(source)
-        }
-        self.sources = sources
+    private struct State {
+        var installed = false
+        var received: Int32?
+        var count = 0
+        var cancels: [Int: @Sendable () -> Void] = [:]
+        var next = 0
     }
 
-    func stop() {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+    private let state = Mutex(State())
+
+    private init() {}
+
+    /// Installs the handler (idempotent).
+    /// - Throws: `Failure` (exit 70) when the handler or its pipe cannot be set up.
+    func install() throws {
+        let fresh = state.withLock { state -> Bool in
+            defer { state.installed = true }
+            return !state.installed
+        }
+        guard fresh else { return }
+        let fd = CNetShims_catch_stop_signals()
+        guard fd >= 0 else {
+            throw fail(
+                ExitCodes.software, "cannot install the SIGINT/SIGTERM handler: \(String(cString: strerror(errno)))")
+        }
+        let thread = Thread { [self] in
+            var byte: UInt8 = 0
+            while true {
+                let count = read(fd, &byte, 1)
+                if count < 0, errno == EINTR { continue }
+                guard count == 1 else { return }
+                deliver(Int32(byte))
+            }
+        }
+        thread.name = "failover-signals"
+        thread.start()
+    }
+
+    private func deliver(_ signalNumber: Int32) {
+        let (first, cancels) = state.withLock { state -> (Bool, [@Sendable () -> Void]) in
+            state.count += 1
+            if state.received == nil { state.received = signalNumber }
+            return (state.count == 1, Array(state.cancels.values))
+        }
+        let name = Self.name(of: signalNumber)
+        FileHandle.standardError.write(
+            Data(
+                (first
+                    ? "failover: \(name): stopping and cleaning up (the report marks the interrupted playbook errored)\n"
+                    : "failover: \(name) again: still cleaning up\n").utf8))
+        for cancel in cancels { cancel() }
+    }
+
+    /// The first SIGINT/SIGTERM received since `install`, if any.
+    var received: Int32? {
+        let caught = CNetShims_first_stop_signal()
+        return caught != 0 ? caught : state.withLock { $0.received }
+    }
+
+    /// Cancels `task` on a signal (at once if one was received already). Returns a token for `forget`.
+    @discardableResult
+    func cancelOnSignal<T: Sendable, E: Error>(_ task: Task<T, E>) -> Int {
+        let (token, pending) = state.withLock { state -> (Int, Bool) in
+            state.next += 1
+            state.cancels[state.next] = { task.cancel() }
+            return (state.next, state.received != nil)
+        }
+        if pending || received != nil { task.cancel() }
+        return token
+    }
+
+    /// Stops cancelling the task of `token`.
+    func forget(_ token: Int) {
+        state.withLock { _ = $0.cancels.removeValue(forKey: token) }
+    }
+
+    /// Gives SIGINT and SIGTERM their default action again (after the last check of `received`).
+    func restoreDefaults() {
+        CNetShims_default_stop_signals()
+    }
+
+    static func name(of signalNumber: Int32) -> String {
+        switch signalNumber {
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        default: "signal \(signalNumber)"
+        }
     }
 }

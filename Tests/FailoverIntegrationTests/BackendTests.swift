@@ -183,32 +183,73 @@ struct BackendIntegrationTests {
         #expect(NetworkNamespace.list().allSatisfy { !$0.hasSuffix("-probe") || !RunNames.isRunNamespace($0) })
     }
 
-    @Test("leftover cleanup removes run namespaces and the processes in them")
+    @Test(
+        "leftover cleanup removes what a dead owner recorded (its process only on PID + start time), leaves an unrecorded namespace"
+    )
     func leftovers() throws {
         let names = RunNames.random()
-        let namespace = names.namespace("left")
-        let fd = try NetworkNamespace.create(namespace)
-        close(fd)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", namespace, "/bin/sleep", "30"]
-        try process.run()
-        // Wait until the sleeper is inside the namespace.
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline {
-            if let pids = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/comm", encoding: .utf8),
-                pids.hasPrefix("sleep")
-            {
-                break
+        let recorded = names.namespace("left")
+        let unrecorded = names.namespace("foreign")
+        func sleeper(in namespace: String) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", namespace, "/bin/sleep", "30"]
+            try process.run()
+            // Wait until the sleeper is inside the namespace (ip execs sleep: same PID).
+            let deadline = Date().addingTimeInterval(5)
+            while Date() < deadline {
+                if let comm = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/comm", encoding: .utf8),
+                    comm.hasPrefix("sleep")
+                {
+                    break
+                }
+                usleep(5000)
             }
-            usleep(5000)
+            return process
         }
-        let removed = LeftoverCleanup.removeAll(logger: logger)
-        process.waitUntilExit()
-        #expect(removed.contains("namespace \(namespace)"))
-        #expect(removed.contains { $0.hasPrefix("processes") && $0.hasSuffix(namespace) })
-        #expect(!NetworkNamespace.list().contains(namespace))
-        #expect(LeftoverCleanup.removeAll(logger: logger).allSatisfy { !$0.contains(namespace) })
+        close(try NetworkNamespace.create(recorded))
+        close(try NetworkNamespace.create(unrecorded))
+        let ours = try sleeper(in: recorded)
+        let foreign = try sleeper(in: unrecorded)
+        let stranger = try sleeper(in: recorded)  // in the recorded namespace, but not recorded itself
+        defer {
+            for process in [ours, foreign, stranger] where process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+            }
+            _ = try? NetworkNamespace.delete(unrecorded)
+            _ = try? NetworkNamespace.delete(recorded)
+        }
+        func startTime(_ pid: Int32) throws -> String {
+            let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+            let rest = try #require(stat.split(separator: ")").last).split(separator: " ")
+            return String(rest[19])
+        }
+        // A record whose owner is dead (start time 1 matches no live process of that PID).
+        let path = "\(RunOwnership.directory)/\(names.runID)"
+        try FileManager.default.createDirectory(atPath: RunOwnership.directory, withIntermediateDirectories: true)
+        try Data(
+            """
+            \(getpid()) 1
+            +netns \(recorded)
+            +proc \(ours.processIdentifier) \(try startTime(ours.processIdentifier))
+            +proc \(foreign.processIdentifier) 1
+
+            """.utf8
+        ).write(to: URL(fileURLWithPath: path))
+        let outcome = LeftoverCleanup.run(logger: logger)
+        ours.waitUntilExit()
+        #expect(outcome.removed.contains("namespace \(recorded)"), "\(outcome)")
+        #expect(outcome.removed.contains("process \(ours.processIdentifier) (sleep)"), "\(outcome)")
+        #expect(!NetworkNamespace.list().contains(recorded))
+        #expect(!FileManager.default.fileExists(atPath: path))
+        // Same PID, other start time: not ours. Unrecorded process in our namespace: left, listed.
+        #expect(foreign.isRunning)
+        #expect(stranger.isRunning)
+        #expect(outcome.leftAlone.contains { $0.hasPrefix("process \(stranger.processIdentifier) ") }, "\(outcome)")
+        #expect(NetworkNamespace.list().contains(unrecorded))
+        #expect(outcome.leftAlone.contains { $0.hasPrefix("namespace \(unrecorded):") }, "\(outcome)")
+        let again = LeftoverCleanup.run(logger: logger)
+        #expect(again.removed.isEmpty, "\(again)")
     }
 }
 

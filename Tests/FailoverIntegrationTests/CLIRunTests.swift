@@ -242,7 +242,8 @@ struct CLIRunTests {
         _ = FailoverBinary.finish(started)
         let cleanup = try FailoverBinary.run(["cleanup"], environment: ["TMPDIR": temporary])
         #expect(cleanup.status == 0, "\(cleanup.stderr)")
-        #expect(cleanup.stdout.contains("capture file"), "\(cleanup.stdout)")
+        #expect(cleanup.stdout.contains("(tcpdump)"), "\(cleanup.stdout)")
+        #expect(cleanup.stdout.contains("removed file \(temporary)/failover-capture-"), "\(cleanup.stdout)")
         #expect(try HostSystem.namespaces(withRunID: "0c1a92").isEmpty)
         for _ in 0..<100 where !HostSystem.processes(mentioning: temporary).isEmpty { usleep(20_000) }
         #expect(HostSystem.processes(mentioning: temporary).isEmpty)

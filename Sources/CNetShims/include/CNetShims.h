@@ -64,3 +64,22 @@ int CNetShims_MSG_WAITFORONE(void);
 /// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+, hidden from Swift importers): the child
 /// closes every descriptor >= from. `actions` is a posix_spawn_file_actions_t *.
 int CNetShims_spawn_addclosefrom(void *actions, int from);
+
+/// Starts `path` in a child that dies with its parent: fork, then in the child dup2 each
+/// `sources[i]` onto `targets[i]`, close every other descriptor, reset every signal to its default
+/// disposition with an empty mask, prctl(PR_SET_PDEATHSIG, SIGKILL), make sure the parent did not die
+/// before that (getppid), and execve. posix_spawn cannot set the parent-death signal.
+/// PR_SET_PDEATHSIG fires when the *thread* that forked exits: call it from a thread that lives as long
+/// as the process. Returns the child's PID, or -1 with errno set (fork failed, or the exec failed:
+/// the child's errno is reported through a close-on-exec pipe and the child is reaped).
+int CNetShims_spawn_dying_with_parent(const char *path, char *const argv[], char *const envp[],
+                                      const int *sources, const int *targets, int count);
+
+/// Installs handlers for SIGINT and SIGTERM that remember the first signal and write its number (one
+/// byte) to a pipe, and unblocks both in the calling thread. Idempotent. Returns the pipe's read end
+/// (blocking, close-on-exec), or -1 with errno set. The handler is async-signal-safe; exec resets it.
+int CNetShims_catch_stop_signals(void);
+/// The first SIGINT/SIGTERM caught since `CNetShims_catch_stop_signals`, or 0.
+int CNetShims_first_stop_signal(void);
+/// Puts SIGINT and SIGTERM back to their default action (a later signal ends the process).
+void CNetShims_default_stop_signals(void);
