@@ -77,12 +77,27 @@ public enum ReportText {
         return notes.isEmpty ? base : "\(base) (\(notes.joined(separator: ", ")))"
     }
 
-    /// What was expected, with its deadline: `eth1 within 500 ms`.
+    /// What was expected, with its time bounds: `eth1 within 500 ms`, `eth1 not before 450 ms
+    /// within 700 ms`, `eth0 throughout 2000 ms`, `never eth1 for 2000 ms`.
     public static func expectation(_ assertion: AssertionRecord) -> String {
-        if let deadline = assertion.deadline {
-            return "\(assertion.expected) \(Self.deadline(deadline))"
+        let timing = assertion.timing
+        if let timing, let window = timing.windowNanoseconds {
+            switch timing.mode {
+            case "throughout": return "\(assertion.expected) throughout \(milliseconds(nanoseconds: window))"
+            case "never": return "never \(assertion.expected) for \(milliseconds(nanoseconds: window))"
+            default: break
+            }
         }
-        return "\(assertion.expected) (checked once)"
+        let lower = timing?.notBeforeNanoseconds.map { " not before \(milliseconds(nanoseconds: $0))" } ?? ""
+        if let deadline = assertion.deadline {
+            return "\(assertion.expected)\(lower) \(Self.deadline(deadline))"
+        }
+        return "\(assertion.expected)\(lower) (checked once)"
+    }
+
+    /// True for `throughout` / `never` assertions: a window, not a deadline.
+    static func isWindow(_ assertion: AssertionRecord) -> Bool {
+        assertion.timing?.mode == "throughout" || assertion.timing?.mode == "never"
     }
 
     /// The outcome of one assertion in one line, with expected vs actual in the text itself,
@@ -93,13 +108,14 @@ public enum ReportText {
         switch assertion.verdict {
         case .passed:
             var text = "expected \(expected), was \(assertion.actual)"
-            if let satisfied = assertion.satisfiedAt {
+            if let satisfied = assertion.satisfiedAt, !isWindow(assertion) {
                 text += " after \(milliseconds(nanoseconds: span(from: assertion.started, to: satisfied)))"
             }
             return ([text] + [note(assertion)].compactMap { $0 }).joined(separator: "; ")
         case .failed:
             let text =
-                "expected \(expected), was \(assertion.actual)" + (assertion.deadline == nil ? "" : " at the deadline")
+                "expected \(expected), was \(assertion.actual)"
+                + (assertion.deadline == nil || isWindow(assertion) ? "" : " at the deadline")
             return ([text] + [remark(assertion)].compactMap { $0 }).joined(separator: "; ")
         case .errored:
             return "could not check (expected \(assertion.expected), was \(assertion.actual)): "
@@ -113,7 +129,12 @@ public enum ReportText {
     /// condition held after all (late, or not for long); then the note. nil when there is nothing.
     public static func remark(_ assertion: AssertionRecord) -> String? {
         var parts: [String] = []
-        if assertion.verdict == .failed, let deadline = assertion.deadline, let satisfied = assertion.satisfiedAt {
+        // The runner's own message (timeline verdicts) already says when the condition held and
+        // which bound it broke; this reconstruction is for records that carry no such message.
+        let explained = assertion.timing?.fromTimeline == true && assertion.message != nil
+        if assertion.verdict == .failed, !explained, !isWindow(assertion),
+            let deadline = assertion.deadline, let satisfied = assertion.satisfiedAt
+        {
             let after = span(from: assertion.started, to: satisfied)
             if after > deadline.nanoseconds {
                 parts.append(
