@@ -196,13 +196,16 @@ public actor ProbeEngine: TrafficProbes {
             throw ProbeError(.invalidState, operation: "evaluate (probe not started)", object: "probe \(name)")
         }
         let probeFaults = probeFaults(faults)
-        // A snapshot judges only packets sent before the drain interval: in flight is not lost.
-        let reports = opened.map { ProbeAnalysis.analyze($0.snapshot(), faults: probeFaults) }
+        // Incremental: only arrivals since the previous evaluation are analysed. Packets sent within
+        // the drain interval before now are in flight, not lost.
+        let reports = opened.map { $0.evaluate(faults: probeFaults) }
         guard let result = ProbeAnalysis.evaluate(assertion, reports: reports, currentStep: stepIndex) else {
             throw ProbeError(.invalidState, operation: "evaluate (no report)", object: "probe \(name)")
         }
+        let problems = [ProbeAnalysis.measurementProblem(reports), result.unmeasured].compactMap { $0 }
         return ProbeEvaluation(
-            holds: result.holds, actual: result.actual, measurementError: ProbeAnalysis.measurementProblem(reports))
+            holds: result.holds, actual: result.actual,
+            measurementError: problems.isEmpty ? nil : problems.joined(separator: "; "))
     }
 
     public func finish(faults: [FaultMark]) async -> [ProbeRecord] {
@@ -356,7 +359,8 @@ public actor ProbeEngine: TrafficProbes {
                 outageStart: figures.lossPeriods.first.map { period in
                     MonotonicInstant(
                         nanoseconds: period.deliveredBeforeSentNanoseconds ?? period.estimatedStartNanoseconds)
-                })
+                }, measured: figures.measured, unmeasuredReason: figures.unmeasuredReason,
+                senderMaxLatenessNanoseconds: Int64(clamping: figures.senderMaxLatenessNanoseconds))
         }
         let configuration = direction.configuration
         return ProbeRecord(
@@ -372,6 +376,7 @@ public actor ProbeEngine: TrafficProbes {
             lostBeforeFirstFault: report.beforeFirstFault.lost, windows: windows,
             measurementError: ProbeAnalysis.measurementProblem([report]), timestamping: report.timestamping,
             senderMaxLatenessNanoseconds: Int64(clamping: capture.sender.maxLatenessNanoseconds),
-            senderLatePackets: Int(clamping: capture.sender.latePackets))
+            senderLatePackets: Int(clamping: capture.sender.latePackets),
+            senderLatenessBoundNanoseconds: Int64(ProbeAnalysis.maximumSenderLatenessNanoseconds))
     }
 }
