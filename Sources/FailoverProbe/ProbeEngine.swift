@@ -226,7 +226,8 @@ public actor ProbeEngine: TrafficProbes {
                 let report = ProbeAnalysis.analyze(capture, faults: probeFaults)
                 var record = Self.record(report, direction: direction, capture: capture)
                 if let witness = witnesses.removeValue(forKey: direction.configuration.streamID) {
-                    record.witness = await compare(witness, record: record, report: report)
+                    record.witness = await compare(
+                        witness, record: record, report: report, capture: capture, faults: probeFaults)
                 }
                 records.append(record)
             }
@@ -267,8 +268,10 @@ public actor ProbeEngine: TrafficProbes {
         try await capture.waitUntilCapturing()
     }
 
-    private func compare(_ capture: PacketCapture, record: ProbeRecord, report: ProbeReport) async -> ProbeWitnessRecord
-    {
+    private func compare(
+        _ capture: PacketCapture, record: ProbeRecord, report: ProbeReport, capture probeCapture: ProbeCapture,
+        faults: [ProbeFault]
+    ) async -> ProbeWitnessRecord {
         let direction: ProbeDirection = record.direction == "reverse" ? .reverse : .forward
         let expected = Int(report.receiver.received)
         // Stop tcpdump once its file holds as many of the stream's packets as the probe received
@@ -292,9 +295,47 @@ public actor ProbeEngine: TrafficProbes {
             failed.detail = "capture unreadable: \(error)"
             return failed
         }
-        return Self.judge(
+        let judged = Self.judge(
             witness, base: base, probeReceived: Int(report.receiver.received),
             probeOutage: report.windows.map(\.failoverTime.nanoseconds).max() ?? 0)
+        return Self.judgeWindows(witness, base: judged, capture: probeCapture, report: report, faults: faults)
+    }
+
+    /// Attributes the capture's gaps to fault windows by the send times its packets carry (the same
+    /// rule as the probe's loss periods, `ProbeAnalysis`) and compares each window's loss and loss
+    /// periods with the probe's: a loss period filed under the wrong step disagrees.
+    static func judgeWindows(
+        _ witness: PcapWitness, base: ProbeWitnessRecord, capture: ProbeCapture, report: ProbeReport,
+        faults: [ProbeFault]
+    ) -> ProbeWitnessRecord {
+        var result = base
+        guard !report.windows.isEmpty, witness.sendTimes.count == witness.sequences.count else { return result }
+        var witnessCapture = capture
+        witnessCapture.arrivals = witness.arrivals
+        let seen = ProbeAnalysis.analyze(witnessCapture, faults: faults)
+        var windows: [ProbeWitnessWindow] = []
+        for window in report.windows {
+            guard let step = window.stepIndex else { continue }
+            let other = seen.window(step: step)
+            windows.append(
+                ProbeWitnessWindow(
+                    stepIndex: step, lost: other?.lost ?? 0, lossPeriodCount: other?.lossPeriodCount ?? 0,
+                    probeLost: window.lost, probeLossPeriodCount: window.lossPeriodCount))
+        }
+        result.windowLoss = windows
+        let differing = windows.filter { $0.lost != $0.probeLost || $0.lossPeriodCount != $0.probeLossPeriodCount }
+        result.windowsAgree = differing.isEmpty
+        if differing.isEmpty {
+            result.detail += "; loss in the same windows (\(windows.count))"
+        } else {
+            result.detail +=
+                "; loss per window differs: "
+                + differing.map {
+                    "step \($0.stepIndex + 1): capture \($0.lost) lost in \($0.lossPeriodCount), probe \($0.probeLost) in "
+                        + "\($0.probeLossPeriodCount)"
+                }.joined(separator: ", ")
+        }
+        return result
     }
 
     /// The witness's largest gap is between receive times; the probe's outage between send times

@@ -242,3 +242,40 @@ struct ProbeLowRateTests {
         #expect(report.run.measured)
     }
 }
+
+@Suite("Witness attribution per window")
+struct ProbeWitnessWindowTests {
+    static func witness(missing: [ClosedRange<Int>]) -> PcapWitness {
+        let sequences = SyntheticCapture.allBut(1000, missing).map(UInt64.init)
+        return PcapWitness(
+            records: sequences.count, matching: sequences.count, sequences: sequences,
+            timestamps: sequences.map { SyntheticCapture.sent(Int($0)) }, sendTimes: sequences.map { SyntheticCapture.sent(Int($0)) })
+    }
+
+    @Test("the capture's gaps, by their carried send times, fall in the probe's windows; a gap elsewhere disagrees")
+    func perWindow() throws {
+        let capture = SyntheticCapture(attempted: 1000, order: SyntheticCapture.allBut(1000, [100...149, 600...609]))
+            .capture()
+        let faults = [
+            ProbeFault(stepIndex: 1, at: SyntheticCapture.at(ms: 99.5), kind: .failure),
+            ProbeFault(stepIndex: 3, at: SyntheticCapture.at(ms: 599.5), kind: .restoration),
+        ]
+        let report = ProbeAnalysis.analyze(capture, faults: faults)
+        let base = ProbeWitnessRecord(
+            tool: "tcpdump", file: "w.pcap", interface: "b/eth0", matching: 0, uniqueSequences: 0,
+            largestGapNanoseconds: nil, droppedByKernel: nil, toleranceNanoseconds: 2_000_000, receivedAgrees: true,
+            outageAgrees: true, detail: "")
+        let same = ProbeEngine.judgeWindows(
+            Self.witness(missing: [100...149, 600...609]), base: base, capture: capture, report: report, faults: faults)
+        #expect(same.windowsAgree == true)
+        #expect(same.windowLoss?.map(\.lost) == [50, 10])
+        #expect(same.agrees)
+        // The capture lost the reversion's packets 200 ms earlier (in the failover window): it disagrees.
+        let moved = ProbeEngine.judgeWindows(
+            Self.witness(missing: [100...149, 400...409]), base: base, capture: capture, report: report, faults: faults)
+        #expect(moved.windowsAgree == false)
+        #expect(moved.windowLoss?.map(\.lost) == [60, 0])
+        #expect(!moved.agrees)
+        #expect(moved.detail.contains("step 2: capture 60 lost in 2, probe 50 in 1"))
+    }
+}
