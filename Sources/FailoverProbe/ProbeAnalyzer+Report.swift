@@ -57,26 +57,29 @@ extension ProbeAnalyzer {
         }
         let sortedFaults = faults.sorted { $0.at < $1.at }
         let boundaries = sortedFaults.map(\.at.nanoseconds)
-        var sink = WindowSink(boundaries: boundaries, windows: Array(repeating: Accumulator(), count: boundaries.count + 1))
 
-        // Settled blocks: whole when inside one window, else sequence by sequence.
-        for (index, block) in blocks.enumerated() where block.minTime <= block.maxTime {
-            let first = Self.window(of: block.minTime, boundaries: boundaries)
-            if first == Self.window(of: block.maxTime, boundaries: boundaries) {
-                sink.windows[first].add(block.accumulator)
-                continue
-            }
-            for seq in (index * Self.blockSize)..<min((index + 1) * Self.blockSize, settled) {
-                let flags = status[seq]
-                guard flags & (Self.delivered | Self.failedFlag) != 0 else { continue }
-                sink.packet(
-                    seq, time: sendTime[seq], flags: flags, extra: extraCopies[seq] ?? 0,
-                    lateness: flags & Self.delivered != 0 ? lateness(seq, sender: sender) : 0)
-            }
+        // Settled blocks and loss periods: complete blocks and periods are summed per window once and
+        // cached while the windows they fall in stay the same (new faults come after them).
+        let completeBlocks = settled / Self.blockSize
+        if !cache.valid(boundaries: boundaries, blocks: completeBlocks, periods: periods.count) { cache = WindowCache() }
+        var cached = WindowSink(boundaries: boundaries, windows: cache.windows)
+        while cached.windows.count < boundaries.count + 1 { cached.windows.append(Accumulator()) }
+        for index in cache.blockCount..<completeBlocks {
+            add(block: index, into: &cached, sender: sender)
+            cache.maxTime = max(cache.maxTime, blocks[index].maxTime)
         }
-        for period in periods { sink.windows[Self.window(of: period, boundaries: boundaries)].add(period: period.period) }
-        var runPeriods = Accumulator()
-        for period in periods { runPeriods.add(period: period.period) }
+        for period in periods[cache.periodCount...] {
+            cached.windows[Self.window(of: period, boundaries: boundaries)].add(period: period.period)
+            cache.runPeriods.add(period: period.period)
+            cache.maxTime = max(cache.maxTime, period.upper)
+        }
+        cache.windows = cached.windows
+        cache.boundaries = boundaries
+        cache.blockCount = completeBlocks
+        cache.periodCount = periods.count
+        var sink = WindowSink(boundaries: boundaries, windows: cache.windows)
+        for index in completeBlocks..<blocks.count { add(block: index, into: &sink, sender: sender) }
+        var runPeriods = cache.runPeriods
         walk(from: settled, to: limit, limit: limit, sender: sender, sink: &sink)
         for period in sink.periods { runPeriods.add(period: period) }
 
@@ -154,6 +157,24 @@ extension ProbeAnalyzer {
             pathNotClean: !sortedFaults.isEmpty && beforeFirstFault.lost > 0,
             measurementError: errors.isEmpty ? nil : errors.joined(separator: "; "),
             timestamping: receiver.timestampSource)
+    }
+
+    /// Adds a settled block to the windows: whole when inside one window, else sequence by sequence.
+    func add(block index: Int, into sink: inout WindowSink, sender: SenderStatistics) {
+        let block = blocks[index]
+        guard block.minTime <= block.maxTime else { return }
+        let first = Self.window(of: block.minTime, boundaries: sink.boundaries)
+        if first == Self.window(of: block.maxTime, boundaries: sink.boundaries) {
+            sink.windows[first].add(block.accumulator)
+            return
+        }
+        for seq in (index * Self.blockSize)..<min((index + 1) * Self.blockSize, settled) {
+            let flags = status[seq]
+            guard flags & (Self.delivered | Self.failedFlag) != 0 else { continue }
+            sink.packet(
+                seq, time: sendTime[seq], flags: flags, extra: extraCopies[seq] ?? 0,
+                lateness: flags & Self.delivered != 0 ? lateness(seq, sender: sender) : 0)
+        }
     }
 
     /// Why a scope's figures describe no measurement, if they do not.

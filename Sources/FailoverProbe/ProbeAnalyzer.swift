@@ -41,6 +41,26 @@ public struct ProbeAnalyzer: Sendable {
     var periods: [Period] = []
     /// A late arrival or duplicate touched a settled sequence: summaries must be rebuilt.
     var needsReset = false
+    /// Per-window sums of the complete settled blocks and the settled loss periods.
+    var cache = WindowCache()
+
+    /// Window sums of settled blocks and loss periods, valid while the fault instants they were
+    /// computed with are unchanged and every later one comes after all they contain.
+    struct WindowCache: Sendable {
+        var boundaries: [UInt64] = []
+        var windows: [Accumulator] = []
+        var runPeriods = Accumulator()
+        var blockCount = 0
+        var periodCount = 0
+        /// Latest send time (or loss-period bound) summed.
+        var maxTime: UInt64 = 0
+
+        func valid(boundaries new: [UInt64], blocks: Int, periods: Int) -> Bool {
+            guard new.count >= boundaries.count, blockCount <= blocks, periodCount <= periods else { return false }
+            for (index, value) in boundaries.enumerated() where new[index] != value { return false }
+            return new.dropFirst(boundaries.count).allSatisfy { $0 > maxTime }
+        }
+    }
 
     struct Block: Sendable {
         var accumulator = Accumulator()
@@ -122,6 +142,7 @@ public struct ProbeAnalyzer: Sendable {
             settled = 0
             blocks = []
             periods = []
+            cache = WindowCache()
         }
     }
 
