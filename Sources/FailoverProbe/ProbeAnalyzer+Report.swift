@@ -61,7 +61,9 @@ extension ProbeAnalyzer {
         // Settled blocks and loss periods: complete blocks and periods are summed per window once and
         // cached while the windows they fall in stay the same (new faults come after them).
         let completeBlocks = settled / Self.blockSize
-        if !cache.valid(boundaries: boundaries, blocks: completeBlocks, periods: periods.count) { cache = WindowCache() }
+        if !cache.valid(boundaries: boundaries, blocks: completeBlocks, periods: periods.count) {
+            cache = WindowCache()
+        }
         var cached = WindowSink(boundaries: boundaries, windows: cache.windows)
         while cached.windows.count < boundaries.count + 1 { cached.windows.append(Accumulator()) }
         for index in cache.blockCount..<completeBlocks {
@@ -151,7 +153,8 @@ extension ProbeAnalyzer {
             probe: configuration.probe, direction: configuration.direction, streamID: configuration.streamID,
             rate: configuration.rate, flows: configuration.flows, payloadSize: configuration.payloadSize,
             intervalNanoseconds: interval, complete: complete, drainNanoseconds: drainNanoseconds,
-            edgeToleranceNanoseconds: min(UInt64(max(1_000_000, interval.rounded())), ProbeAnalysis.maximumEdgeToleranceNanoseconds),
+            edgeToleranceNanoseconds: min(
+                UInt64(max(1_000_000, interval.rounded())), ProbeAnalysis.maximumEdgeToleranceNanoseconds),
             run: run, beforeFirstFault: beforeFirstFault, windows: Array(windows.dropFirst()), sender: sender,
             receiver: receiver, unexpected: unexpected,
             pathNotClean: !sortedFaults.isEmpty && beforeFirstFault.lost > 0,

@@ -201,7 +201,8 @@ public enum HTMLReport {
                                 + "<td>\(window.stepIndex + 1): \(esc(ProbeText.stepText(window, playbook: playbook)))</td>"
                                 + "<td>\(esc(window.kind))</td><td colspan=\"3\"><b>not measured</b>: "
                                 + "\(esc(ProbeText.unmeasuredText(window)))</td>"
-                                + "<td class=\"num\">\(window.lost)</td><td class=\"num\">\(window.reordered)</td><td></td></tr>")
+                                + "<td class=\"num\">\(window.lost)</td><td class=\"num\">\(window.reordered)</td><td></td></tr>"
+                        )
                         continue
                     }
                     html.append(

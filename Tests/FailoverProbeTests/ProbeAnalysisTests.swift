@@ -185,7 +185,8 @@ struct ProbeAnalysisTests {
             synthetic.sendShift = { $0 > 120 ? stall : 0 }
             synthetic.maxLateness = maxLateness
             return ProbeAnalysis.analyze(
-                synthetic.capture(), faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: 100), kind: .failure)])
+                synthetic.capture(),
+                faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: 100), kind: .failure)])
         }
         let stalled = report(stall: 5_000_000)
         #expect(stalled.beforeFirstFault.lost == 0)

@@ -88,7 +88,9 @@ struct ProbeEvaluationBenchmarkTests {
         arrivals.reserveCapacity(to - from)
         for seq in from..<to where !Self.lost(seq) {
             arrivals.append(
-                ProbeArrival(sequence: UInt64(seq), sentNanoseconds: Self.sent(seq), receivedNanoseconds: Self.sent(seq) + 50_000))
+                ProbeArrival(
+                    sequence: UInt64(seq), sentNanoseconds: Self.sent(seq), receivedNanoseconds: Self.sent(seq) + 50_000
+                ))
         }
         let period = 10 * Self.rate
         var seq = max((from + period - 1) / period * period, period)

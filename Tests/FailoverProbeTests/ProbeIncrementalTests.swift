@@ -94,7 +94,8 @@ struct ProbeIncrementalTests {
     @Test("a settled stream is summarised: a report walks only the unsettled tail")
     func reportCostIsBounded() {
         let attempted = 200_000
-        let synthetic = SyntheticCapture(attempted: attempted, order: SyntheticCapture.allBut(attempted, [150_000...150_049]))
+        let synthetic = SyntheticCapture(
+            attempted: attempted, order: SyntheticCapture.allBut(attempted, [150_000...150_049]))
         let capture = synthetic.capture()
         var analyzer = ProbeAnalyzer(configuration: capture.configuration)
         analyzer.ingest(capture.arrivals, limit: UInt64(attempted))
@@ -224,7 +225,9 @@ struct ProbeUnmeasuredTests {
 
 @Suite("Probe snapshots at low rates")
 struct ProbeLowRateTests {
-    @Test("a 10 pps stream: a mid-run evaluation sees every packet sent before the drain interval", .timeLimit(.minutes(1)))
+    @Test(
+        "a 10 pps stream: a mid-run evaluation sees every packet sent before the drain interval",
+        .timeLimit(.minutes(1)))
     func lowRate() async throws {
         let destination = try #require(IPAddress("127.0.0.1"))
         let config = ProbeStreamConfiguration(
@@ -249,7 +252,8 @@ struct ProbeWitnessWindowTests {
         let sequences = SyntheticCapture.allBut(1000, missing).map(UInt64.init)
         return PcapWitness(
             records: sequences.count, matching: sequences.count, sequences: sequences,
-            timestamps: sequences.map { SyntheticCapture.sent(Int($0)) }, sendTimes: sequences.map { SyntheticCapture.sent(Int($0)) })
+            timestamps: sequences.map { SyntheticCapture.sent(Int($0)) },
+            sendTimes: sequences.map { SyntheticCapture.sent(Int($0)) })
     }
 
     @Test("the capture's gaps, by their carried send times, fall in the probe's windows; a gap elsewhere disagrees")
