@@ -49,8 +49,9 @@ public enum ProbeAnalysis {
     public static let lossMethod = "packet loss (RFC 6414 PLBM)"
     /// Cap of the edge tolerance of loss-period attribution.
     public static let maximumEdgeToleranceNanoseconds: UInt64 = 100_000_000
-    /// A sender further behind its schedule than this makes its figures untrustworthy: windows in
-    /// which it was are unmeasured, and verdicts on the probe are *errored*.
+    /// A sender further behind its schedule than this (by the send times its packets carry) in a
+    /// fault window makes that window unmeasured and every verdict on the probe *errored*. Under
+    /// TCG the engine adds the run's timing allowance (`ProbeEngine(senderLatenessAllowance:)`).
     public static let maximumSenderLatenessNanoseconds: UInt64 = 100_000_000
 
     /// Analyzes a capture with faults given as step index and instant (kind `.other`).
@@ -63,8 +64,13 @@ public enum ProbeAnalysis {
     /// Analyzes a whole capture at once (the final figures; mid-run evaluations use the same code
     /// incrementally, see `ProbeAnalyzer`), including the additive backup delay of each window.
     /// - Parameter faults: the fault steps of the run, each with the instant taken just before it was applied.
-    public static func analyze(_ capture: ProbeCapture, faults: [ProbeFault]) -> ProbeReport {
+    /// - Parameter senderLatenessBound: see `maximumSenderLatenessNanoseconds` (raised where timers
+    ///   run late, e.g. under TCG).
+    public static func analyze(
+        _ capture: ProbeCapture, faults: [ProbeFault], senderLatenessBound: UInt64 = maximumSenderLatenessNanoseconds
+    ) -> ProbeReport {
         var analyzer = ProbeAnalyzer(configuration: capture.configuration)
+        analyzer.latenessBound = senderLatenessBound
         analyzer.ingest(capture.arrivals, limit: capture.sender.attempted)
         var report = analyzer.report(
             sender: capture.sender, receiver: capture.receiver, judgeSentBefore: capture.judgeSentBefore.nanoseconds,

@@ -108,7 +108,7 @@ extension ProbeAnalyzer {
             figures.toNanoseconds = index < boundaries.count ? boundaries[index] : nil
             if let reason = Self.unmeasuredReason(
                 figures, sender: sender, complete: complete, streamEnd: streamEnd, resolution: resolution,
-                isFaultWindow: fault != nil)
+                isFaultWindow: fault != nil, latenessBound: latenessBound)
             {
                 figures.measured = false
                 figures.unmeasuredReason = reason
@@ -127,7 +127,7 @@ extension ProbeAnalyzer {
         run.failoverTime.lowerBound = !run.recovered && run.failoverTime.lowerBound
         if let reason = Self.unmeasuredReason(
             run, sender: sender, complete: complete, streamEnd: streamEnd, resolution: resolution,
-            isFaultWindow: false)
+            isFaultWindow: false, latenessBound: latenessBound)
         {
             run.measured = false
             run.unmeasuredReason = reason
@@ -141,12 +141,14 @@ extension ProbeAnalyzer {
                     + "loss figures include receiver overflow")
         }
         if unexpected > 0 { errors.append("\(unexpected) arrivals carried sequence numbers never sent") }
-        // The sender's own record, or what the delivered packets' carried send times show.
-        let lateness = max(sender.maxLatenessNanoseconds, total.maxLateness)
-        if lateness > ProbeAnalysis.maximumSenderLatenessNanoseconds {
+        // What the delivered packets' carried send times show in the fault windows: a sender that
+        // lagged while starting and caught up before the first fault falsifies no figure (loss counts
+        // are by sequence number), one behind in a fault window does (its rate and edges).
+        let lateness = windows.dropFirst().map(\.senderMaxLatenessNanoseconds).max() ?? 0
+        if lateness > latenessBound {
             errors.append(
-                "sender fell \(formatMilliseconds(Double(lateness) / 1e6)) ms behind its "
-                    + "schedule (bound \(formatMilliseconds(Double(ProbeAnalysis.maximumSenderLatenessNanoseconds) / 1e6)) ms): "
+                "sender fell \(formatMilliseconds(Double(lateness) / 1e6)) ms behind its schedule in a fault window "
+                    + "(bound \(formatMilliseconds(Double(latenessBound) / 1e6)) ms): "
                     + "it did not send at the declared rate")
         }
         return ProbeReport(
@@ -183,7 +185,7 @@ extension ProbeAnalyzer {
     /// Why a scope's figures describe no measurement, if they do not.
     static func unmeasuredReason(
         _ figures: ProbeFigures, sender: SenderStatistics, complete: Bool, streamEnd: UInt64, resolution: Double,
-        isFaultWindow: Bool
+        isFaultWindow: Bool, latenessBound: UInt64
     ) -> String? {
         if sender.attempted == 0 || sender.firstSendNanoseconds == 0 {
             return "not started: the probe sent nothing"
@@ -201,9 +203,9 @@ extension ProbeAnalyzer {
                 return "stopped: the probe stopped sending before the window closed"
             }
         }
-        if figures.senderMaxLatenessNanoseconds > ProbeAnalysis.maximumSenderLatenessNanoseconds {
+        if isFaultWindow, figures.senderMaxLatenessNanoseconds > latenessBound {
             return "sender behind: up to \(formatMilliseconds(Double(figures.senderMaxLatenessNanoseconds) / 1e6)) ms "
-                + "behind its schedule (bound \(formatMilliseconds(Double(ProbeAnalysis.maximumSenderLatenessNanoseconds) / 1e6)) ms)"
+                + "behind its schedule (bound \(formatMilliseconds(Double(latenessBound) / 1e6)) ms)"
         }
         if figures.sent + figures.sendErrors == 0 {
             if let from = figures.fromNanoseconds, from >= streamEnd {

@@ -23,6 +23,8 @@ public struct ProbeAnalyzer: Sendable {
     static let blockSize = 1024
 
     let configuration: ProbeStreamConfiguration
+    /// A sender further behind its schedule in a fault window makes it unmeasured (ns).
+    public var latenessBound: UInt64 = ProbeAnalysis.maximumSenderLatenessNanoseconds
     var interval: Double { configuration.intervalNanoseconds }
     /// Per sequence: flags and send time (carried for delivered packets, interpolated otherwise).
     var status: [UInt8] = []

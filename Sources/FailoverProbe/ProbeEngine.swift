@@ -38,6 +38,8 @@ public actor ProbeEngine: TrafficProbes {
     private var streams: [String: [ProbeStream]] = [:]
     private var witnesses: [UInt32: PacketCapture] = [:]
     private let witnessEdgeAllowance: Int64
+    /// Sender lateness beyond which fault windows are unmeasured and verdicts errored (ns).
+    private let senderLatenessBound: UInt64
     private var finished: [ProbeRecord]?
 
     /// - Parameters:
@@ -47,9 +49,11 @@ public actor ProbeEngine: TrafficProbes {
     ///     steady (the kernel lab under TCG); recorded in every witness record. Zero elsewhere.
     public init(
         playbook: Playbook, names: RunNames, logger: Logger, witness: Bool = false, witnessDirectory: String? = nil,
-        witnessEdgeAllowance: Duration = .zero
+        witnessEdgeAllowance: Duration = .zero, senderLatenessAllowance: Duration = .zero
     ) {
         self.witnessEdgeAllowance = witnessEdgeAllowance.totalNanoseconds
+        self.senderLatenessBound =
+            ProbeAnalysis.maximumSenderLatenessNanoseconds + UInt64(max(senderLatenessAllowance.totalNanoseconds, 0))
         self.playbook = playbook
         self.names = names
         self.logger = logger
@@ -198,7 +202,7 @@ public actor ProbeEngine: TrafficProbes {
         let probeFaults = probeFaults(faults)
         // Incremental: only arrivals since the previous evaluation are analysed. Packets sent within
         // the drain interval before now are in flight, not lost.
-        let reports = opened.map { $0.evaluate(faults: probeFaults) }
+        let reports = opened.map { $0.evaluate(faults: probeFaults, senderLatenessBound: senderLatenessBound) }
         guard let result = ProbeAnalysis.evaluate(assertion, reports: reports, currentStep: stepIndex) else {
             throw ProbeError(.invalidState, operation: "evaluate (no report)", object: "probe \(name)")
         }
@@ -223,8 +227,10 @@ public actor ProbeEngine: TrafficProbes {
             }
             for (index, direction) in directions.enumerated() {
                 guard let capture = captures[index] else { continue }
-                let report = ProbeAnalysis.analyze(capture, faults: probeFaults)
+                let report = ProbeAnalysis.analyze(
+                    capture, faults: probeFaults, senderLatenessBound: senderLatenessBound)
                 var record = Self.record(report, direction: direction, capture: capture)
+                record.senderLatenessBoundNanoseconds = Int64(senderLatenessBound)
                 if let witness = witnesses.removeValue(forKey: direction.configuration.streamID) {
                     record.witness = await compare(
                         witness, record: record, report: report, capture: capture, faults: probeFaults)

@@ -124,7 +124,7 @@ public final class ProbeStream: Sendable {
             while !analysisStop.load(ordering: .relaxed) {
                 let until = monotonicNanoseconds() &+ AnalysisBox.refreshEveryNanoseconds
                 while !analysisStop.load(ordering: .relaxed), monotonicNanoseconds() < until {
-                    sleepUntilMonotonic(min(until, monotonicNanoseconds() &+ 10_000_000))
+                    sleepUntilMonotonic(min(until, monotonicNanoseconds() &+ 50_000_000))
                 }
                 if !analysisStop.load(ordering: .relaxed) { _ = refresh() }
             }
@@ -160,9 +160,12 @@ public final class ProbeStream: Sendable {
     /// call are analysed; see `ProbeAnalyzer`). Packets sent within the drain interval before now
     /// that have not arrived are in flight, not lost. After `stop`, the complete stream.
     /// The additive backup delay is left out (the final analysis computes it).
-    public func evaluate(faults: [ProbeFault]) -> ProbeReport {
+    public func evaluate(
+        faults: [ProbeFault], senderLatenessBound: UInt64 = ProbeAnalysis.maximumSenderLatenessNanoseconds
+    ) -> ProbeReport {
         if let final = finalCapture.withLock({ $0 }) {
             return analysis.state.withLock { state in
+                state.analyzer.latenessBound = senderLatenessBound
                 let ingested = state.analyzer.ingested
                 if ingested < final.arrivals.count {
                     state.analyzer.ingest(final.arrivals[ingested...], limit: final.sender.attempted)
@@ -174,7 +177,8 @@ public final class ProbeStream: Sendable {
         }
         let (senderStats, receiverStats, judge) = refresh()
         return analysis.state.withLock { state in
-            state.analyzer.report(
+            state.analyzer.latenessBound = senderLatenessBound
+            return state.analyzer.report(
                 sender: senderStats, receiver: receiverStats, judgeSentBefore: judge, complete: false,
                 drainNanoseconds: 0, faults: faults)
         }
@@ -213,8 +217,9 @@ public final class ProbeStream: Sendable {
             receiver.start()
             sender.start(at: UInt64.max / 2)
         }
+        // The analysis thread only reads the receiver's store and the sender's statistics: it ends
+        // within one sleep slice (50 ms) without being waited for.
         analysisStop.store(true, ordering: .releasing)
-        if let runner = analysisThread.withLock({ $0 }) { await runner.join() }
         let senderStats = await sender.stop()
         let drain = drainInterval()
         if wasRunning { try? await Task.sleep(for: .nanoseconds(Int64(drain))) }
@@ -245,7 +250,7 @@ public final class ProbeStream: Sendable {
 /// The incremental analysis of one stream, shared by its analysis thread and evaluations.
 final class AnalysisBox: Sendable {
     /// How often the analysis thread ingests new arrivals and settles.
-    static let refreshEveryNanoseconds: UInt64 = 100_000_000
+    static let refreshEveryNanoseconds: UInt64 = 500_000_000
 
     struct State: Sendable {
         var analyzer: ProbeAnalyzer

@@ -171,7 +171,8 @@ struct RunCommand: AsyncParsableCommand {
                     let captures = (captureDirectory as NSString).appendingPathComponent("captures")
                     probes = ProbeEngine(
                         playbook: playbook, names: playbookNames, logger: logger, witness: witness,
-                        witnessDirectory: captures, witnessEdgeAllowance: tcg ? VMTiming.tcgWitnessAllowance : .zero)
+                        witnessDirectory: captures, witnessEdgeAllowance: tcg ? VMTiming.tcgWitnessAllowance : .zero,
+                        senderLatenessAllowance: tcg ? VMTiming.tcgAllowance : .zero)
                 }
                 let runner = PlaybookRunner(
                     backend: backend, probes: probes, clock: clock, timing: timing, logger: logger)
