@@ -9,7 +9,9 @@ import Testing
 /// that step holds exactly that loss.
 @Suite(.serialized, .enabled(if: IntegrationGate.enabled, "needs root and FAILOVER_INTEGRATION=1"))
 struct ProbeLabWitnessTests {
-    @Test("seed-001 active-backup with --witness in the kernel lab: each loss period under its step", .timeLimit(.minutes(10)))
+    @Test(
+        "seed-001 active-backup with --witness in the kernel lab: each loss period under its step",
+        .timeLimit(.minutes(10)))
     func attribution() throws {
         let results = try FailoverBinary.scratch()
         let result = try FailoverBinary.run([
