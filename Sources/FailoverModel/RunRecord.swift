@@ -360,12 +360,23 @@ public struct ProbeWindowRecord: Sendable, Hashable, Codable {
     /// Send time of the last unimpaired packet before the outage (nil when nothing was lost);
     /// the outage spans `timestampTime` from here.
     public var outageStart: MonotonicInstant?
+    /// False when the probe was not sending across the whole window (not started, stopped, sender
+    /// behind its schedule, no packets): the figures describe no measurement. nil in older reports.
+    public var measured: Bool?
+    /// Why the window is unmeasured.
+    public var unmeasuredReason: String?
+    /// Largest lateness behind schedule of a packet delivered in the window (by the send time it carries).
+    public var senderMaxLatenessNanoseconds: Int64?
 
     public init(
         stepIndex: Int, kind: String, sent: Int, received: Int, lost: Int, duplicated: Int, reordered: Int,
         sendErrors: Int, lossPeriodCount: Int, timestampTime: ProbeTimeRecord, lossTime: ProbeTimeRecord,
-        recovered: Bool, additiveBackupDelay: ProbeTimeRecord?, outageStart: MonotonicInstant? = nil
+        recovered: Bool, additiveBackupDelay: ProbeTimeRecord?, outageStart: MonotonicInstant? = nil,
+        measured: Bool? = nil, unmeasuredReason: String? = nil, senderMaxLatenessNanoseconds: Int64? = nil
     ) {
+        self.measured = measured
+        self.unmeasuredReason = unmeasuredReason
+        self.senderMaxLatenessNanoseconds = senderMaxLatenessNanoseconds
         self.stepIndex = stepIndex
         self.kind = kind
         self.sent = sent
@@ -406,6 +417,11 @@ public struct ProbeWitnessRecord: Sendable, Hashable, Codable {
     public var outageAgrees: Bool
     /// One line: what disagreed, or what was compared.
     public var detail: String
+    /// The capture's loss, attributed to windows by the send times its packets carry, equals the
+    /// probe's in every window (nil: not compared).
+    public var windowsAgree: Bool?
+    /// Per fault window (step index): packets missing from the capture, attributed like the probe's loss.
+    public var windowLoss: [ProbeWitnessWindow]?
 
     public init(
         tool: String, file: String, interface: String, matching: Int, uniqueSequences: Int,
@@ -425,8 +441,28 @@ public struct ProbeWitnessRecord: Sendable, Hashable, Codable {
         self.detail = detail
     }
 
-    /// Both comparisons hold.
-    public var agrees: Bool { receivedAgrees && outageAgrees }
+    /// Every comparison holds.
+    public var agrees: Bool { receivedAgrees && outageAgrees && windowsAgree != false }
+}
+
+/// One fault window as the witness capture saw it.
+public struct ProbeWitnessWindow: Sendable, Hashable, Codable {
+    /// 0-based index of the step that opened the window.
+    public var stepIndex: Int
+    /// Sequence numbers missing from the capture in this window, and in how many gaps.
+    public var lost: Int
+    public var lossPeriodCount: Int
+    /// The probe's figures for the same window.
+    public var probeLost: Int
+    public var probeLossPeriodCount: Int
+
+    public init(stepIndex: Int, lost: Int, lossPeriodCount: Int, probeLost: Int, probeLossPeriodCount: Int) {
+        self.stepIndex = stepIndex
+        self.lost = lost
+        self.lossPeriodCount = lossPeriodCount
+        self.probeLost = probeLost
+        self.probeLossPeriodCount = probeLossPeriodCount
+    }
 }
 
 /// The figures of one direction of one traffic probe over a playbook run.
@@ -471,6 +507,8 @@ public struct ProbeRecord: Sendable, Hashable, Codable {
     public var senderMaxLatenessNanoseconds: Int64?
     /// Packets sent more than one interval after their deadline.
     public var senderLatePackets: Int?
+    /// A sender further behind than this: verdicts on the probe are errored.
+    public var senderLatenessBoundNanoseconds: Int64?
 
     public init(
         probe: String, direction: String, from: String, to: String, sourceAddress: String?,
@@ -478,8 +516,10 @@ public struct ProbeRecord: Sendable, Hashable, Codable {
         received: Int, lost: Int, duplicated: Int, reordered: Int, sendErrors: Int, receiverDrops: Int,
         lossPeriodCount: Int, lossPeriodMinLength: Int?, lossPeriodMaxLength: Int?, lostBeforeFirstFault: Int,
         windows: [ProbeWindowRecord], witness: ProbeWitnessRecord? = nil, measurementError: String? = nil,
-        timestamping: String, senderMaxLatenessNanoseconds: Int64? = nil, senderLatePackets: Int? = nil
+        timestamping: String, senderMaxLatenessNanoseconds: Int64? = nil, senderLatePackets: Int? = nil,
+        senderLatenessBoundNanoseconds: Int64? = nil
     ) {
+        self.senderLatenessBoundNanoseconds = senderLatenessBoundNanoseconds
         self.senderMaxLatenessNanoseconds = senderMaxLatenessNanoseconds
         self.senderLatePackets = senderLatePackets
         self.probe = probe

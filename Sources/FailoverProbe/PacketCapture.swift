@@ -42,10 +42,13 @@ final class PacketCapture: Sendable {
         var droppedByKernel: Int?
     }
 
-    /// The argv that runs the capture.
+    /// The argv that runs the capture. `-Z root`: tcpdump keeps root instead of switching to its
+    /// own user, which a minimal root file system (or a broken /etc/passwd) may lack — it then exits
+    /// with "Couldn't find user 'tcpdump'" and captures nothing.
     static func arguments(tcpdump: String, namespace: String, interface: String, port: Int, path: String) -> [String] {
         [
-            ipPath, "netns", "exec", namespace, tcpdump, "-i", interface, "-n", "-U", "--immediate-mode", "-B", "16384",
+            ipPath, "netns", "exec", namespace, tcpdump, "-Z", "root", "-i", interface, "-n", "-U", "--immediate-mode",
+            "-B", "16384",
             "-s", "128",
             "--time-stamp-precision", "nano", "-w", path, "udp", "dst", "port", "\(port)",
         ]

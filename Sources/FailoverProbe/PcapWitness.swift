@@ -16,6 +16,8 @@ public struct PcapWitness: Sendable, Hashable {
     public var sequences: [UInt64]
     /// Capture timestamps (CLOCK_REALTIME ns) of the stream's packets, in capture order.
     public var timestamps: [UInt64]
+    /// Send times the packets carry (CLOCK_MONOTONIC ns), in capture order.
+    public var sendTimes: [UInt64] = []
 
     /// Distinct sequence numbers seen.
     public var uniqueSequences: Int { Set(sequences).count }
@@ -57,10 +59,20 @@ public struct PcapWitness: Sendable, Hashable {
                 witness.matching += 1
                 witness.sequences.append(header.sequence)
                 witness.timestamps.append(seconds * 1_000_000_000 + (nanosecond ? fraction : fraction * 1000))
+                witness.sendTimes.append(header.sendNanoseconds)
             }
             offset = start + included
         }
         return witness
+    }
+
+    /// The capture's packets as arrivals (send times from their payload; receive time unknown,
+    /// set to the send time), for attributing the capture's gaps like the probe's loss.
+    public var arrivals: [ProbeArrival] {
+        guard sendTimes.count == sequences.count else { return [] }
+        return sequences.indices.map {
+            ProbeArrival(sequence: sequences[$0], sentNanoseconds: sendTimes[$0], receivedNanoseconds: sendTimes[$0])
+        }
     }
 
     /// Reads a pcap file and counts the stream's packets (see `count(pcap:streamID:direction:port:)`).

@@ -5,9 +5,10 @@ extension ProbeAnalysis {
     /// - Parameters:
     ///   - currentStep: 0-based index of the `expect` step (resolves `ProbeScope.lastFault`).
     /// - Returns: nil when the assertion is not a probe assertion or names another probe;
-    ///   otherwise whether it holds and the actual value as text.
+    ///   otherwise whether it holds, the actual value as text, and why the scope is unmeasured
+    ///   (then the verdict is *errored*, whatever `holds` says: nothing was measured).
     public static func evaluate(_ assertion: Assertion, report: ProbeReport, currentStep: Int) -> (
-        holds: Bool, actual: String
+        holds: Bool, actual: String, unmeasured: String?
     )? {
         let probe: String
         let scope: ProbeScope
@@ -25,15 +26,25 @@ extension ProbeAnalysis {
             figures = report.run
         case .lastFault:
             guard let window = report.windows.last(where: { ($0.stepIndex ?? Int.max) < currentStep }) else {
-                return (false, "no fault step before step \(currentStep + 1)")
+                return (false, "no fault step before step \(currentStep + 1)", nil)
             }
             figures = window
         case .step(let index):
             guard let window = report.window(step: index) else {
-                return (false, "step \(index + 1) opened no fault window")
+                return (false, "step \(index + 1) opened no fault window", nil)
             }
             figures = window
         }
+        let unmeasured =
+            figures.measured
+            ? nil
+            : "nothing measured in the \(scope) of probe \(report.probe) (\(report.direction)): "
+                + (figures.unmeasuredReason ?? "unmeasured")
+        guard let (holds, actual) = value(assertion, figures: figures) else { return nil }
+        return (holds, actual + (figures.measured ? "" : " (unmeasured)"), unmeasured)
+    }
+
+    private static func value(_ assertion: Assertion, figures: ProbeFigures) -> (Bool, String)? {
         switch assertion {
         case .loss(_, _, let comparison):
             var actual = "\(figures.lost) lost of \(figures.sent)"
@@ -53,17 +64,22 @@ extension ProbeAnalysis {
     /// Evaluates against every report of the probe (one per direction): holds when all hold.
     /// - Returns: nil when no report belongs to the assertion's probe.
     public static func evaluate(_ assertion: Assertion, reports: [ProbeReport], currentStep: Int) -> (
-        holds: Bool, actual: String
+        holds: Bool, actual: String, unmeasured: String?
     )? {
         var results: [(ProbeDirection, Bool, String)] = []
+        var unmeasured: [String] = []
         for report in reports {
             if let result = evaluate(assertion, report: report, currentStep: currentStep) {
                 results.append((report.direction, result.holds, result.actual))
+                if let reason = result.unmeasured { unmeasured.append(reason) }
             }
         }
         guard !results.isEmpty else { return nil }
-        if results.count == 1 { return (results[0].1, results[0].2) }
-        return (results.allSatisfy(\.1), results.map { "\($0.0): \($0.2)" }.joined(separator: "; "))
+        let reason = unmeasured.isEmpty ? nil : unmeasured.joined(separator: "; ")
+        if results.count == 1 { return (results[0].1, results[0].2, reason) }
+        return (
+            results.allSatisfy(\.1), results.map { "\($0.0): \($0.2)" }.joined(separator: "; "), reason
+        )
     }
 
     /// Why verdicts on these reports cannot be trusted, if they cannot (path not clean before the

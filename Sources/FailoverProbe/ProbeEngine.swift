@@ -39,6 +39,8 @@ public actor ProbeEngine: TrafficProbes {
     private var witnesses: [UInt32: PacketCapture] = [:]
     private let witnessEdgeAllowance: Int64
     private let witness: Bool
+    /// Sender lateness beyond which fault windows are unmeasured and verdicts errored (ns).
+    private let senderLatenessBound: UInt64
     private var finished: [ProbeRecord]?
 
     /// - Parameters:
@@ -49,9 +51,11 @@ public actor ProbeEngine: TrafficProbes {
     public init(
         playbook: Playbook, names: RunNames, logger: Logger, witness: Bool = false,
         witnessDirectory: SafeDirectory? = nil,
-        witnessEdgeAllowance: Duration = .zero
+        witnessEdgeAllowance: Duration = .zero, senderLatenessAllowance: Duration = .zero
     ) {
         self.witnessEdgeAllowance = witnessEdgeAllowance.totalNanoseconds
+        self.senderLatenessBound =
+            ProbeAnalysis.maximumSenderLatenessNanoseconds + UInt64(max(senderLatenessAllowance.totalNanoseconds, 0))
         self.playbook = playbook
         self.names = names
         self.logger = logger
@@ -204,13 +208,16 @@ public actor ProbeEngine: TrafficProbes {
             throw ProbeError(.invalidState, operation: "evaluate (probe not started)", object: "probe \(name)")
         }
         let probeFaults = probeFaults(faults)
-        // A snapshot judges only packets sent before the drain interval: in flight is not lost.
-        let reports = opened.map { ProbeAnalysis.analyze($0.snapshot(), faults: probeFaults) }
+        // Incremental: only arrivals since the previous evaluation are analysed. Packets sent within
+        // the drain interval before now are in flight, not lost.
+        let reports = opened.map { $0.evaluate(faults: probeFaults, senderLatenessBound: senderLatenessBound) }
         guard let result = ProbeAnalysis.evaluate(assertion, reports: reports, currentStep: stepIndex) else {
             throw ProbeError(.invalidState, operation: "evaluate (no report)", object: "probe \(name)")
         }
+        let problems = [ProbeAnalysis.measurementProblem(reports), result.unmeasured].compactMap { $0 }
         return ProbeEvaluation(
-            holds: result.holds, actual: result.actual, measurementError: ProbeAnalysis.measurementProblem(reports))
+            holds: result.holds, actual: result.actual,
+            measurementError: problems.isEmpty ? nil : problems.joined(separator: "; "))
     }
 
     public func finish(faults: [FaultMark]) async -> [ProbeRecord] {
@@ -228,10 +235,13 @@ public actor ProbeEngine: TrafficProbes {
             }
             for (index, direction) in directions.enumerated() {
                 guard let capture = captures[index] else { continue }
-                let report = ProbeAnalysis.analyze(capture, faults: probeFaults)
+                let report = ProbeAnalysis.analyze(
+                    capture, faults: probeFaults, senderLatenessBound: senderLatenessBound)
                 var record = Self.record(report, direction: direction, capture: capture)
+                record.senderLatenessBoundNanoseconds = Int64(senderLatenessBound)
                 if let witness = witnesses.removeValue(forKey: direction.configuration.streamID) {
-                    record.witness = await compare(witness, record: record, report: report)
+                    record.witness = await compare(
+                        witness, record: record, report: report, capture: capture, faults: probeFaults)
                 }
                 records.append(record)
             }
@@ -315,8 +325,10 @@ public actor ProbeEngine: TrafficProbes {
             + "\(bounded(escaped(direction), direction, limit: 16))-\(bounded(escaped(runID), runID, limit: 16)).pcap"
     }
 
-    private func compare(_ capture: PacketCapture, record: ProbeRecord, report: ProbeReport) async -> ProbeWitnessRecord
-    {
+    private func compare(
+        _ capture: PacketCapture, record: ProbeRecord, report: ProbeReport, capture probeCapture: ProbeCapture,
+        faults: [ProbeFault]
+    ) async -> ProbeWitnessRecord {
         let direction: ProbeDirection = record.direction == "reverse" ? .reverse : .forward
         let expected = Int(report.receiver.received)
         // Stop tcpdump once its file holds as many of the stream's packets as the probe received
@@ -340,9 +352,47 @@ public actor ProbeEngine: TrafficProbes {
             failed.detail = "capture unreadable: \(error)"
             return failed
         }
-        return Self.judge(
+        let judged = Self.judge(
             witness, base: base, probeReceived: Int(report.receiver.received),
             probeOutage: report.windows.map(\.failoverTime.nanoseconds).max() ?? 0)
+        return Self.judgeWindows(witness, base: judged, capture: probeCapture, report: report, faults: faults)
+    }
+
+    /// Attributes the capture's gaps to fault windows by the send times its packets carry (the same
+    /// rule as the probe's loss periods, `ProbeAnalysis`) and compares each window's loss and loss
+    /// periods with the probe's: a loss period filed under the wrong step disagrees.
+    static func judgeWindows(
+        _ witness: PcapWitness, base: ProbeWitnessRecord, capture: ProbeCapture, report: ProbeReport,
+        faults: [ProbeFault]
+    ) -> ProbeWitnessRecord {
+        var result = base
+        guard !report.windows.isEmpty, witness.sendTimes.count == witness.sequences.count else { return result }
+        var witnessCapture = capture
+        witnessCapture.arrivals = witness.arrivals
+        let seen = ProbeAnalysis.analyze(witnessCapture, faults: faults)
+        var windows: [ProbeWitnessWindow] = []
+        for window in report.windows {
+            guard let step = window.stepIndex else { continue }
+            let other = seen.window(step: step)
+            windows.append(
+                ProbeWitnessWindow(
+                    stepIndex: step, lost: other?.lost ?? 0, lossPeriodCount: other?.lossPeriodCount ?? 0,
+                    probeLost: window.lost, probeLossPeriodCount: window.lossPeriodCount))
+        }
+        result.windowLoss = windows
+        let differing = windows.filter { $0.lost != $0.probeLost || $0.lossPeriodCount != $0.probeLossPeriodCount }
+        result.windowsAgree = differing.isEmpty
+        if differing.isEmpty {
+            result.detail += "; loss in the same windows (\(windows.count))"
+        } else {
+            result.detail +=
+                "; loss per window differs: "
+                + differing.map {
+                    "step \($0.stepIndex + 1): capture \($0.lost) lost in \($0.lossPeriodCount), probe \($0.probeLost) in "
+                        + "\($0.probeLossPeriodCount)"
+                }.joined(separator: ", ")
+        }
+        return result
     }
 
     /// The witness's largest gap is between receive times; the probe's outage between send times
@@ -407,7 +457,8 @@ public actor ProbeEngine: TrafficProbes {
                 outageStart: figures.lossPeriods.first.map { period in
                     MonotonicInstant(
                         nanoseconds: period.deliveredBeforeSentNanoseconds ?? period.estimatedStartNanoseconds)
-                })
+                }, measured: figures.measured, unmeasuredReason: figures.unmeasuredReason,
+                senderMaxLatenessNanoseconds: Int64(clamping: figures.senderMaxLatenessNanoseconds))
         }
         let configuration = direction.configuration
         return ProbeRecord(
@@ -423,6 +474,7 @@ public actor ProbeEngine: TrafficProbes {
             lostBeforeFirstFault: report.beforeFirstFault.lost, windows: windows,
             measurementError: ProbeAnalysis.measurementProblem([report]), timestamping: report.timestamping,
             senderMaxLatenessNanoseconds: Int64(clamping: capture.sender.maxLatenessNanoseconds),
-            senderLatePackets: Int(clamping: capture.sender.latePackets))
+            senderLatePackets: Int(clamping: capture.sender.latePackets),
+            senderLatenessBoundNanoseconds: Int64(ProbeAnalysis.maximumSenderLatenessNanoseconds))
     }
 }

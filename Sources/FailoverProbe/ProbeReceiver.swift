@@ -86,6 +86,25 @@ final class ProbeReceiver: Sendable {
     /// Largest one-way delay seen so far, ns.
     var maxOneWayDelay: UInt64 { store.withLock { $0.maxOneWayDelay } }
 
+    /// The statistics so far (without copying the arrivals).
+    var statistics: ReceiverStatistics { store.withLock { $0.statistics } }
+
+    /// A copy of the arrivals from the `index`-th on (what arrived since a previous call).
+    func arrivals(from index: Int) -> [ProbeArrival] {
+        store.withLock { store in
+            var result: [ProbeArrival] = []
+            var chunk = index / Self.chunkCapacity
+            var offset = index % Self.chunkCapacity
+            while chunk < store.chunks.count {
+                let current = store.chunks[chunk]
+                if offset < current.count { result.append(contentsOf: current[offset...]) }
+                chunk += 1
+                offset = 0
+            }
+            return result
+        }
+    }
+
     /// A copy of everything received so far.
     func snapshot() -> (arrivals: [ProbeArrival], statistics: ReceiverStatistics) {
         store.withLock { store in

@@ -118,6 +118,17 @@ public struct ProbeFigures: Sendable, Hashable, Codable {
     public var recovered: Bool
     /// Median one-way delay after the failover minus before the event (fault windows only).
     public var additiveBackupDelay: TimeFigure?
+    /// False when the probe was not sending across the whole scope (not started yet, stopped, more
+    /// than `ProbeAnalysis.maximumSenderLatenessNanoseconds` behind its schedule, or nothing judged
+    /// in it): its figures describe no measurement, and assertions over it are *errored*.
+    public var measured: Bool = true
+    /// Why the scope is unmeasured.
+    public var unmeasuredReason: String?
+    /// Largest lateness behind schedule of a packet delivered in this scope, by the send time it
+    /// carries, ns.
+    public var senderMaxLatenessNanoseconds: UInt64 = 0
+    /// Send time of the first unimpaired packet after the last impairment (nil: none or not recovered).
+    public var recoveryNanoseconds: UInt64?
 }
 
 /// Everything measured for one direction of one probe. Goes into report.json.
@@ -132,7 +143,9 @@ public struct ProbeReport: Sendable, Hashable, Codable {
     /// False for a snapshot of a running stream.
     public var complete: Bool
     public var drainNanoseconds: UInt64
-    /// A loss period starting at most this long before a fault instant belongs to that fault's window.
+    /// Base tolerance of loss-period attribution: a period whose gap holds a fault instant and whose
+    /// interpolated start lies at most this long before it (plus the sender's stall in the gap,
+    /// capped at 100 ms) belongs to that fault's window.
     public var edgeToleranceNanoseconds: UInt64
     public var run: ProbeFigures
     public var beforeFirstFault: ProbeFigures

@@ -22,8 +22,11 @@ import Synchronization
 final class ProbeSender: Sendable {
     /// Time before a deadline at which sleeping stops and spinning starts.
     static let spinNanoseconds: UInt64 = 20_000
-    /// Statistics are published for snapshots at least this often (packets).
+    /// Statistics are published for snapshots at least this often (packets), with the thread's CPU time.
     static let publishEvery: UInt64 = 256
+    /// … and at least this often in time (ns): a mid-run evaluation sees every packet sent more than
+    /// this long ago, at any rate (at 10 pps, every packet is published as it is sent).
+    static let publishIntervalNanoseconds: UInt64 = 2_000_000
 
     let configuration: ProbeStreamConfiguration
     private let sockets: [Int32]
@@ -66,7 +69,7 @@ final class ProbeSender: Sendable {
         thread.withLock { $0 = runner }
     }
 
-    /// Current statistics (published at least every 256 packets and at stop).
+    /// Current statistics (published at least every 256 packets, every 2 ms while sending, and at stop).
     var statistics: SenderStatistics { published.withLock { $0 } }
 
     /// Suspends until the sender has stopped by itself (packet limit reached) or was stopped.
@@ -99,6 +102,7 @@ final class ProbeSender: Sendable {
         stats.scheduleStartNanoseconds = startAt
         var buffer = [UInt8](repeating: 0, count: configuration.payloadSize)
         var sequence: UInt64 = 0
+        var lastPublished: UInt64 = 0
         let limit = configuration.packetLimit.map { UInt64(max($0, 0)) } ?? UInt64.max
         buffer.withUnsafeMutableBytes { raw in
             guard let base = raw.baseAddress else { return }
@@ -135,8 +139,10 @@ final class ProbeSender: Sendable {
                 }
                 sequence += 1
                 stats.attempted = sequence
-                if sequence % Self.publishEvery == 0 {
-                    stats.cpuNanoseconds = threadCPUNanoseconds()
+                let byCount = sequence % Self.publishEvery == 0
+                if byCount || sequence == 1 || sendTime &- lastPublished >= Self.publishIntervalNanoseconds {
+                    if byCount { stats.cpuNanoseconds = threadCPUNanoseconds() }
+                    lastPublished = sendTime
                     let copy = stats
                     published.withLock { $0 = copy }
                 }
@@ -185,6 +191,7 @@ final class ProbeSender: Sendable {
             (messages + index).initialize(to: CNetShims_mmsghdr(msg_hdr: header, msg_len: 0))
         }
         var sequence: UInt64 = 0
+        var lastPublished: UInt64 = 0
         var batchIndex: UInt64 = 0
         while !stopFlag.load(ordering: .relaxed), sequence < limit {
             let deadline = startAt &+ UInt64((Double(sequence) * interval).rounded())
@@ -229,8 +236,10 @@ final class ProbeSender: Sendable {
             sequence += UInt64(count)
             batchIndex += 1
             stats.attempted = sequence
-            if sequence / Self.publishEvery != previous / Self.publishEvery {
-                stats.cpuNanoseconds = threadCPUNanoseconds()
+            let byCount = sequence / Self.publishEvery != previous / Self.publishEvery
+            if byCount || previous == 0 || sendTime &- lastPublished >= Self.publishIntervalNanoseconds {
+                if byCount { stats.cpuNanoseconds = threadCPUNanoseconds() }
+                lastPublished = sendTime
                 let copy = stats
                 published.withLock { $0 = copy }
             }

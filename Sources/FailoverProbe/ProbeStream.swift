@@ -64,6 +64,9 @@ public final class ProbeStream: Sendable {
     private let sender: ProbeSender
     private let phase = Mutex(Phase.created)
     private let finalCapture = Mutex<ProbeCapture?>(nil)
+    private let analysis: AnalysisBox
+    private let analysisStop = Atomic<Bool>(false)
+    private let analysisThread = Mutex<ProbeThread?>(nil)
 
     private enum Phase { case created, running, stopped }
 
@@ -91,6 +94,7 @@ public final class ProbeStream: Sendable {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
+        analysis = AnalysisBox(configuration: configuration)
         receiver = try ProbeReceiver(configuration: configuration, socketFactory: socketFactory)
         do {
             sender = try ProbeSender(configuration: configuration, socketFactory: socketFactory)
@@ -114,6 +118,18 @@ public final class ProbeStream: Sendable {
         }
         receiver.start()
         sender.start()
+        // Arrivals are analysed as they come (every 100 ms, off the receiving thread), so an
+        // evaluation only reads what arrived since (`evaluate`).
+        let runner = ProbeThread(name: "probe-analyse-\(configuration.probe)") { [self] in
+            while !analysisStop.load(ordering: .relaxed) {
+                let until = monotonicNanoseconds() &+ AnalysisBox.refreshEveryNanoseconds
+                while !analysisStop.load(ordering: .relaxed), monotonicNanoseconds() < until {
+                    sleepUntilMonotonic(min(until, monotonicNanoseconds() &+ 50_000_000))
+                }
+                if !analysisStop.load(ordering: .relaxed) { _ = refresh() }
+            }
+        }
+        analysisThread.withLock { $0 = runner }
         logger.debug(
             "probe stream started",
             metadata: [
@@ -140,6 +156,48 @@ public final class ProbeStream: Sendable {
             judgeSentBefore: MonotonicInstant(nanoseconds: now &- min(drain, now)), complete: false)
     }
 
+    /// The figures of everything sent up to now, incrementally (only arrivals since the previous
+    /// call are analysed; see `ProbeAnalyzer`). Packets sent within the drain interval before now
+    /// that have not arrived are in flight, not lost. After `stop`, the complete stream.
+    /// The additive backup delay is left out (the final analysis computes it).
+    public func evaluate(
+        faults: [ProbeFault], senderLatenessBound: UInt64 = ProbeAnalysis.maximumSenderLatenessNanoseconds
+    ) -> ProbeReport {
+        if let final = finalCapture.withLock({ $0 }) {
+            return analysis.state.withLock { state in
+                state.analyzer.latenessBound = senderLatenessBound
+                let ingested = state.analyzer.ingested
+                if ingested < final.arrivals.count {
+                    state.analyzer.ingest(final.arrivals[ingested...], limit: final.sender.attempted)
+                }
+                return state.analyzer.report(
+                    sender: final.sender, receiver: final.receiver, judgeSentBefore: final.judgeSentBefore.nanoseconds,
+                    complete: true, drainNanoseconds: final.drainNanoseconds, faults: faults)
+            }
+        }
+        let (senderStats, receiverStats, judge) = refresh()
+        return analysis.state.withLock { state in
+            state.analyzer.latenessBound = senderLatenessBound
+            return state.analyzer.report(
+                sender: senderStats, receiver: receiverStats, judgeSentBefore: judge, complete: false,
+                drainNanoseconds: 0, faults: faults)
+        }
+    }
+
+    /// Ingests the arrivals since the previous refresh and settles what can no longer change.
+    private func refresh() -> (SenderStatistics, ReceiverStatistics, UInt64) {
+        let senderStats = sender.statistics
+        let receiverStats = receiver.statistics
+        let now = monotonicNanoseconds()
+        let judge = now &- min(drainInterval(), now)
+        let plausible = senderStats.attempted &+ UInt64(configuration.rate) &+ 65_536
+        analysis.state.withLock { state in
+            state.analyzer.ingest(receiver.arrivals(from: state.analyzer.ingested), limit: plausible)
+            state.analyzer.settle(sender: senderStats, judgeBefore: judge)
+        }
+        return (senderStats, receiverStats, judge)
+    }
+
     /// Suspends until the sender has sent `packetLimit` packets (returns at once without a limit
     /// only after `stop`). Use before `stop()` for bounded streams.
     public func senderFinished() async {
@@ -159,6 +217,9 @@ public final class ProbeStream: Sendable {
             receiver.start()
             sender.start(at: UInt64.max / 2)
         }
+        // The analysis thread only reads the receiver's store and the sender's statistics: it ends
+        // within one sleep slice (50 ms) without being waited for.
+        analysisStop.store(true, ordering: .releasing)
         let senderStats = await sender.stop()
         let drain = drainInterval()
         if wasRunning { try? await Task.sleep(for: .nanoseconds(Int64(drain))) }
@@ -179,7 +240,25 @@ public final class ProbeStream: Sendable {
         return capture
     }
 
-    private func drainInterval() -> UInt64 {
-        min(max(3 * receiver.maxOneWayDelay, Self.minimumDrainNanoseconds), Self.maximumDrainNanoseconds)
+    private func drainInterval() -> UInt64 { Self.drainInterval(maxOneWayDelay: receiver.maxOneWayDelay) }
+
+    static func drainInterval(maxOneWayDelay: UInt64) -> UInt64 {
+        min(max(3 * maxOneWayDelay, minimumDrainNanoseconds), maximumDrainNanoseconds)
+    }
+}
+
+/// The incremental analysis of one stream, shared by its analysis thread and evaluations.
+final class AnalysisBox: Sendable {
+    /// How often the analysis thread ingests new arrivals and settles.
+    static let refreshEveryNanoseconds: UInt64 = 500_000_000
+
+    struct State: Sendable {
+        var analyzer: ProbeAnalyzer
+    }
+
+    let state: Mutex<State>
+
+    init(configuration: ProbeStreamConfiguration) {
+        state = Mutex(State(analyzer: ProbeAnalyzer(configuration: configuration)))
     }
 }

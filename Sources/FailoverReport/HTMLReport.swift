@@ -195,6 +195,16 @@ public enum HTMLReport {
                         + "<td class=\"num\">\(probe.reordered)</td><td></td></tr>")
                 for window in probe.windows {
                     let time = window.timestampTime
+                    if window.measured == false {
+                        html.append(
+                            "<tr class=\"unmeasured\"><td class=\"mono\">\(name)</td>"
+                                + "<td>\(window.stepIndex + 1): \(esc(ProbeText.stepText(window, playbook: playbook)))</td>"
+                                + "<td>\(esc(window.kind))</td><td colspan=\"3\"><b>not measured</b>: "
+                                + "\(esc(ProbeText.unmeasuredText(window)))</td>"
+                                + "<td class=\"num\">\(window.lost)</td><td class=\"num\">\(window.reordered)</td><td></td></tr>"
+                        )
+                        continue
+                    }
                     html.append(
                         "<tr><td class=\"mono\">\(name)</td>"
                             + "<td>\(window.stepIndex + 1): \(esc(ProbeText.stepText(window, playbook: playbook)))</td>"
@@ -421,7 +431,7 @@ struct Timeline {
                 "<text x=\"4\" y=\"\(y + 14)\">\(HTMLReport.esc(Self.truncate(probeLanes[row], to: 27)))</text>"
                     + "<line x1=\"\(plotLeft)\" y1=\"\(y + 10)\" x2=\"\(plotRight)\" y2=\"\(y + 10)\" stroke=\"#bbb\"/>"
             )
-            for window in probe.windows where window.timestampTime.nanoseconds > 0 {
+            for window in probe.windows where window.timestampTime.nanoseconds > 0 && window.measured != false {
                 let fault = playbook.steps.first { $0.index == window.stepIndex }?.started
                 guard let start = window.outageStart ?? fault else { continue }
                 let begin = offset(start)

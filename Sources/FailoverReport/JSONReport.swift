@@ -190,6 +190,10 @@ public enum JSONReport {
         var lossMethod: ProbeTime
         var recovered: Bool
         var additiveBackupDelay: ProbeTime?
+        /// False: the probe was not sending across the whole window; the figures measure nothing.
+        var measured: Bool?
+        var unmeasuredReason: String?
+        var senderMaxLatenessNanoseconds: Int64?
 
         init(_ window: ProbeWindowRecord, playbook: PlaybookRecord) {
             stepIndex = window.stepIndex
@@ -207,6 +211,9 @@ public enum JSONReport {
             lossMethod = ProbeTime(window.lossTime)
             recovered = window.recovered
             additiveBackupDelay = window.additiveBackupDelay.map(ProbeTime.init)
+            measured = window.measured
+            unmeasuredReason = window.unmeasuredReason
+            senderMaxLatenessNanoseconds = window.senderMaxLatenessNanoseconds
         }
     }
 
@@ -224,6 +231,8 @@ public enum JSONReport {
         var outageAgrees: Bool
         var agrees: Bool
         var detail: String
+        var windowsAgree: Bool?
+        var windowLoss: [ProbeWitnessWindow]?
 
         init(_ witness: ProbeWitnessRecord) {
             tool = witness.tool
@@ -239,6 +248,8 @@ public enum JSONReport {
             outageAgrees = witness.outageAgrees
             agrees = witness.agrees
             detail = witness.detail
+            windowsAgree = witness.windowsAgree
+            windowLoss = witness.windowLoss
         }
     }
 
@@ -268,6 +279,12 @@ public enum JSONReport {
         var witness: ProbeWitness?
         var measurementError: String?
         var timestamping: String
+        /// The sender's largest lateness behind its schedule, packets sent over one interval late,
+        /// and the bound beyond which verdicts on the probe are errored.
+        var senderMaxLatenessNanoseconds: Int64?
+        var senderMaxLatenessMilliseconds: Double?
+        var senderLatePackets: Int?
+        var senderLatenessBoundNanoseconds: Int64?
 
         init(_ probe: ProbeRecord, playbook: PlaybookRecord) {
             self.probe = probe.probe
@@ -295,6 +312,10 @@ public enum JSONReport {
             witness = probe.witness.map(ProbeWitness.init)
             measurementError = probe.measurementError
             timestamping = probe.timestamping
+            senderMaxLatenessNanoseconds = probe.senderMaxLatenessNanoseconds
+            senderMaxLatenessMilliseconds = probe.senderMaxLatenessNanoseconds.map(JSONReport.milliseconds)
+            senderLatePackets = probe.senderLatePackets
+            senderLatenessBoundNanoseconds = probe.senderLatenessBoundNanoseconds
         }
     }
 

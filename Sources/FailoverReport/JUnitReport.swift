@@ -419,6 +419,9 @@ extension JUnitReport {
                     + (record.lowerBound ? " (lower bound)" : "")
                     + " (\(record.method), resolution \(ReportText.milliseconds(nanoseconds: record.resolutionNanoseconds)))"
             }
+            if window.measured == false {
+                result.append(("\(step).measured", "false (\(ProbeText.unmeasuredText(window)))"))
+            }
             result.append(("\(step).\(window.kind)_ms.timestamp", time(window.timestampTime)))
             result.append(("\(step).\(window.kind)_ms.loss", time(window.lossTime)))
             result.append(("\(step).lost", "\(window.lost)"))
@@ -432,6 +435,10 @@ extension JUnitReport {
             result.append(("\(prefix).witness.file", witness.file))
         }
         if let error = probe.measurementError { result.append(("\(prefix).measurement_error", error)) }
+        if let lateness = probe.senderMaxLatenessNanoseconds, let bound = probe.senderLatenessBoundNanoseconds {
+            result.append(("\(prefix).sender_max_lateness_ms", ReportText.millisecondsNumber(nanoseconds: lateness)))
+            result.append(("\(prefix).sender_lateness_bound_ms", ReportText.millisecondsNumber(nanoseconds: bound)))
+        }
         return result
     }
 }

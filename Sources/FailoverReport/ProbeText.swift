@@ -14,6 +14,11 @@ enum ProbeText {
 
     /// `pull server/eth0 → failover 212.4 ms (timestamp, ±0.05 ms), 4248 lost (loss method 212.4 ms)`.
     static func windowLine(_ probe: ProbeRecord, _ window: ProbeWindowRecord, playbook: PlaybookRecord) -> String {
+        if window.measured == false {
+            // No figure of a window the probe did not send across: "failover 0 ms, 0 lost" would be a lie.
+            return "probe \(probe.probe) \(probe.direction): \(stepText(window, playbook: playbook)) → \(window.kind) "
+                + "NOT MEASURED (\(unmeasuredText(window))); \(window.sent) sent, \(window.lost) lost"
+        }
         let time = window.timestampTime
         let bound = time.lowerBound ? "≥ " : ""
         var text =
@@ -26,6 +31,11 @@ enum ProbeText {
         return text
     }
 
+    /// Why a window is unmeasured.
+    static func unmeasuredText(_ window: ProbeWindowRecord) -> String {
+        window.unmeasuredReason ?? "the probe was not sending across the window"
+    }
+
     /// `probe p1 forward: 6000 sent, 1760 lost, 0 reordered, 0 duplicated` plus witness.
     static func totalsLine(_ probe: ProbeRecord) -> String {
         var text =
@@ -33,6 +43,13 @@ enum ProbeText {
             + "\(probe.lost) lost, \(probe.reordered) reordered, \(probe.duplicated) duplicated"
         if probe.sendErrors > 0 { text += ", \(probe.sendErrors) send errors" }
         if probe.receiverDrops > 0 { text += ", \(probe.receiverDrops) receiver drops" }
+        if let lateness = probe.senderMaxLatenessNanoseconds, let bound = probe.senderLatenessBoundNanoseconds,
+            lateness > bound
+        {
+            text +=
+                ", sender up to \(ReportText.milliseconds(nanoseconds: lateness)) behind its schedule "
+                + "(bound \(ReportText.milliseconds(nanoseconds: bound)))"
+        }
         if let witness = probe.witness {
             text += "; witness \(witness.tool) \(witness.agrees ? "agrees" : "DISAGREES"): \(witness.detail)"
         }

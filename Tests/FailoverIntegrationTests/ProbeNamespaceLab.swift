@@ -145,7 +145,8 @@ enum ProbeLab {
             self.path = path
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
             process.arguments = [
-                "netns", "exec", namespace, "/usr/bin/tcpdump", "-i", interface, "-n", "-U", "--immediate-mode", "-B",
+                "netns", "exec", namespace, "/usr/bin/tcpdump", "-Z", "root", "-i", interface, "-n", "-U",
+                "--immediate-mode", "-B",
                 "16384",
                 "--time-stamp-precision", "nano", "-w", path, "udp", "dst", "port", "\(port)",
             ]

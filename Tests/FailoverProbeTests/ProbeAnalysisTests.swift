@@ -16,6 +16,8 @@ struct SyntheticCapture {
     var delay: (Int) -> UInt64 = { _ in 100_000 }
     var judgeBefore: UInt64? = nil
     var maxLateness: UInt64 = 0
+    /// Added to the send time carried by packet k (a sender behind its schedule).
+    var sendShift: (Int) -> UInt64 = { _ in 0 }
 
     static func sent(_ seq: Int) -> UInt64 { base + UInt64(seq) * ms }
     static func at(_ seq: Int) -> MonotonicInstant { MonotonicInstant(nanoseconds: sent(seq)) }
@@ -30,7 +32,7 @@ struct SyntheticCapture {
         sender.attempted = UInt64(attempted)
         sender.scheduleStartNanoseconds = Self.base
         sender.firstSendNanoseconds = Self.base
-        sender.lastSendNanoseconds = Self.sent(attempted - 1)
+        sender.lastSendNanoseconds = Self.sent(attempted - 1) + sendShift(attempted - 1)
         sender.maxLatenessNanoseconds = maxLateness
         for range in failed {
             for seq in range { sender.recordFailure(sequence: UInt64(seq), errno: 101) }
@@ -40,9 +42,10 @@ struct SyntheticCapture {
         receiver.received = UInt64(order.count)
         let arrivals = order.map {
             ProbeArrival(
-                sequence: UInt64($0), sentNanoseconds: Self.sent($0), receivedNanoseconds: Self.sent($0) + delay($0))
+                sequence: UInt64($0), sentNanoseconds: Self.sent($0) + sendShift($0),
+                receivedNanoseconds: Self.sent($0) + sendShift($0) + delay($0))
         }
-        let last = Self.sent(attempted - 1)
+        let last = Self.sent(attempted - 1) + sendShift(attempted - 1)
         return ProbeCapture(
             configuration: config, sender: sender, receiver: receiver, arrivals: arrivals,
             takenAt: MonotonicInstant(nanoseconds: last + 100 * Self.ms),
@@ -90,8 +93,10 @@ struct ProbeAnalysisTests {
         let window = try #require(report.window(step: 3))
         #expect(window.event == "failover")
         #expect(window.lost == 50)
-        #expect(window.sent == 901)  // seq 99 is within the 1 ms edge tolerance
-        #expect(window.received == 851)
+        // Delivered packets belong to the window of the send time they carry: seq 99 left at 99 ms,
+        // before the fault (99.9 ms).
+        #expect(window.sent == 900)
+        #expect(window.received == 850)
         #expect(window.lossPeriodCount == 1)
         #expect(window.lossPeriodMinLength == 50)
         #expect(window.lossPeriodMaxLength == 50)
@@ -107,7 +112,7 @@ struct ProbeAnalysisTests {
         #expect(window.lossTime.nanoseconds == 50_000_000)
         #expect(window.recovered)
         #expect(report.beforeFirstFault.lost == 0)
-        #expect(report.beforeFirstFault.sent == 99)
+        #expect(report.beforeFirstFault.sent == 100)
         #expect(report.run.lost == 50)
         #expect(report.run.failoverTime.nanoseconds == 51_000_000)
         #expect(!report.pathNotClean)
@@ -169,24 +174,55 @@ struct ProbeAnalysisTests {
         #expect(report.pathNotClean)
     }
 
-    @Test("a sender that ran late widens the edge tolerance by its lateness")
-    func latenessWidensTolerance() throws {
-        // The same loss as above, 3 ms before the fault, from a sender that was up to 5 ms behind its
-        // schedule: the lost packets may have left after the fault, so the period is the fault's.
-        var synthetic = SyntheticCapture(attempted: 500, order: SyntheticCapture.allBut(500, [97...120]))
-        synthetic.maxLateness = 5_000_000
-        let report = ProbeAnalysis.analyze(
-            synthetic.capture(), faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: 100), kind: .failure)])
-        #expect(report.edgeToleranceNanoseconds == 5_000_000)
-        #expect(report.beforeFirstFault.lost == 0)
-        #expect(try #require(report.windows.first).lost == 24)
-        #expect(!report.pathNotClean)
-        // Beyond the lateness, the period stays before the fault.
-        synthetic.maxLateness = 2_000_000
-        let stricter = ProbeAnalysis.analyze(
-            synthetic.capture(), faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: 100), kind: .failure)])
-        #expect(stricter.beforeFirstFault.lost == 24)
-        #expect(stricter.pathNotClean)
+    @Test("a sender that stalled inside a gap: the period is the fault's within the stall, by carried times")
+    func stallInsideGap() throws {
+        // Loss 97...120, fault at 100 ms. The packets after the gap carry send times `stall` late (the
+        // sender stalled inside the gap and sent the lost packets later than their schedule): the
+        // interpolated start of the period (between 96 ms and 121 ms + stall) is 97.2 ms for a 5 ms
+        // stall, within the stall of the fault: the period is the fault's.
+        func report(stall: UInt64, maxLateness: UInt64 = 0) -> ProbeReport {
+            var synthetic = SyntheticCapture(attempted: 500, order: SyntheticCapture.allBut(500, [97...120]))
+            synthetic.sendShift = { $0 > 120 ? stall : 0 }
+            synthetic.maxLateness = maxLateness
+            return ProbeAnalysis.analyze(
+                synthetic.capture(),
+                faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: 100), kind: .failure)])
+        }
+        let stalled = report(stall: 5_000_000)
+        #expect(stalled.beforeFirstFault.lost == 0)
+        #expect(try #require(stalled.windows.first).lost == 24)
+        #expect(!stalled.pathNotClean)
+        // A 2 ms stall: start 97.08 ms, more than 2 ms before the fault: the loss came first.
+        let short = report(stall: 2_000_000)
+        #expect(short.beforeFirstFault.lost == 24)
+        #expect(short.pathNotClean)
+        // The sender's largest lateness elsewhere no longer moves any edge (it moved every edge by
+        // seconds when the sender fell behind): without a stall in the gap the loss stays before.
+        let lateElsewhere = report(stall: 0, maxLateness: 90_000_000)
+        #expect(lateElsewhere.edgeToleranceNanoseconds == 1_000_000)
+        #expect(lateElsewhere.beforeFirstFault.lost == 24)
+    }
+
+    @Test("the edge tolerance is capped: a gap holding a fault claims a period at most 100 ms before it")
+    func toleranceCap() throws {
+        // 1000 pps; loss 300...999; delivered 299 at 299 ms and 1000 at 1000 ms + 300 ms (a 300 ms stall).
+        // Interpolated start of seq 300: 299 + 1001/701 = 300.43 ms. The stall would allow 300 ms; the
+        // cap allows 100 ms: a fault at 390 ms claims the period, one at 410 ms does not.
+        func report(faultMs: Double) -> ProbeReport {
+            var synthetic = SyntheticCapture(attempted: 1500, order: SyntheticCapture.allBut(1500, [300...999]))
+            synthetic.sendShift = { $0 > 999 ? 300_000_000 : 0 }
+            return ProbeAnalysis.analyze(
+                synthetic.capture(),
+                faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: faultMs), kind: .failure)])
+        }
+        let inside = report(faultMs: 390)
+        #expect(inside.beforeFirstFault.lost == 0)
+        #expect(inside.windows.first?.lost == 700)
+        let outside = report(faultMs: 410)
+        #expect(outside.beforeFirstFault.lost == 700)
+        #expect(outside.pathNotClean)
+        // The sender was 300 ms behind: beyond the 100 ms bound, verdicts on the probe are errored.
+        #expect(ProbeAnalysis.measurementProblem([inside])?.contains("behind its schedule") == true)
     }
 
     @Test("duplicates and reordering are counted and impair the path")
@@ -300,7 +336,7 @@ struct ProbeAssertionTests {
         let last = try #require(
             ProbeAnalysis.evaluate(.loss(probe: "p", .lastFault, .atMost(5)), report: report, currentStep: 6))
         #expect(last.holds)
-        #expect(last.actual == "5 lost of 401")
+        #expect(last.actual == "5 lost of 400")
         let early = try #require(
             ProbeAnalysis.evaluate(.loss(probe: "p", .lastFault, .atMost(5)), report: report, currentStep: 3))
         #expect(!early.holds)
