@@ -244,7 +244,8 @@ struct RunCommand: AsyncParsableCommand {
             if !playbook.probes.isEmpty {
                 probes = ProbeEngine(
                     playbook: playbook, names: playbookNames, logger: logger, witness: witness,
-                    witnessDirectory: captureDirectory, witnessEdgeAllowance: tcg ? VMTiming.tcgWitnessAllowance : .zero,
+                    witnessDirectory: captureDirectory,
+                    witnessEdgeAllowance: tcg ? VMTiming.tcgWitnessAllowance : .zero,
                     senderLatenessAllowance: tcg ? VMTiming.tcgAllowance : .zero)
             }
             let runner = PlaybookRunner(
