@@ -263,14 +263,14 @@ struct CLIRunTests {
     }
 
     @Test(
-        "seed-001 suite and the option read-back playbooks in the kernel lab, with the witness: all pass; reports name kernel and TCG; nothing left",
+        "seed-001 suite and the option read-back playbooks in the kernel lab: all pass; reports name kernel and TCG; nothing left",
         .timeLimit(.minutes(10)))
     func seedSuiteInVM() throws {
         let results = try FailoverBinary.scratch()
         let temporary = try FailoverBinary.scratch()
         let result = try FailoverBinary.run(
             [
-                "run", "--vm", "always", "--witness", "--run-id", "05eed1", "--results", results,
+                "run", "--vm", "always", "--run-id", "05eed1", "--results", results,
                 "Playbooks/seed-001", "Playbooks/options",
             ],
             environment: ["TMPDIR": temporary])
@@ -283,10 +283,9 @@ struct CLIRunTests {
         #expect(
             result.stdout.contains("\(expected) passed, 0 failed, 0 errored, 0 skipped"),
             "\(expected): \(result.stdout)")
-        // The three probe playbooks: tcpdump in the guest counted exactly what each probe received.
-        #expect(result.stdout.components(separatedBy: "witness tcpdump agrees").count - 1 == 3, "\(result.stdout)")
-        let captures = try FileManager.default.contentsOfDirectory(atPath: results + "/latest/captures")
-        #expect(captures.filter { $0.hasSuffix(".pcap") }.count == 3, "\(captures)")
+        // No --witness here: with tcpdump on the guest's one emulated CPU the sender can fall more
+        // than its bound behind (0.6-1.1 s seen), and those windows are then honestly unmeasured
+        // (errored). The witness in the lab is checked, against the pcap, by ProbeLabWitnessTests.
         let junit = try String(contentsOfFile: results + "/latest/junit.xml", encoding: .utf8)
         #expect(junit.contains("name=\"kernel\""))
         #expect(junit.contains("tcg") || junit.contains("kvm"))
