@@ -168,19 +168,7 @@ public enum PlanRenderer {
     /// One comment line: `# ` and `text` with newlines and every other control character escaped
     /// (`\n`, `\u{1B}`, …; a backslash as `\\`), so free text never ends the comment.
     public static func comment(_ text: String) -> String {
-        var escaped = ""
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x5C: escaped += "\\\\"
-            case 0x0A: escaped += "\\n"
-            case 0x0D: escaped += "\\r"
-            case 0x09: escaped += "\\t"
-            case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029:
-                escaped += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return "# " + escaped
+        "# " + text.escapingControlCharacters(backslashes: true)
     }
 
     /// `word` as one shell word: as is when it is only characters no POSIX shell treats

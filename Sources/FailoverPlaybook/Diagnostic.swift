@@ -18,23 +18,8 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     /// characters (in a file name, say) are escaped so it is always one line.
     public var description: String { Self.escaped("\(location): \(severity.rawValue): \(message)") }
 
-    /// `text` with C0/C1 control characters, DEL and line/paragraph separators written as
-    /// `\n`, `\t`, `\r`, `\0` or `\u{XX}`; everything else (backslashes included) as is.
-    public static func escaped(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x0A: result += "\\n"
-            case 0x09: result += "\\t"
-            case 0x0D: result += "\\r"
-            case 0x00: result += "\\0"
-            case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029:
-                result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
-    }
+    /// `text` on one line: control characters escaped (`String.escapingControlCharacters()`).
+    public static func escaped(_ text: String) -> String { text.escapingControlCharacters() }
 }
 
 /// A playbook that cannot be used: every error found (and the warnings), in file order.

@@ -110,7 +110,7 @@ struct PlanInjectionTests {
     func comments() {
         #expect(PlanRenderer.comment("x\nid > pwned\n# ") == "# x\\nid > pwned\\n# ")
         #expect(
-            PlanRenderer.comment("a\rb\u{1B}[31mc\u{0}d\u{2028}e\\f") == "# a\\rb\\u{1B}[31mc\\u{0}d\\u{2028}e\\\\f")
+            PlanRenderer.comment("a\rb\u{1B}[31mc\u{0}d\u{2028}e\\f") == "# a\\rb\\u{1B}[31mc\\0d\\u{2028}e\\\\f")
         #expect(PlanRenderer.comment("001 — plain text") == "# 001 — plain text")
     }
 
