@@ -32,11 +32,20 @@ let package = Package(
             name: "FailoverCore",
             dependencies: ["FailoverModel", .product(name: "Logging", package: "swift-log")]
         ),
-        // rtnetlink, namespace threads (setns), syscalls. No knowledge of playbooks.
+        // The one system layer: errors with errno and context, the errno wrapper, the clock,
+        // namespace worker threads (setns), safe result files, and the process supervisor.
+        .target(
+            name: "FailoverSystem",
+            dependencies: [
+                "CNetShims",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // rtnetlink sockets and requests. No knowledge of playbooks.
         .target(
             name: "FailoverNetlink",
             dependencies: [
-                "CNetShims",
+                "CNetShims", "FailoverSystem",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -44,7 +53,7 @@ let package = Package(
         .target(
             name: "FailoverLinux",
             dependencies: [
-                "CNetShims", "FailoverCore", "FailoverModel", "FailoverNetlink",
+                "CNetShims", "FailoverCore", "FailoverModel", "FailoverNetlink", "FailoverSystem",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -52,7 +61,7 @@ let package = Package(
         .target(
             name: "FailoverVM",
             dependencies: [
-                "CNetShims", "FailoverCore", "FailoverNetlink",
+                "CNetShims", "FailoverCore", "FailoverNetlink", "FailoverSystem",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -60,7 +69,7 @@ let package = Package(
         .target(
             name: "FailoverProbe",
             dependencies: [
-                "CNetShims", "FailoverModel", "FailoverCore", "FailoverNetlink",
+                "CNetShims", "FailoverModel", "FailoverCore", "FailoverNetlink", "FailoverSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -95,6 +104,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "FailoverCoreTests", dependencies: ["FailoverCore", "FailoverModel"]),
+        .testTarget(name: "FailoverSystemTests", dependencies: ["FailoverSystem"]),
         .testTarget(name: "FailoverNetlinkTests", dependencies: ["FailoverNetlink"]),
         .testTarget(name: "FailoverLinuxTests", dependencies: ["FailoverLinux", "FailoverModel"]),
         .testTarget(name: "FailoverVMTests", dependencies: ["FailoverVM"]),
@@ -110,7 +120,7 @@ let package = Package(
             name: "FailoverIntegrationTests",
             dependencies: [
                 "FailoverLinux", "FailoverNetlink", "FailoverCore", "FailoverModel", "FailoverPlaybook", "FailoverVM",
-                "FailoverProbe",
+                "FailoverProbe", "FailoverSystem",
             ]
         ),
     ]

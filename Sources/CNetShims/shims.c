@@ -6,7 +6,6 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/mount.h>
-#include <spawn.h>
 
 int CNetShims_setns(int fd, int nstype) { return setns(fd, nstype); }
 int CNetShims_unshare(int flags) { return unshare(flags); }
@@ -32,10 +31,6 @@ int CNetShims_recvmmsg(int fd, struct CNetShims_mmsghdr *messages, unsigned int 
 }
 int CNetShims_MSG_WAITFORONE(void) { return MSG_WAITFORONE; }
 
-int CNetShims_spawn_addclosefrom(void *actions, int from) {
-    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, from);
-}
-
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -44,27 +39,41 @@ int CNetShims_spawn_addclosefrom(void *actions, int from) {
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
-static void cnetshims_close_from(int from, int keep) {
-    // close_range(2) (Linux 5.9); else a bounded loop.
-    if (keep >= from) {
-        if (keep > from && syscall(SYS_close_range, (unsigned)from, (unsigned)(keep - 1), 0) != 0) {
-            for (int fd = from; fd < keep; fd++) close(fd);
-        }
-        from = keep + 1;
-    }
-    if (syscall(SYS_close_range, (unsigned)from, ~0U, 0) != 0) {
-        for (int fd = from; fd < 65536; fd++) close(fd);
+// Closes descriptors first...last (last < 0: to the end): close_range(2) (Linux 5.9), else a loop.
+static void cnetshims_close_range(int first, int last) {
+    if (last >= 0 && last < first) return;
+    if (syscall(SYS_close_range, (unsigned)first, last < 0 ? ~0U : (unsigned)last, 0) != 0) {
+        int end = last < 0 ? 65535 : last;
+        for (int fd = first; fd <= end; fd++) close(fd);
     }
 }
 
-int CNetShims_spawn_dying_with_parent(const char *path, char *const argv[], char *const envp[],
-                                      const int *sources, const int *targets, int count) {
+// Closes every descriptor >= from except `keep[0..<count]` (ascending, distinct).
+static void cnetshims_close_from_except(int from, const int *keep, int count) {
+    for (int i = 0; i < count; i++) {
+        cnetshims_close_range(from, keep[i] - 1);
+        if (keep[i] + 1 > from) from = keep[i] + 1;
+    }
+    cnetshims_close_range(from, -1);
+}
+
+int CNetShims_spawn_start(const char *path, char *const argv[], char *const envp[], const int *sources,
+                          const int *targets, int count, int netns_fd, int die_with_parent, int *report_fd,
+                          int *gate_fd) {
     if (count < 0 || count > 64) {
         errno = EINVAL;
         return -1;
     }
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return -1;
+    int gate[2];
+    if (pipe2(gate, O_CLOEXEC) != 0) {
+        int saved = errno;
+        close(report[0]);
+        close(report[1]);
+        errno = saved;
+        return -1;
+    }
     int highest = 2;
     for (int i = 0; i < count; i++)
         if (targets[i] > highest) highest = targets[i];
@@ -78,15 +87,30 @@ int CNetShims_spawn_dying_with_parent(const char *path, char *const argv[], char
         // Child: only async-signal-safe calls from here on.
         int error = 0;
         int rep = fcntl(report[1], F_DUPFD_CLOEXEC, highest + 1);
+        int wait_on = fcntl(gate[0], F_DUPFD_CLOEXEC, highest + 1);
+        int ns = netns_fd >= 0 ? fcntl(netns_fd, F_DUPFD_CLOEXEC, highest + 1) : -1;
+        if (rep < 0 || wait_on < 0 || (netns_fd >= 0 && ns < 0)) error = errno;
         int moved[64];
-        for (int i = 0; i < count; i++) {
+        for (int i = 0; i < count && error == 0; i++) {
             moved[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, highest + 1);
             if (moved[i] < 0) error = errno;
         }
         for (int i = 0; i < count && error == 0; i++) {
             if (dup2(moved[i], targets[i]) < 0) error = errno;
         }
-        if (error == 0 && rep >= 0) cnetshims_close_from(highest + 1, rep);
+        // setns(2) in the child only: the parent's threads never change namespace.
+        if (error == 0 && ns >= 0 && setns(ns, CLONE_NEWNET) != 0) error = errno;
+        // Nothing but the targets (and our two pipes until exec) stays open.
+        for (int fd = 0; fd <= highest && error == 0; fd++) {
+            int wanted = 0;
+            for (int i = 0; i < count; i++)
+                if (targets[i] == fd) wanted = 1;
+            if (!wanted) close(fd);
+        }
+        if (error == 0) {
+            int keep[2] = {rep < wait_on ? rep : wait_on, rep < wait_on ? wait_on : rep};
+            cnetshims_close_from_except(highest + 1, keep, 2);
+        }
         struct sigaction dfl;
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
@@ -94,9 +118,19 @@ int CNetShims_spawn_dying_with_parent(const char *path, char *const argv[], char
         for (int s = 1; s < NSIG; s++) {
             if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, NULL);
         }
-        if (error == 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) error = errno;
+        if (error == 0 && die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) error = errno;
         // The parent may have died before prctl: then nobody would kill us.
-        if (error == 0 && getppid() != parent) _exit(127);
+        if (error == 0 && die_with_parent && getppid() != parent) _exit(127);
+        // Wait until the parent has recorded our PID (one byte; EOF means it gave up or died).
+        if (error == 0) {
+            char go = 0;
+            ssize_t got;
+            do {
+                got = read(wait_on, &go, 1);
+            } while (got < 0 && errno == EINTR);
+            if (got != 1) _exit(127);
+            close(wait_on);
+        }
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -113,23 +147,37 @@ int CNetShims_spawn_dying_with_parent(const char *path, char *const argv[], char
     int forkError = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(report[1]);
+    close(gate[0]);
     if (pid < 0) {
         close(report[0]);
+        close(gate[1]);
         errno = forkError;
         return -1;
     }
+    *report_fd = report[0];
+    *gate_fd = gate[1];
+    return pid;
+}
+
+int CNetShims_spawn_finish(pid_t pid, int report_fd, int gate_fd) {
+    char go = 1;
+    ssize_t wrote;
+    do {
+        wrote = write(gate_fd, &go, 1);
+    } while (wrote < 0 && errno == EINTR);
+    close(gate_fd);
     int childError = 0;
     ssize_t got;
     do {
-        got = read(report[0], &childError, sizeof childError);
+        got = read(report_fd, &childError, sizeof childError);
     } while (got < 0 && errno == EINTR);
-    close(report[0]);
+    close(report_fd);
     if (got == (ssize_t)sizeof childError) {
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
         errno = childError;
         return -1;
     }
-    return pid;
+    return 0;
 }
 
 static volatile sig_atomic_t cnetshims_first_signal = 0;

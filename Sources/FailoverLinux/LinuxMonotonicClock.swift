@@ -1,8 +1,8 @@
 public import FailoverCore
 public import FailoverModel
-import FailoverNetlink
+import FailoverSystem
 
-/// CLOCK_MONOTONIC (clock_gettime), the clock of every timestamp of a run: kernel event stamps,
+/// CLOCK_MONOTONIC (read by `MonotonicTime` of FailoverSystem), the clock of every timestamp of a run: kernel event stamps,
 /// acks and probe samples share it across namespaces.
 public struct LinuxMonotonicClock: MonotonicClock {
     public init() {}

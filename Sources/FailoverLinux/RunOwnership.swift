@@ -257,15 +257,7 @@ public enum RunOwnership {
     }
 
     /// Field 22 (starttime, clock ticks since boot) of /proc/PID/stat.
-    static func startTime(of pid: pid_t) -> UInt64? {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
-            let close = data.lastIndex(of: UInt8(ascii: ")"))
-        else { return nil }
-        // After ") " come fields 3, 4, ...; starttime is field 22, i.e. index 19 of the rest.
-        let rest = String(decoding: data[data.index(after: close)...], as: UTF8.self).split(separator: " ")
-        guard rest.count > 19 else { return nil }
-        return UInt64(rest[19])
-    }
+    static func startTime(of pid: pid_t) -> UInt64? { ProcFS.startTime(of: pid) }
 
     /// Makes helpers of this process (`RunResources`: tcpdump, qemu, the kernel lab's job directory,
     /// capture files) report into the record of `runID`, which must stay claimed while they may run.

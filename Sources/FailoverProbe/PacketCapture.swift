@@ -1,17 +1,18 @@
 internal import CNetShims
 import FailoverCore
-import FailoverNetlink
+import FailoverSystem
 import Foundation
 import Logging
 import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// A tcpdump child process capturing a probe's UDP port on one interface inside a namespace
-/// (`ip netns exec NS tcpdump ...`; ip execs tcpdump, so the PID is tcpdump's). Started and
-/// stopped by PID: SIGINT (tcpdump flushes and exits), SIGKILL after 5 s.
+/// (`ip netns exec NS tcpdump ...`; ip execs tcpdump, so the PID is tcpdump's), run by the
+/// `SupervisedProcess` supervisor: stopped with SIGINT (tcpdump flushes and exits), SIGKILL after 5 s.
 ///
 /// tcpdump writes into the temporary directory (`capturePath`) and the file is moved to `path` when
 /// the capture stops: with `-U` every packet is a write, and in the kernel lab the results directory
@@ -29,6 +30,7 @@ final class PacketCapture: Sendable {
     /// Where tcpdump writes while it runs.
     let capturePath: String
     let pid: pid_t
+    private let process: SupervisedProcess
     private let stderrPath: String
     private let logger: Logger
     private let stopped = Mutex<Outcome?>(nil)
@@ -81,66 +83,50 @@ final class PacketCapture: Sendable {
         self.logger = logger
         let argv = Self.arguments(
             tcpdump: tcpdump, namespace: namespace, interface: interface, port: port, path: capturePath)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        // Nothing else reaches tcpdump: a descriptor inherited without FD_CLOEXEC (a supervisor's
-        // exit-watch socket, say) held by a tcpdump that outlives a killed run would hide our exit.
-        CNetShims_spawn_addclosefrom(&actions, 3)
-        let cStrings: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for pointer in cStrings { free(pointer) } }
-        var child = pid_t()
         // In the run's owner record before they exist, so `failover cleanup` removes them after a kill.
         RunResources.created(.file(capturePath))
         RunResources.created(.file(stderrPath))
-        // Default dispositions and an empty mask: failover ignores SIGINT/SIGTERM while it runs
-        // (it turns them into cancellation), and ignored signals would be inherited by tcpdump,
-        // which must stop on SIGINT.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let status = posix_spawn(&child, Self.ipPath, &actions, &attributes, cStrings, environ)
-        guard status == 0 else {
+        // The supervisor gives tcpdump default signal dispositions (failover ignores SIGINT/SIGTERM while
+        // it runs, and tcpdump must stop on SIGINT) and no other descriptor: one inherited without
+        // FD_CLOEXEC (a supervisor's exit-watch socket, say) held by a tcpdump that outlives a killed run
+        // would hide our exit.
+        do {
+            process = try SupervisedProcess.start(
+                ProcessSpec(argv: argv, descriptors: [0: .null, 1: .null, 2: .file(stderrPath)]),
+                recorder: .runResources)
+        } catch {
             RunResources.removed(.file(capturePath))
             RunResources.removed(.file(stderrPath))
-            throw ProbeError(.syscall, operation: "posix_spawn tcpdump", object: namespace, errno: status)
+            throw ProbeError(error)
         }
-        pid = child
-        RunResources.created(.process(pid: child, name: "tcpdump"))
+        pid = process.pid
         logger.debug(
-            "witness capture started", metadata: ["pid": "\(child)", "namespace": "\(namespace)", "file": "\(path)"])
+            "witness capture started", metadata: ["pid": "\(pid)", "namespace": "\(namespace)", "file": "\(path)"])
     }
 
     /// Waits (up to 5 s) until tcpdump has written the pcap file header, i.e. is capturing.
     /// - Throws: `ProbeError` when tcpdump exits or does not start capturing in time.
     func waitUntilCapturing() async throws {
-        for _ in 0..<250 {
-            var info = stat()
-            if stat(capturePath, &info) == 0, info.st_size >= 24 { return }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                stopped.withLock { $0 = Outcome(exitStatus: status, droppedByKernel: nil) }
-                let text = stderrText()
-                _ = unlink(stderrPath)
-                _ = unlink(capturePath)
-                forgetResources()
-                throw ProbeError(
-                    .invalidState, operation: "tcpdump exited before capturing (\(text))", object: interface)
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        let capturePath = capturePath
+        do {
+            try await process.waitUntilReady(
+                .condition("tcpdump wrote the pcap header to \(capturePath)") {
+                    var info = stat()
+                    return stat(capturePath, &info) == 0 && info.st_size >= 24
+                }, timeout: .seconds(5))
+        } catch let error as SystemError where error.errno == .noSuchProcess {
+            let status = await process.waitForExit()
+            stopped.withLock { $0 = Outcome(exitStatus: status.rawValue, droppedByKernel: nil) }
+            let text = stderrText()
+            _ = unlink(stderrPath)
+            _ = unlink(capturePath)
+            forgetResources()
+            throw ProbeError(
+                .invalidState, operation: "tcpdump exited before capturing (\(status); \(text))", object: interface)
+        } catch let error as SystemError where error.errno == .timedOut {
+            _ = await stop()
+            throw ProbeError(.invalidState, operation: "tcpdump did not start capturing in 5 s", object: interface)
         }
-        _ = await stop()
-        throw ProbeError(.invalidState, operation: "tcpdump did not start capturing in 5 s", object: interface)
     }
 
     /// SIGINT, waits for the exit (SIGKILL after 5 s), reads tcpdump's drop count. Idempotent.
@@ -162,25 +148,9 @@ final class PacketCapture: Sendable {
             lastSize = size
             try? await Task.sleep(for: .milliseconds(10))
         }
-        kill(pid, SIGINT)
-        var status: Int32 = 0
-        var exited = false
-        for attempt in 0..<500 {
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid || (result == -1 && errno == ECHILD) {
-                exited = true
-                break
-            }
-            if attempt == 499 { break }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        if !exited {
-            kill(pid, SIGKILL)
-            _ = waitpid(pid, &status, 0)
-        }
+        let status = await process.stop(signal: SIGINT, grace: .seconds(5)).rawValue
         var text = stderrText()
-        // Another waiter in the process (Foundation's child reaper) may have reaped tcpdump
-        // (ECHILD) before it finished writing: wait up to 2 s for its closing statistics line.
+        // tcpdump writes its closing statistics line last: a killed one has none (wait up to 2 s for it).
         for _ in 0..<200 where Self.droppedByKernel(in: text) == nil {
             try? await Task.sleep(for: .milliseconds(10))
             text = stderrText()
@@ -217,9 +187,9 @@ final class PacketCapture: Sendable {
         }
     }
 
-    /// tcpdump is reaped and its temporary files are gone: out of the owner record.
+    /// tcpdump's temporary files are gone: out of the owner record (the supervisor removes tcpdump
+    /// itself once it is reaped).
     private func forgetResources() {
-        RunResources.removed(.process(pid: pid, name: "tcpdump"))
         RunResources.removed(.file(capturePath))
         RunResources.removed(.file(stderrPath))
     }
@@ -236,4 +206,11 @@ final class PacketCapture: Sendable {
         }
         return nil
     }
+}
+
+extension ProcessRecorder {
+    /// Reports helpers to `RunResources`, the run's owner record (`failover cleanup` reads it).
+    static let runResources = ProcessRecorder(
+        started: { RunResources.created(.process(pid: $0.pid, name: $0.name)) },
+        ended: { RunResources.removed(.process(pid: $0.pid, name: $0.name)) })
 }

@@ -1,3 +1,5 @@
+public import FailoverSystem
+
 /// A failure of the probe engine: which operation, on what, with the errno when a syscall failed.
 public struct ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of failure, extensible.
@@ -30,6 +32,18 @@ public struct ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
         self.errno = errno
     }
 
+    /// Wraps a `SystemError` of the system layer (a failed syscall or child process).
+    public init(_ error: SystemError) {
+        var operation = error.operation
+        if let process = error.process {
+            if let status = process.status { operation += " (\(process.program) \(status))" }
+            if !process.stderrTail.isEmpty { operation += " (\(process.stderrTail))" }
+        } else if let message = error.kernelMessage, !message.isEmpty {
+            operation += " (\(message))"
+        }
+        self.init(.syscall, operation: operation, object: error.object, errno: error.code)
+    }
+
     public var description: String {
         var text = "probe: \(operation) on \(object) failed (\(code))"
         if let errno { text += ": \(errnoName(errno))" }
@@ -39,11 +53,5 @@ public struct ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// A short name for an errno value (`ENETUNREACH (101)`), for reports.
 public func errnoName(_ value: Int32) -> String {
-    let names: [Int32: String] = [
-        1: "EPERM", 2: "ENOENT", 4: "EINTR", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES",
-        22: "EINVAL", 24: "EMFILE", 90: "EMSGSIZE", 97: "EAFNOSUPPORT", 98: "EADDRINUSE",
-        99: "EADDRNOTAVAIL", 100: "ENETDOWN", 101: "ENETUNREACH", 105: "ENOBUFS", 111: "ECONNREFUSED",
-        113: "EHOSTUNREACH", 112: "EHOSTDOWN",
-    ]
-    return "\(names[value] ?? "errno") (\(value))"
+    "\(SystemError.errnoName(value) ?? "errno") (\(value))"
 }

@@ -1,5 +1,7 @@
 internal import CNetShims
 import FailoverModel
+import FailoverSystem
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -12,56 +14,25 @@ let soRcvBufForce: Int32 = 33
 let soTimestampNS: Int32 = 35  // SO_TIMESTAMPNS_OLD == SCM_TIMESTAMPNS on 64-bit
 let soRxqOvfl: Int32 = 40
 
-/// CLOCK_MONOTONIC now, in nanoseconds (wraps clock_gettime(2)).
+// The clocks come from the one reader in FailoverSystem (`MonotonicTime`, inlined); these names are
+// the probe's vocabulary for them.
+
+/// CLOCK_MONOTONIC now, in nanoseconds.
 @inline(__always)
-func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-}
+func monotonicNanoseconds() -> UInt64 { MonotonicTime.now() }
 
-/// CLOCK_REALTIME now, in nanoseconds (wraps clock_gettime(2)).
+/// CLOCK_REALTIME now, in nanoseconds.
 @inline(__always)
-func realtimeNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-}
+func realtimeNanoseconds() -> UInt64 { MonotonicTime.realtimeNow() }
 
-/// CPU time of the calling thread (user + system), in nanoseconds (CLOCK_THREAD_CPUTIME_ID).
-func threadCPUNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-}
+/// CPU time of the calling thread (user + system), in nanoseconds.
+func threadCPUNanoseconds() -> UInt64 { MonotonicTime.threadCPUNow() }
 
-/// Sleeps until an absolute CLOCK_MONOTONIC deadline (wraps clock_nanosleep(2) with TIMER_ABSTIME).
-func sleepUntilMonotonic(_ deadline: UInt64) {
-    var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-    while true {
-        let rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil)
-        if rc != EINTR { return }
-    }
-}
+/// Sleeps until an absolute CLOCK_MONOTONIC deadline.
+func sleepUntilMonotonic(_ deadline: UInt64) { MonotonicTime.sleep(until: deadline) }
 
 /// The current CLOCK_MONOTONIC instant.
 public func probeMonotonicNow() -> MonotonicInstant { MonotonicInstant(nanoseconds: monotonicNanoseconds()) }
-
-/// Runs `body` with `-1 → errno` conversion and EINTR retry.
-@inline(__always)
-func valueOrErrno<T: BinaryInteger>(_ body: () -> T) -> Result<T, SystemErrno> {
-    while true {
-        let value = body()
-        if value != -1 { return .success(value) }
-        let code = errno
-        if code != EINTR { return .failure(SystemErrno(code: code)) }
-    }
-}
-
-/// errno as an Error value, for `Result`.
-struct SystemErrno: Error, Sendable {
-    var code: Int32
-}
 
 /// Socket plumbing for probe streams; every call checks its result.
 enum ProbeSocket {
@@ -108,7 +79,7 @@ enum ProbeSocket {
             valueOrErrno { Glibc.bind(fd, pointer, length) }
         }
         if case .failure(let code) = result {
-            throw ProbeError(.syscall, operation: "bind", object: object, errno: code.code)
+            throw ProbeError(.syscall, operation: "bind", object: object, errno: code.rawValue)
         }
     }
 
@@ -117,7 +88,7 @@ enum ProbeSocket {
             valueOrErrno { Glibc.connect(fd, pointer, length) }
         }
         if case .failure(let code) = result {
-            throw ProbeError(.syscall, operation: "connect", object: object, errno: code.code)
+            throw ProbeError(.syscall, operation: "connect", object: object, errno: code.rawValue)
         }
     }
 
@@ -127,7 +98,7 @@ enum ProbeSocket {
         var value = value
         let result = valueOrErrno { setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) }
         if case .failure(let code) = result {
-            throw ProbeError(.syscall, operation: "setsockopt(\(label))", object: object, errno: code.code)
+            throw ProbeError(.syscall, operation: "setsockopt(\(label))", object: object, errno: code.rawValue)
         }
     }
 
@@ -145,7 +116,7 @@ enum ProbeSocket {
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         }
         if case .failure(let code) = result {
-            throw ProbeError(.syscall, operation: "setsockopt(SO_RCVTIMEO)", object: object, errno: code.code)
+            throw ProbeError(.syscall, operation: "setsockopt(SO_RCVTIMEO)", object: object, errno: code.rawValue)
         }
     }
 

@@ -1,5 +1,6 @@
 internal import CNetShims
 import FailoverCore
+import FailoverSystem
 import Foundation
 import Glibc
 import Logging
@@ -61,7 +62,7 @@ extension KernelLab {
         logger.debug("starting qemu", metadata: ["argv": "\(command.argv)"])
         progress("kernel lab: booting \(request.kernel.release) under \(accelerator.rawValue)")
         let outcome = try await runQEMU(command, timeout: request.timeout, output: output)
-        let qemuExit = ChildProcess.exitCode(ofStatus: outcome.status)
+        let qemuExit = ExitStatus(rawValue: outcome.status).exitCode
         let context = (outcome.qemuStderr + outcome.lastLines).joined(separator: "\n")
         if outcome.cancelled {
             throw VMError(.cancelled, operation: "run in VM", object: "qemu pid \(outcome.pid)", stderr: context)
@@ -114,7 +115,7 @@ extension KernelLab {
                 command, timeout: timeout,
                 output: { line in if line.text == GuestScripts.probeMarker { seen.withLock { $0 = true } } })
         else { return false }
-        let ok = !outcome.timedOut && seen.withLock { $0 } && ChildProcess.exitCode(ofStatus: outcome.status) == 1
+        let ok = !outcome.timedOut && seen.withLock { $0 } && ExitStatus(rawValue: outcome.status).exitCode == 1
         logger.info(
             "KVM probe",
             metadata: [
@@ -233,6 +234,26 @@ struct QEMUOutcome: Sendable {
     var lastLines: [String]
 }
 
+extension SupervisedProcess {
+    /// Starts a kernel-lab helper (qemu, xz) that dies with this process and is reported to
+    /// `RunResources` (the run's owner record) before it runs and once it is reaped.
+    /// - Throws: `VMError` `.systemCall` (pipe, open) or `.helperFailed` (fork/exec) with errno.
+    static func start(_ argv: [String], descriptors: [Int32: ChildDescriptor]) throws(VMError) -> SupervisedProcess {
+        do {
+            return try start(ProcessSpec(argv: argv, descriptors: descriptors), recorder: .runResources)
+        } catch {
+            throw VMError(error.operation == "spawn" ? .helperFailed : .systemCall, error)
+        }
+    }
+}
+
+extension ProcessRecorder {
+    /// Reports helpers to `RunResources`, the run's owner record (`failover cleanup` reads it).
+    static let runResources = ProcessRecorder(
+        started: { RunResources.created(.process(pid: $0.pid, name: $0.name)) },
+        ended: { RunResources.removed(.process(pid: $0.pid, name: $0.name)) })
+}
+
 extension KernelLab {
     private static let verdictStore = Mutex<Accelerator?>(nil)
 
@@ -251,7 +272,7 @@ extension KernelLab {
         var descriptors: [Int32: ChildDescriptor] = [0: .null, 1: .pipeToParent, 2: .pipeToParent]
         if let fd = command.guestStderrDescriptor { descriptors[fd] = .pipeToParent }
         let started = clock.now
-        let child = try ChildProcess.spawn(argv: command.argv, descriptors: descriptors)
+        let child = try SupervisedProcess.start(command.argv, descriptors: descriptors)
         let pid = child.pid
 
         struct Shared {
@@ -302,7 +323,7 @@ extension KernelLab {
             case deadline
         }
         let (status, killed) = await withTaskGroup(of: Event.self, returning: (Int32, Bool).self) { group in
-            group.addTask { .exited(await child.waitForExit()) }
+            group.addTask { .exited(await child.waitForExit().rawValue) }
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 return .deadline
@@ -326,7 +347,7 @@ extension KernelLab {
                     child.signal(SIGKILL)
                 }
             }
-            return (await child.waitForExit(), killed)
+            return (await child.waitForExit().rawValue, killed)
         }
         for reader in readers { await reader.value }
         let ended = clock.now

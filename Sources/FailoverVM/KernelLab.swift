@@ -1,4 +1,5 @@
 internal import CNetShims
+import FailoverSystem
 import Foundation
 import Glibc
 import Logging
@@ -181,8 +182,8 @@ public final class KernelLab: Sendable {
         let outputFD = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard outputFD >= 0 else { throw VMError(.systemCall, operation: "open", object: output, errno: errno) }
         defer { close(outputFD) }
-        let child = try ChildProcess.spawn(
-            argv: argv, descriptors: [0: .descriptor(inputFD), 1: .descriptor(outputFD), 2: .pipeToParent])
+        let child = try SupervisedProcess.start(
+            argv, descriptors: [0: .descriptor(inputFD), 1: .descriptor(outputFD), 2: .pipeToParent])
         let stderrLines = Mutex<[String]>([])
         let done = child.pipes[2].map {
             LineReader.start(fd: $0, name: "failover-vm-xz") { line in
@@ -191,10 +192,10 @@ public final class KernelLab: Sendable {
         }
         let status = child.waitForExitBlocking()
         done?.blockingValue()
-        guard ChildProcess.exitCode(ofStatus: status) == 0 else {
+        guard status.exitCode == 0 else {
             throw VMError(
                 .helperFailed, operation: argv.joined(separator: " "), object: input,
-                exitStatus: ChildProcess.exitCode(ofStatus: status) ?? -1,
+                exitStatus: status.exitCode ?? -1,
                 stderr: stderrLines.withLock { $0.joined(separator: "\n") })
         }
     }

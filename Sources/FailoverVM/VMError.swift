@@ -1,3 +1,5 @@
+public import FailoverSystem
+
 /// An error from the kernel lab: locating a kernel, preparing its boot files, or running qemu.
 public struct VMError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What went wrong.
@@ -48,6 +50,14 @@ public struct VMError: Error, CustomStringConvertible, Sendable, Equatable {
         self.errno = errno
         self.exitStatus = exitStatus
         self.stderr = stderr
+    }
+
+    /// Wraps a `SystemError` of the system layer (its operation, object, errno, exit status and stderr).
+    public init(_ code: Code, _ error: SystemError) {
+        self.init(
+            code, operation: error.operation, object: error.object, errno: error.code,
+            exitStatus: error.process?.status?.exitCode,
+            stderr: error.process?.stderrTail ?? error.kernelMessage ?? "")
     }
 
     /// A one-line description.

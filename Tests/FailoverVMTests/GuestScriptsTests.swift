@@ -171,38 +171,9 @@ struct CPIOArchiveTests {
 
 @Suite("Process plumbing")
 struct ProcessPlumbingTests {
-    @Test("wait status decoding")
-    func status() {
-        #expect(ChildProcess.exitCode(ofStatus: 7 << 8) == 7)
-        #expect(ChildProcess.exitCode(ofStatus: 9) == nil)
-        #expect(ChildProcess.terminatingSignal(ofStatus: 15) == 15)
-        #expect(ChildProcess.terminatingSignal(ofStatus: 0) == nil)
-    }
-
     @Test("default cache directory honours XDG_CACHE_HOME")
     func cacheDirectory() {
         #expect(KernelLab.defaultCacheDirectory(environment: ["XDG_CACHE_HOME": "/x/cache"]) == "/x/cache/failover/vm")
         #expect(KernelLab.defaultCacheDirectory(environment: ["XDG_CACHE_HOME": "relative"]) != "relative/failover/vm")
     }
-
-    @Test("a spawned child's lines arrive split, CR stripped, and its exit status is reported")
-    func spawnAndRead() async throws {
-        let child = try ChildProcess.spawn(
-            argv: ["/bin/sh", "-c", "printf 'one\\r\\ntwo\\nthree'; exit 4"],
-            descriptors: [0: .null, 1: .pipeToParent, 2: .null])
-        let lines = LinesBox()
-        let done = try LineReader.start(fd: #require(child.pipes[1]), name: "test") { lines.append($0) }
-        let status = await child.waitForExit()
-        await done.value
-        #expect(ChildProcess.exitCode(ofStatus: status) == 4)
-        #expect(lines.all == ["one", "two", "three"])
-    }
-}
-
-final class LinesBox: @unchecked Sendable {
-    // Safe: every access holds `lock`.
-    private let lock = NSLock()
-    private var lines: [String] = []
-    func append(_ line: String) { lock.withLock { lines.append(line) } }
-    var all: [String] { lock.withLock { lines } }
 }

@@ -61,19 +61,22 @@ int CNetShims_sendmmsg(int fd, struct CNetShims_mmsghdr *messages, unsigned int 
 int CNetShims_recvmmsg(int fd, struct CNetShims_mmsghdr *messages, unsigned int count, int flags);
 /// The MSG_WAITFORONE flag (hidden behind _GNU_SOURCE in <sys/socket.h>).
 int CNetShims_MSG_WAITFORONE(void);
-/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+, hidden from Swift importers): the child
-/// closes every descriptor >= from. `actions` is a posix_spawn_file_actions_t *.
-int CNetShims_spawn_addclosefrom(void *actions, int from);
 
-/// Starts `path` in a child that dies with its parent: fork, then in the child dup2 each
-/// `sources[i]` onto `targets[i]`, close every other descriptor, reset every signal to its default
-/// disposition with an empty mask, prctl(PR_SET_PDEATHSIG, SIGKILL), make sure the parent did not die
-/// before that (getppid), and execve. posix_spawn cannot set the parent-death signal.
+/// Forks a child that will run `path` (the first half of a spawn; `CNetShims_spawn_finish` is the
+/// second). In the child: dup2 each `sources[i]` onto `targets[i]` and close every other descriptor,
+/// setns(`netns_fd`, CLONE_NEWNET) when `netns_fd` >= 0 (in the child only), reset every signal to its
+/// default disposition with an empty mask, and when `die_with_parent` prctl(PR_SET_PDEATHSIG, SIGKILL)
+/// and make sure the parent did not die before that (getppid). Then the child waits on a gate until
+/// the parent calls `CNetShims_spawn_finish`, so the parent can record the PID before the program runs,
+/// and execve. posix_spawn cannot set the parent-death signal or a namespace.
 /// PR_SET_PDEATHSIG fires when the *thread* that forked exits: call it from a thread that lives as long
-/// as the process. Returns the child's PID, or -1 with errno set (fork failed, or the exec failed:
-/// the child's errno is reported through a close-on-exec pipe and the child is reaped).
-int CNetShims_spawn_dying_with_parent(const char *path, char *const argv[], char *const envp[],
-                                      const int *sources, const int *targets, int count);
+/// as the process. Returns the child's PID and the two parent ends (report, gate), or -1 with errno set.
+int CNetShims_spawn_start(const char *path, char *const argv[], char *const envp[], const int *sources,
+                          const int *targets, int count, int netns_fd, int die_with_parent, int *report_fd,
+                          int *gate_fd);
+/// Opens the gate of a child from `CNetShims_spawn_start` and waits for its execve. Returns 0, or -1
+/// with the child's errno when the setup or exec failed (the child is then reaped). Closes both ends.
+int CNetShims_spawn_finish(pid_t pid, int report_fd, int gate_fd);
 
 /// Installs handlers for SIGINT and SIGTERM that remember the first signal and write its number (one
 /// byte) to a pipe, and unblocks both in the calling thread. Idempotent. Returns the pipe's read end

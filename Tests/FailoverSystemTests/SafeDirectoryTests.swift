@@ -1,4 +1,4 @@
-import FailoverNetlink
+import FailoverSystem
 import Foundation
 import Testing
 

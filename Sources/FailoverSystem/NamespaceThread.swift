@@ -25,7 +25,7 @@ public enum NamespaceThread {
 
     /// Runs `body` on a new thread and waits for it (pthread_create, pthread_join).
     /// - Parameter namespaceFD: when given, the thread first calls setns(fd, CLONE_NEWNET).
-    /// - Throws: `NetlinkError` for setns or thread failures, else what `body` throws.
+    /// - Throws: `SystemError` for setns or thread failures, else what `body` throws.
     public static func run<T>(namespaceFD: Int32? = nil, label: String = "", _ body: () throws -> T) throws -> T {
         try withoutActuallyEscaping(body) { body in
             let resultBox = ResultBox<T>()
@@ -33,7 +33,7 @@ public enum NamespaceThread {
                 if let namespaceFD {
                     if CNetShims_setns(namespaceFD, CNetShims_CLONE_NEWNET()) != 0 {
                         resultBox.result = .failure(
-                            NetlinkError(operation: "setns", object: label, errno: Errno(rawValue: errno)))
+                            SystemError(operation: "setns", object: label, errno: Errno(rawValue: errno)))
                         return
                     }
                 }
@@ -41,13 +41,13 @@ public enum NamespaceThread {
             }
             try spawnAndJoin(box, label: label)
             guard let result = resultBox.result else {
-                throw NetlinkError(operation: "thread", object: label, errno: .ioError)
+                throw SystemError(operation: "thread", object: label, errno: .ioError)
             }
             return try result.get()
         }
     }
 
-    private static func spawnAndJoin(_ box: Box, label: String) throws(NetlinkError) {
+    private static func spawnAndJoin(_ box: Box, label: String) throws(SystemError) {
         var thread = pthread_t()
         let context = Unmanaged.passRetained(box).toOpaque()
         let status = pthread_create(
@@ -60,13 +60,13 @@ public enum NamespaceThread {
             }, context)
         guard status == 0 else {
             Unmanaged<Box>.fromOpaque(context).release()
-            throw NetlinkError(operation: "pthread_create", object: label, errno: Errno(rawValue: status))
+            throw SystemError(operation: "pthread_create", object: label, errno: Errno(rawValue: status))
         }
         pthread_join(thread, nil)
     }
 
     /// Starts a long-running thread (a monitor loop). Join it with the returned handle.
-    static func start(label: String, _ body: @escaping @Sendable () -> Void) throws(NetlinkError) -> JoinHandle {
+    public static func start(label: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) -> JoinHandle {
         var thread = pthread_t()
         let context = Unmanaged.passRetained(Box(body)).toOpaque()
         let status = pthread_create(
@@ -79,14 +79,16 @@ public enum NamespaceThread {
             }, context)
         guard status == 0 else {
             Unmanaged<Box>.fromOpaque(context).release()
-            throw NetlinkError(operation: "pthread_create", object: label, errno: Errno(rawValue: status))
+            throw SystemError(operation: "pthread_create", object: label, errno: Errno(rawValue: status))
         }
         return JoinHandle(thread: thread)
     }
 
-    struct JoinHandle: Sendable {
+    /// A thread started by `start`; join it exactly once.
+    public struct JoinHandle: Sendable {
         let thread: pthread_t
-        func join() { pthread_join(thread, nil) }
+        /// Waits for the thread to end (pthread_join).
+        public func join() { pthread_join(thread, nil) }
     }
 }
 
@@ -102,7 +104,7 @@ public enum NetworkNamespace {
     /// `/usr/sbin/ip netns add NAME` when /run/netns does not exist yet (ip then also sets up
     /// the shared mount point for it).
     /// - Returns: an open descriptor of the new namespace (caller closes it).
-    /// - Throws: `NetlinkError` (EEXIST when the name is taken).
+    /// - Throws: `SystemError` (EEXIST when the name is taken).
     public static func create(_ name: String) throws -> Int32 {
         var info = stat()
         if stat(directory, &info) != 0 {
@@ -115,7 +117,7 @@ public enum NetworkNamespace {
         }
         _ = Glibc.close(created)
         do {
-            return try NamespaceThread.run(label: name) { () throws(NetlinkError) -> Int32 in
+            return try NamespaceThread.run(label: name) { () throws(SystemError) -> Int32 in
                 try syscall("unshare(CLONE_NEWNET)", name) { CNetShims_unshare(CNetShims_CLONE_NEWNET()) }
                 try syscall("mount --bind", file) { CNetShims_bind_mount("/proc/thread-self/ns/net", file) }
                 return try syscall("open", file) { Glibc.open(file, O_RDONLY | O_CLOEXEC) }
@@ -127,7 +129,7 @@ public enum NetworkNamespace {
     }
 
     /// Opens the namespace file (O_RDONLY) for setns / IFLA_NET_NS_FD.
-    public static func open(_ name: String) throws(NetlinkError) -> Int32 {
+    public static func open(_ name: String) throws(SystemError) -> Int32 {
         let file = path(name)
         return try syscall("open namespace", file) { Glibc.open(file, O_RDONLY | O_CLOEXEC) }
     }
@@ -136,18 +138,18 @@ public enum NetworkNamespace {
     /// An already missing namespace is success.
     /// - Returns: false when it did not exist.
     @discardableResult
-    public static func delete(_ name: String) throws(NetlinkError) -> Bool {
+    public static func delete(_ name: String) throws(SystemError) -> Bool {
         let file = path(name)
         if CNetShims_umount_detach(file) != 0 {
             let code = Errno(rawValue: errno)
             if code != .noSuchFileOrDirectory && code != .invalidArgument {
-                throw NetlinkError(operation: "umount", object: file, errno: code)
+                throw SystemError(operation: "umount", object: file, errno: code)
             }
         }
         if unlink(file) != 0 {
             let code = Errno(rawValue: errno)
             if code == .noSuchFileOrDirectory { return false }
-            throw NetlinkError(operation: "unlink", object: file, errno: code)
+            throw SystemError(operation: "unlink", object: file, errno: code)
         }
         return true
     }
@@ -167,28 +169,25 @@ public enum NetworkNamespace {
         return names.sorted()
     }
 
-    /// Runs /usr/sbin/ip with argv (posix_spawn); throws when it exits non-zero.
-    public static func runIP(_ arguments: [String]) throws(NetlinkError) {
-        let status = try spawnAndWait(["/usr/sbin/ip"] + arguments)
-        guard status == 0 else {
-            throw NetlinkError(
+    /// Runs /usr/sbin/ip with argv; throws when it exits non-zero (the error carries its stderr).
+    public static func runIP(_ arguments: [String]) throws(SystemError) {
+        let result = try SupervisedProcess.run(["/usr/sbin/ip"] + arguments)
+        guard result.status.exitCode == 0 else {
+            throw SystemError(
                 operation: "ip " + arguments.joined(separator: " "), object: "", errno: .ioError,
-                kernelMessage: "exit status \(status)")
+                kernelMessage: "exit status \(result.status.shellCode)",
+                process: .init(program: "/usr/sbin/ip", status: result.status, stderrTail: result.stderr))
         }
     }
 
-    /// posix_spawn + waitpid; returns the exit status (128+signal when killed).
-    public static func spawnAndWait(_ argv: [String]) throws(NetlinkError) -> Int32 {
-        var pid = pid_t()
-        let cStrings: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for pointer in cStrings { free(pointer) } }
-        let status = posix_spawn(&pid, argv[0], nil, nil, cStrings, environ)
-        guard status == 0 else {
-            throw NetlinkError(operation: "posix_spawn", object: argv[0], errno: Errno(rawValue: status))
+    /// Runs `argv` to completion (see `SupervisedProcess.run`); returns the exit status, or 128 + signal
+    /// when a signal ended it. The child's stderr is passed on to ours, as an inherited one would be.
+    public static func spawnAndWait(_ argv: [String]) throws(SystemError) -> Int32 {
+        let result = try SupervisedProcess.run(argv)
+        if !result.stderr.isEmpty {
+            let bytes = Array((result.stderr + "\n").utf8)
+            _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         }
-        var waitStatus: Int32 = 0
-        _ = try syscall("waitpid", argv[0]) { waitpid(pid, &waitStatus, 0) }
-        if waitStatus & 0x7f == 0 { return (waitStatus >> 8) & 0xff }
-        return 128 + (waitStatus & 0x7f)
+        return result.status.shellCode
     }
 }

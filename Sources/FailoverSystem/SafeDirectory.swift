@@ -154,6 +154,15 @@ public final class SafeDirectory: Sendable {
         }
     }
 
+    /// Creates the empty file `name` (mode `mode`) and returns a descriptor open for writing
+    /// (O_CLOEXEC; the caller closes it), e.g. to capture a child process's output. An existing entry
+    /// of that name is neither followed nor replaced (EEXIST).
+    /// - Throws: `SafeDirectoryError` (operation `create file`).
+    public func openNewFile(_ name: String, mode: mode_t = 0o644) throws(SafeDirectoryError) -> Int32 {
+        try Self.validate(name, in: path)
+        return try createExclusive(name, mode: mode)
+    }
+
     /// Replaces the regular file `name` (or creates it) atomically: the contents go to a new
     /// temporary file first, which is then renamed over `name`. An entry at `name` that is not a
     /// regular file (a symlink, a directory, a FIFO) is refused and left alone.
