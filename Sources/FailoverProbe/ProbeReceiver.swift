@@ -10,7 +10,7 @@ import Synchronization
 /// Timestamps: the socket has SO_TIMESTAMPNS, so every datagram carries the kernel's receive
 /// time (CLOCK_REALTIME, ns). After each receive batch the thread samples CLOCK_REALTIME and
 /// CLOCK_MONOTONIC back to back and converts with that offset; a datagram without the control
-/// message is stamped with clock_gettime(CLOCK_MONOTONIC) at receipt. SO_RXQ_OVFL reports
+/// message is stamped with CLOCK_MONOTONIC (`MonotonicTime.now()`) at receipt. SO_RXQ_OVFL reports
 /// datagrams the socket dropped for lack of buffer: measurement error, never network loss.
 ///
 /// Receiving uses `recvmmsg` (64 messages per call, each with its own control buffer, so every

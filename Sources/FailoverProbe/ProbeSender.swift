@@ -9,8 +9,8 @@ import Synchronization
 /// Sends one stream on a dedicated thread, paced against absolute CLOCK_MONOTONIC deadlines.
 ///
 /// Deadline k is `start + k × interval` (computed from k, so no drift accumulates). The thread
-/// sleeps with `clock_nanosleep(TIMER_ABSTIME)` until `spin` before the deadline, then spins on
-/// `clock_gettime`. Each packet carries the time read just before its `send`, never its deadline:
+/// sleeps with `MonotonicTime.sleep(until:)` (absolute) until `spin` before the deadline, then spins on
+/// `MonotonicTime.now()`. Each packet carries the time read just before its `send`, never its deadline:
 /// when the thread falls behind, late packets go out as fast as possible with their *actual*
 /// send times, and the lateness is recorded (`maxLatenessNanoseconds`, `latePackets`).
 /// Packets rotate over `flows` connected sockets (distinct source ports) so hash policies spread them.

@@ -87,7 +87,7 @@ public struct ReceiverStatistics: Sendable, Hashable, Codable {
     public var receiveCalls: UInt64 = 0
     /// CPU time of the receiver thread (user + system), ns; updated after every receive batch.
     public var cpuNanoseconds: UInt64 = 0
-    /// Arrivals whose kernel timestamp was missing (stamped with clock_gettime on receipt instead).
+    /// Arrivals whose kernel timestamp was missing (stamped with `MonotonicTime.now()` on receipt instead).
     public var userspaceStamped: UInt64 = 0
 
     public init() {}

@@ -74,31 +74,34 @@ enum ProbeSocket {
         }
     }
 
-    static func bind(_ fd: Int32, address: IPAddress?, family: Int32, port: Int, object: String) throws(ProbeError) {
-        let result = withSockaddr(address, family: family, port: port) { pointer, length in
-            valueOrErrno { Glibc.bind(fd, pointer, length) }
-        }
-        if case .failure(let code) = result {
-            throw ProbeError(.syscall, operation: "bind", object: object, errno: code.rawValue)
+    /// Runs a socket call through the system layer's errno wrapper (`syscall`: EINTR retried, -1 to
+    /// errno); a failure becomes a `.syscall` `ProbeError` naming the operation and the object.
+    static func check(_ operation: String, _ object: String, _ body: () -> Int32) throws(ProbeError) {
+        do {
+            try syscall(operation, object, body)
+        } catch {
+            throw ProbeError(.syscall, operation: operation, object: object, errno: error.code)
         }
     }
 
+    static func bind(_ fd: Int32, address: IPAddress?, family: Int32, port: Int, object: String) throws(ProbeError) {
+        try withSockaddr(address, family: family, port: port) { pointer, length in
+            Result { () throws(ProbeError) in try check("bind", object) { Glibc.bind(fd, pointer, length) } }
+        }.get()
+    }
+
     static func connect(_ fd: Int32, address: IPAddress, port: Int, object: String) throws(ProbeError) {
-        let result = withSockaddr(address, family: family(of: address), port: port) { pointer, length in
-            valueOrErrno { Glibc.connect(fd, pointer, length) }
-        }
-        if case .failure(let code) = result {
-            throw ProbeError(.syscall, operation: "connect", object: object, errno: code.rawValue)
-        }
+        try withSockaddr(address, family: family(of: address), port: port) { pointer, length in
+            Result { () throws(ProbeError) in try check("connect", object) { Glibc.connect(fd, pointer, length) } }
+        }.get()
     }
 
     static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32, label: String, object: String)
         throws(ProbeError)
     {
         var value = value
-        let result = valueOrErrno { setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) }
-        if case .failure(let code) = result {
-            throw ProbeError(.syscall, operation: "setsockopt(\(label))", object: object, errno: code.rawValue)
+        try check("setsockopt(\(label))", object) {
+            setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
         }
     }
 
@@ -112,11 +115,8 @@ enum ProbeSocket {
     /// Sets a receive timeout so blocking receives wake up to check for stop.
     static func setReceiveTimeout(_ fd: Int32, microseconds: Int, object: String) throws(ProbeError) {
         var tv = timeval(tv_sec: microseconds / 1_000_000, tv_usec: microseconds % 1_000_000)
-        let result = valueOrErrno {
+        try check("setsockopt(SO_RCVTIMEO)", object) {
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        }
-        if case .failure(let code) = result {
-            throw ProbeError(.syscall, operation: "setsockopt(SO_RCVTIMEO)", object: object, errno: code.rawValue)
         }
     }
 

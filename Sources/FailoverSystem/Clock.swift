@@ -27,6 +27,11 @@ public enum MonotonicTime {
         return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
     }
 
+    /// The time from `start` to `end` (two `now()` readings); zero when `end` is earlier.
+    public static func duration(from start: UInt64, to end: UInt64) -> Duration {
+        end > start ? .nanoseconds(Int64(clamping: end - start)) : .zero
+    }
+
     /// Blocks the calling thread until the absolute CLOCK_MONOTONIC `deadline` (nanoseconds);
     /// returns at once when it has passed. A signal does not cut the sleep short.
     public static func sleep(until deadline: UInt64) {

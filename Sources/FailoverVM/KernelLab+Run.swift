@@ -72,8 +72,8 @@ extension KernelLab {
                 .timedOut, operation: "run in VM (limit \(request.timeout))", object: "qemu pid \(outcome.pid)",
                 exitStatus: qemuExit, stderr: context)
         }
-        let bootToCommand = outcome.commandStarted.map { $0 - outcome.started } ?? (outcome.ended - outcome.started)
-        let total = outcome.ended - outcome.started
+        let bootToCommand = MonotonicTime.duration(from: outcome.started, to: outcome.commandStarted ?? outcome.ended)
+        let total = MonotonicTime.duration(from: outcome.started, to: outcome.ended)
         let reported = (try? String(contentsOfFile: jobDirectory + "/exit-code", encoding: .utf8))
             .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         let exitCode: Int32
@@ -119,7 +119,8 @@ extension KernelLab {
         logger.info(
             "KVM probe",
             metadata: [
-                "usable": "\(ok)", "timedOut": "\(outcome.timedOut)", "took": "\(outcome.ended - outcome.started)",
+                "usable": "\(ok)", "timedOut": "\(outcome.timedOut)",
+                "took": "\(MonotonicTime.duration(from: outcome.started, to: outcome.ended))",
                 "qemu": "\(outcome.qemuStderr.first ?? "")",
             ])
         return ok
@@ -225,9 +226,10 @@ struct QEMUOutcome: Sendable {
     var status: Int32
     var timedOut: Bool
     var cancelled: Bool
-    var started: ContinuousClock.Instant
-    var commandStarted: ContinuousClock.Instant?
-    var ended: ContinuousClock.Instant
+    /// CLOCK_MONOTONIC readings (`MonotonicTime.now()`), ns.
+    var started: UInt64
+    var commandStarted: UInt64?
+    var ended: UInt64
     /// qemu's own stderr (first lines).
     var qemuStderr: [String]
     /// The last guest console lines (for error context).
@@ -268,15 +270,14 @@ extension KernelLab {
         if Task.isCancelled {
             throw VMError(.cancelled, operation: "start qemu", object: command.vmlinuxPath)
         }
-        let clock = ContinuousClock()
         var descriptors: [Int32: ChildDescriptor] = [0: .null, 1: .pipeToParent, 2: .pipeToParent]
         if let fd = command.guestStderrDescriptor { descriptors[fd] = .pipeToParent }
-        let started = clock.now
+        let started = MonotonicTime.now()
         let child = try SupervisedProcess.start(command.argv, descriptors: descriptors)
         let pid = child.pid
 
         struct Shared {
-            var commandStarted: ContinuousClock.Instant?
+            var commandStarted: UInt64?
             var lastLines: [String] = []
             var qemuStderr: [String] = []
         }
@@ -289,7 +290,7 @@ extension KernelLab {
                     let first = shared.withLock { state -> Bool in
                         if isMarker {
                             guard state.commandStarted == nil else { return false }
-                            state.commandStarted = clock.now
+                            state.commandStarted = MonotonicTime.now()
                             return true
                         } else {
                             state.lastLines.append(line)
@@ -298,7 +299,7 @@ extension KernelLab {
                         }
                     }
                     if first {
-                        let boot = clock.now - started
+                        let boot = MonotonicTime.duration(from: started, to: MonotonicTime.now())
                         let ms = boot.components.seconds * 1000 + boot.components.attoseconds / 1_000_000_000_000_000
                         self.progress("kernel lab: guest up after \(Double(ms / 10) / 100) s, command started")
                     }
@@ -350,7 +351,7 @@ extension KernelLab {
             return (await child.waitForExit().rawValue, killed)
         }
         for reader in readers { await reader.value }
-        let ended = clock.now
+        let ended = MonotonicTime.now()
         let state = shared.withLock { $0 }
         return QEMUOutcome(
             pid: pid, status: status, timedOut: killed && !Task.isCancelled, cancelled: killed && Task.isCancelled,

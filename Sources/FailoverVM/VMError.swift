@@ -28,7 +28,7 @@ public struct VMError: Error, CustomStringConvertible, Sendable, Equatable {
 
     /// The kind of failure.
     public var code: Code
-    /// The operation that failed (e.g. "posix_spawn", "extract vmlinux").
+    /// The operation that failed (e.g. "spawn", "extract vmlinux").
     public var operation: String
     /// The object concerned: a path, a module name, a qemu PID.
     public var object: String
