@@ -281,39 +281,85 @@ public final class SupervisedProcess: Sendable {
     public func waitForExitBlocking() -> ExitStatus { exit.blockingValue() }
 
     /// Sends `signal`, waits up to `grace` for the exit, then sends SIGKILL; returns once reaped.
-    /// A child that already ended is not signalled. Idempotent.
+    /// A child that already ended is not signalled. Idempotent. The deadline is kept by a dedicated
+    /// thread, so a busy concurrency pool cannot stretch it.
     public func stop(signal stopSignal: Int32 = SIGTERM, grace: Duration) async -> ExitStatus {
         if let status = exitStatus { return status }
         signal(stopSignal)
         let deadline = MonotonicTime.now() &+ Self.nanoseconds(grace)
-        while exitStatus == nil, MonotonicTime.now() < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
+        let killer = Thread { [self] in
+            while exitStatus == nil {
+                let now = MonotonicTime.now()
+                if now >= deadline {
+                    signal(SIGKILL)
+                    return
+                }
+                MonotonicTime.sleep(until: min(deadline, now &+ Self.pollInterval))
+            }
         }
-        if exitStatus == nil { signal(SIGKILL) }
+        killer.name = "failover-stop-\(pid)"
+        killer.start()
         return await exit.value
     }
 
-    /// Waits until `readiness` holds, polling every 10 ms and once more at the deadline.
+    /// Waits until `readiness` holds, checking every 5 ms (on a dedicated thread, so a busy
+    /// concurrency pool cannot delay the checks) and once more at the deadline.
     /// - Throws: `SystemError` naming the condition: ETIMEDOUT when it did not hold within `timeout`
     ///   (a condition first seen after the deadline counts as late), ESRCH when the process ended
     ///   first (with its exit status and stderr tail); `CancellationError` when the task is cancelled.
     public func waitUntilReady(_ readiness: Readiness, timeout: Duration) async throws {
         let deadline = MonotonicTime.now() &+ Self.nanoseconds(timeout)
-        while true {
-            let checkedAt = MonotonicTime.now()
-            if checkedAt > deadline {
-                throw failure(
-                    "wait until ready: \(readiness)", errno: .timedOut, reason: "not ready within \(timeout)")
-            }
-            if isReady(readiness) { return }
-            if exitStatus != nil {
-                throw failure(
-                    "wait until ready: \(readiness)", errno: .noSuchProcess, reason: "the process ended first")
-            }
-            let remaining = deadline > checkedAt ? deadline - checkedAt : 0
-            try await Task.sleep(nanoseconds: max(1, min(10_000_000, remaining + 1)))
+        let cancelled = CancelFlag()
+        let outcome = OneShot<ReadinessOutcome>()
+        let poller = Thread { [self] in
+            outcome.fulfill(poll(readiness, timeout: timeout, deadline: deadline, cancelled: cancelled))
+        }
+        poller.name = "failover-ready-\(pid)"
+        poller.start()
+        let result = await withTaskCancellationHandler {
+            await outcome.value
+        } onCancel: {
+            cancelled.set()
+        }
+        switch result {
+        case .ready: return
+        case .failed(let error): throw error
+        case .cancelled: throw CancellationError()
         }
     }
+
+    private enum ReadinessOutcome: Sendable {
+        case ready
+        case failed(SystemError)
+        case cancelled
+    }
+
+    private final class CancelFlag: Sendable {
+        private let flag = Mutex(false)
+        func set() { flag.withLock { $0 = true } }
+        var isSet: Bool { flag.withLock { $0 } }
+    }
+
+    private func poll(_ readiness: Readiness, timeout: Duration, deadline: UInt64, cancelled: CancelFlag)
+        -> ReadinessOutcome
+    {
+        while true {
+            if cancelled.isSet { return .cancelled }
+            let checkedAt = MonotonicTime.now()
+            if checkedAt > deadline {
+                return .failed(
+                    failure("wait until ready: \(readiness)", errno: .timedOut, reason: "not ready within \(timeout)"))
+            }
+            if isReady(readiness) { return .ready }
+            if exitStatus != nil {
+                return .failed(
+                    failure("wait until ready: \(readiness)", errno: .noSuchProcess, reason: "the process ended first"))
+            }
+            MonotonicTime.sleep(until: min(checkedAt &+ Self.pollInterval, deadline &+ 1))
+        }
+    }
+
+    static let pollInterval: UInt64 = 5_000_000
 
     /// The last `SystemError.stderrTailLimit` characters of the file captured for stderr, trimmed.
     public func stderrTail() -> String {
