@@ -25,7 +25,9 @@ public enum PlaybookFiles {
                 where relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
                     found.append((path as NSString).appendingPathComponent(relative))
                 }
-                if found.isEmpty { throw OrchestrationError(.usage, "\(path): no playbooks (*.yaml) in this directory") }
+                if found.isEmpty {
+                    throw OrchestrationError(.usage, "\(path): no playbooks (*.yaml) in this directory")
+                }
                 result += found.sorted()
             } else {
                 result.append(path)
@@ -55,4 +57,3 @@ public enum PlaybookFiles {
         return playbooks
     }
 }
-

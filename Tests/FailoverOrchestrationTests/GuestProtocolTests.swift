@@ -70,7 +70,8 @@ struct LabExecResolveTests {
             FileManager.default.createFile(
                 atPath: second + "/tool", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755]))
         let path = first + ":" + second
-        #expect(try LabExecOrchestrator.resolve(["tool", "a"], cwd: "/w", searchPath: path) == [second + "/tool", "a"])
+        #expect(
+            try LabExecOrchestrator.resolve(["tool", "a"], cwd: "/w", searchPath: path) == [second + "/tool", "a"])
         let error = #expect(throws: OrchestrationError.self) {
             try LabExecOrchestrator.resolve(["tool"], cwd: "/w", searchPath: first)
         }
@@ -98,7 +99,8 @@ struct RunPrivilegesTests {
         #expect(noNetAdmin?.hasSuffix("missing: CAP_NET_ADMIN (euid 1000)") == true, "\(noNetAdmin ?? "")")
         let owners = RunPrivileges.problem(
             euid: 1000, effectiveCapabilities: Self.allCapabilities, writable: { $0 != RunPrivileges.ownersDirectory })
-        #expect(owners?.hasSuffix("missing: write access to /run/failover/owners (run owner records) (euid 1000)") == true)
+        #expect(
+            owners?.hasSuffix("missing: write access to /run/failover/owners (run owner records) (euid 1000)") == true)
         let unreadable = RunPrivileges.problem(euid: 1000, effectiveCapabilities: nil, writable: { _ in true })
         #expect(unreadable?.contains("CAP_NET_ADMIN, CAP_SYS_ADMIN") == true)
     }
