@@ -76,12 +76,21 @@ let package = Package(
         ),
         // Report writers: JSON, JUnit, console summary.
         .target(name: "FailoverReport", dependencies: ["FailoverModel", "FailoverNetlink"]),
-        // Thin CLI.
+        // What the commands do: host/lab placement, kernel matrix, guest protocol, timing allowances,
+        // results, signals, cleanup, plan and validate. No argument parsing, no exit codes.
+        .target(
+            name: "FailoverOrchestration",
+            dependencies: [
+                "CNetShims", "FailoverModel", "FailoverPlaybook", "FailoverCore", "FailoverLinux",
+                "FailoverNetlink", "FailoverVM", "FailoverReport", "FailoverProbe",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Thin CLI: argument parsing and exit codes.
         .executableTarget(
             name: "failover",
             dependencies: [
-                "CNetShims", "FailoverModel", "FailoverPlaybook", "FailoverCore", "FailoverLinux",
-                "FailoverVM", "FailoverReport", "FailoverProbe",
+                "FailoverModel", "FailoverOrchestration", "FailoverVM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -115,6 +124,10 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "FailoverCLITests", dependencies: ["failover"]),
+        .testTarget(
+            name: "FailoverOrchestrationTests",
+            dependencies: ["FailoverOrchestration", "FailoverModel", "FailoverPlaybook"]
+        ),
         // Privileged integration tests: need root and FAILOVER_INTEGRATION=1.
         .testTarget(
             name: "FailoverIntegrationTests",

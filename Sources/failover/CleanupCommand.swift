@@ -1,5 +1,5 @@
 import ArgumentParser
-import FailoverLinux
+import FailoverOrchestration
 
 struct CleanupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,17 +17,6 @@ struct CleanupCommand: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
-        let logger = try logging.bootstrap()
-        if let problem = Privileges.problem() { throw fail(ExitCodes.noPermission, problem) }
-        let outcome = LeftoverCleanup.run(logger: logger)
-        if outcome.removed.isEmpty && outcome.failed.isEmpty {
-            printOut("nothing to clean up\n")
-        }
-        for line in outcome.removed { printOut("removed \(line)\n") }
-        for line in outcome.leftAlone { printOut("left alone: \(line)\n") }
-        for line in outcome.failed { printOut("not removed: \(line)\n") }
-        if !outcome.failed.isEmpty {
-            throw fail(ExitCodes.software, "cleanup: \(outcome.failed.count) recorded object(s) could not be removed")
-        }
+        try CleanupOrchestrator(logger: logging.bootstrap()).run()
     }
 }

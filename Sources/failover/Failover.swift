@@ -1,12 +1,11 @@
 import ArgumentParser
-internal import CNetShims
-import FailoverModel
+import FailoverOrchestration
 import Foundation
 import Logging
 
 @main
 struct Failover: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = FailoverRelease.version
 
     static let configuration = CommandConfiguration(
         commandName: "failover",
@@ -31,11 +30,10 @@ struct Failover: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error as OrchestrationError {
+            end(Failure(code: ExitCodes.forError(error.kind), message: error.message))
         } catch let failure as Failure {
-            if !failure.message.isEmpty {
-                FileHandle.standardError.write(Data(("failover: " + failure.message + "\n").utf8))
-            }
-            Foundation.exit(failure.code)
+            end(failure)
         } catch {
             // ArgumentParser's own errors (usage, --help, explicit exit codes) keep their codes; any
             // other error that got this far is the environment's or ours: 70 and one line, never
@@ -46,6 +44,14 @@ struct Failover: AsyncParsableCommand {
             FileHandle.standardError.write(Data(("failover: " + oneLine(error) + "\n").utf8))
             Foundation.exit(ExitCodes.software)
         }
+    }
+
+    /// Exits with the failure's code, after its message (if any) as one line on stderr.
+    static func end(_ failure: Failure) -> Never {
+        if !failure.message.isEmpty {
+            FileHandle.standardError.write(Data(("failover: " + failure.message + "\n").utf8))
+        }
+        Foundation.exit(failure.code)
     }
 
     /// An error as one readable line: a Foundation error by its description and file path, not its

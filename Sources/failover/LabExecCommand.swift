@@ -1,8 +1,7 @@
 import ArgumentParser
-internal import CNetShims
+import FailoverOrchestration
 import FailoverVM
 import Foundation
-import Logging
 
 /// `failover lab-exec -- CMD ARGS`: run any command on a stock kernel in the kernel lab (the same
 /// VM `run` uses). Useful to try a kernel by hand, and how `make test` runs the bond tests of the
@@ -49,19 +48,9 @@ struct LabExecCommand: AsyncParsableCommand {
         let logger = try logging.bootstrap()
         var argv = command
         if argv.first == "--" { argv.removeFirst() }
-        guard let program = argv.first else { throw ValidationError("give the command after --") }
-        let cwd = FileManager.default.currentDirectoryPath
-        if !program.hasPrefix("/") {
-            // Resolve like a shell would: relative to the working directory or on PATH.
-            if program.contains("/") {
-                argv[0] = absolute(program, cwd: cwd)
-            } else if let found = findOnPath(program) {
-                argv[0] = found
-            } else {
-                throw fail(ExitCodes.usage, "\(program): not found on PATH")
-            }
-        }
-        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+        guard !argv.isEmpty else { throw ValidationError("give the command after --") }
+        argv = try LabExecOrchestrator.resolve(argv, cwd: FileManager.default.currentDirectoryPath)
+        var env = LabExecOrchestrator.baseEnvironment
         for item in environment {
             guard let equals = item.firstIndex(of: "=") else { throw ValidationError("--env wants KEY=VALUE: \(item)") }
             env[String(item[..<equals])] = String(item[item.index(after: equals)...])
@@ -69,42 +58,12 @@ struct LabExecCommand: AsyncParsableCommand {
         guard let acceleratorChoice = Accelerator(rawValue: accelerator) else {
             throw ValidationError("--accelerator must be auto, kvm or tcg")
         }
-        let image: KernelImage
-        do {
-            image = try kernel.map { try KernelLocator.kernel(at: $0) } ?? KernelLocator.defaultKernel()
-        } catch {
-            throw fail(ExitCodes.software, "kernel lab: \(KernelLocator.message(for: error))")
-        }
-        let request = VMRunRequest(
-            kernel: image, argv: argv, environment: env, workingDirectory: cwd,
-            writableDirectories: writable.map { absolute($0, cwd: cwd) }, timeout: .seconds(timeout),
-            accelerator: acceleratorChoice)
-        let result: VMRunResult
-        do {
-            result = try await KernelLab(logger: logger).run(request) { line in
-                switch line.stream {
-                case .stdout: printOut(line.text + "\n")
-                case .stderr: printError(line.text)
-                }
-            }
-        } catch {
-            throw fail(ExitCodes.software, "kernel lab (\(image.release)): \(error)")
-        }
-        logger.info(
-            "kernel lab done",
-            metadata: [
-                "kernel": "\(result.kernelRelease)", "accelerator": "\(result.accelerator.rawValue)",
-                "boot": "\(seconds(result.bootToCommand))", "total": "\(seconds(result.total))",
-            ])
-        if result.exitCode != 0 { throw fail(result.exitCode, "") }
+        var options = LabExecOptions(argv: argv, environment: env)
+        options.kernel = kernel
+        options.writableDirectories = writable
+        options.accelerator = acceleratorChoice
+        options.timeout = .seconds(timeout)
+        let status = try await LabExecOrchestrator(options: options, logger: logger).run()
+        if status != 0 { throw fail(status, "") }
     }
-}
-
-func findOnPath(_ name: String) -> String? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
-    for directory in path.split(separator: ":") {
-        let candidate = "\(directory)/\(name)"
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return nil
 }

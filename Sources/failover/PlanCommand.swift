@@ -1,5 +1,5 @@
 import ArgumentParser
-import FailoverCore
+import FailoverOrchestration
 
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,9 +18,6 @@ struct PlanCommand: ParsableCommand {
         guard runID.count == 6, runID.allSatisfy(\.isHexDigit), runID == runID.lowercased() else {
             throw ValidationError("--run-id must be 6 lowercase hex digits")
         }
-        let loaded = try PlaybookFiles.loadAll([playbook])
-        for playbook in loaded {
-            printOut(PlanRenderer.render(playbook, names: RunNames(runID: runID)))
-        }
+        try PlanOrchestrator.run(playbook, runID: runID)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FailoverOrchestration
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +12,6 @@ struct ValidateCommand: ParsableCommand {
     var playbooks: [String]
 
     func run() throws {
-        let loaded = try PlaybookFiles.loadAll(playbooks)
-        printOut("\(loaded.count) playbook\(loaded.count == 1 ? "" : "s") valid\n")
+        try ValidateOrchestrator.run(playbooks)
     }
 }

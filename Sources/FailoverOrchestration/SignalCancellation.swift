@@ -11,8 +11,8 @@ import Synchronization
 /// is pending: `cancelOnSignal` cancels at once, and `received` stays set, so an interrupted run never
 /// exits 0. Further signals while tearing down are noted and ignored (teardown is short and must
 /// finish); `restoreDefaults()` at the very end gives them back their default action.
-final class SignalCancellation: Sendable {
-    static let shared = SignalCancellation()
+public final class SignalCancellation: Sendable {
+    public static let shared = SignalCancellation()
 
     private struct State {
         var installed = false
@@ -27,8 +27,8 @@ final class SignalCancellation: Sendable {
     private init() {}
 
     /// Installs the handler (idempotent).
-    /// - Throws: `Failure` (exit 70) when the handler or its pipe cannot be set up.
-    func install() throws {
+    /// - Throws: `OrchestrationError.environment` (exit 70) when the handler or its pipe cannot be set up.
+    public func install() throws {
         let fresh = state.withLock { state -> Bool in
             defer { state.installed = true }
             return !state.installed
@@ -36,8 +36,8 @@ final class SignalCancellation: Sendable {
         guard fresh else { return }
         let fd = CNetShims_catch_stop_signals()
         guard fd >= 0 else {
-            throw fail(
-                ExitCodes.software, "cannot install the SIGINT/SIGTERM handler: \(String(cString: strerror(errno)))")
+            throw OrchestrationError(
+                .environment, "cannot install the SIGINT/SIGTERM handler: \(String(cString: strerror(errno)))")
         }
         let thread = Thread { [self] in
             var byte: UInt8 = 0
@@ -68,14 +68,14 @@ final class SignalCancellation: Sendable {
     }
 
     /// The first SIGINT/SIGTERM received since `install`, if any.
-    var received: Int32? {
+    public var received: Int32? {
         let caught = CNetShims_first_stop_signal()
         return caught != 0 ? caught : state.withLock { $0.received }
     }
 
     /// Cancels `task` on a signal (at once if one was received already). Returns a token for `forget`.
     @discardableResult
-    func cancelOnSignal<T: Sendable, E: Error>(_ task: Task<T, E>) -> Int {
+    public func cancelOnSignal<T: Sendable, E: Error>(_ task: Task<T, E>) -> Int {
         let (token, pending) = state.withLock { state -> (Int, Bool) in
             state.next += 1
             state.cancels[state.next] = { task.cancel() }
@@ -86,16 +86,16 @@ final class SignalCancellation: Sendable {
     }
 
     /// Stops cancelling the task of `token`.
-    func forget(_ token: Int) {
+    public func forget(_ token: Int) {
         state.withLock { _ = $0.cancels.removeValue(forKey: token) }
     }
 
     /// Gives SIGINT and SIGTERM their default action again (after the last check of `received`).
-    func restoreDefaults() {
+    public func restoreDefaults() {
         CNetShims_default_stop_signals()
     }
 
-    static func name(of signalNumber: Int32) -> String {
+    public static func name(of signalNumber: Int32) -> String {
         switch signalNumber {
         case SIGINT: "SIGINT"
         case SIGTERM: "SIGTERM"

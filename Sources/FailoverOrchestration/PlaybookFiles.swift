@@ -5,8 +5,8 @@ import Foundation
 
 /// Playbook paths from the command line: files as given, directories searched recursively
 /// for `*.yaml` / `*.yml` in name order.
-enum PlaybookFiles {
-    static func expand(_ paths: [String]) throws -> [String] {
+public enum PlaybookFiles {
+    public static func expand(_ paths: [String]) throws -> [String] {
         var result: [String] = []
         let manager = FileManager.default
         for path in paths {
@@ -14,18 +14,20 @@ enum PlaybookFiles {
             guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 // A symlink loop is ELOOP, not "no such file".
                 let problem = PlaybookLoader.pathProblem(path) ?? "no such file or directory"
-                throw fail(ExitCodes.usage, "\(path): \(problem)")
+                throw OrchestrationError(.usage, "\(path): \(problem)")
             }
             if isDirectory.boolValue {
                 guard let enumerator = manager.enumerator(atPath: path) else {
-                    throw fail(ExitCodes.usage, "\(path): cannot list directory")
+                    throw OrchestrationError(.usage, "\(path): cannot list directory")
                 }
                 var found: [String] = []
                 for case let relative as String in enumerator
                 where relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
                     found.append((path as NSString).appendingPathComponent(relative))
                 }
-                if found.isEmpty { throw fail(ExitCodes.usage, "\(path): no playbooks (*.yaml) in this directory") }
+                if found.isEmpty {
+                    throw OrchestrationError(.usage, "\(path): no playbooks (*.yaml) in this directory")
+                }
                 result += found.sorted()
             } else {
                 result.append(path)
@@ -35,8 +37,8 @@ enum PlaybookFiles {
     }
 
     /// Loads every playbook, prints every diagnostic (errors and warnings) to stderr, and throws
-    /// exit 65 if any is invalid — before anything touches the system.
-    static func loadAll(_ paths: [String], quietWarnings: Bool = false) throws -> [Playbook] {
+    /// `OrchestrationError.invalidPlaybook` (exit 65) if any is invalid — before anything touches the system.
+    public static func loadAll(_ paths: [String], quietWarnings: Bool = false) throws -> [Playbook] {
         var playbooks: [Playbook] = []
         var errors = 0
         for path in try expand(paths) {
@@ -50,16 +52,8 @@ enum PlaybookFiles {
             }
         }
         if errors > 0 {
-            throw fail(ExitCodes.invalidPlaybook, "\(errors) error\(errors == 1 ? "" : "s"); nothing was run")
+            throw OrchestrationError(.invalidPlaybook, "\(errors) error\(errors == 1 ? "" : "s"); nothing was run")
         }
         return playbooks
     }
-}
-
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-}
-
-func printOut(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
 }
