@@ -158,7 +158,8 @@ public struct PlaybookRunner: Sendable {
             case .pull, .plug, .down, .up, .switchDown, .switchUp, .blackhole, .restore, .set:
                 // The fault window opens when the request is sent: the kernel may apply the
                 // change (and traffic may stop) before its acknowledgement is read.
-                state.faults.append(FaultMark(stepIndex: index, at: started))
+                state.faults.append(
+                    FaultMark(stepIndex: index, at: started, polarity: step.action.faultPolarity ?? .reconfiguration))
                 if case .set(let bond, let option, let value, let expected?) = step.action {
                     try await performExpectingRefusal(
                         step, index: index, started: started, bond: bond, option: option, value: value,

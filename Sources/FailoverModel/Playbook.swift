@@ -86,13 +86,30 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    /// True for steps that inject a fault or a repair (they open a new fault window).
-    public var isFault: Bool {
+    /// What the step does to the network when it is a fault step (nil for waits, probe control
+    /// and assertions). Every fault step opens a new fault window.
+    public var faultPolarity: FaultPolarity? {
         switch self {
-        case .pull, .plug, .down, .up, .switchDown, .switchUp, .blackhole, .restore, .set: true
-        case .hold, .expect, .startProbe, .stopProbe: false
+        case .pull, .down, .switchDown, .blackhole: .failure
+        case .plug, .up, .switchUp, .restore: .repair
+        case .set: .reconfiguration
+        case .hold, .expect, .startProbe, .stopProbe: nil
         }
     }
+
+    /// True for steps that inject a fault or a repair (they open a new fault window).
+    public var isFault: Bool { faultPolarity != nil }
+}
+
+/// What a fault step does to the path, a property of the fault itself: the probe windows it
+/// opens are named after it (a failure opens a *failover*, a repair a *reversion*).
+public enum FaultPolarity: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The path breaks: `pull`, `down`, `switch_down`, `blackhole`.
+    case failure
+    /// The path is mended: `plug`, `up`, `switch_up`, `restore`.
+    case repair
+    /// The configuration changes, neither a failure nor a repair: `set`.
+    case reconfiguration
 }
 
 /// How long an assertion may take to come true, or how long it must (not) hold. Every time is
