@@ -368,10 +368,7 @@ public struct PlaybookRunner: Sendable {
         for expectation: Expectation, stepIndex: Int, origin: MonotonicInstant, playbook: Playbook
     ) -> Member {
         let assertion = expectation.assertion
-        var fromTimeline = assertion.interface != nil
-        if case .bondMode = assertion { fromTimeline = false }
-        if case .option = assertion { fromTimeline = false }
-        if case .mac(_, .permanentOf) = assertion { fromTimeline = false }
+        let fromTimeline = AssertionFamilies.family(of: assertion).readsTimeline(assertion)
         var member = Member(
             expectation: expectation, origin: origin, notBefore: expectation.notBefore.map { origin.advanced(by: $0) },
             end: origin, deadline: nil,
@@ -562,14 +559,11 @@ public struct PlaybookRunner: Sendable {
     }
 
     private func evaluate(_ assertion: Assertion, stepIndex: Int, faults: [FaultMark]) async throws -> Check {
-        switch assertion {
-        case .loss, .outage, .reordered:
-            let evaluation = try await requireProbes().evaluate(assertion, stepIndex: stepIndex, faults: faults)
-            return Check(holds: evaluation.holds, actual: evaluation.actual, error: evaluation.measurementError)
-        default:
-            let backend = self.backend
-            return try await AssertionEvaluator.check(assertion) { try await backend.state(of: $0) }
-        }
+        let backend = self.backend
+        let sources = AssertionSources(
+            state: { try await backend.state(of: $0) },
+            probes: { try await requireProbes().evaluate($0, stepIndex: stepIndex, faults: faults) })
+        return try await AssertionFamilies.family(of: assertion).check(assertion, sources: sources)
     }
 }
 

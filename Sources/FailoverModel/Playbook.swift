@@ -204,6 +204,18 @@ public enum MACExpectation: Sendable, Hashable, Codable, CustomStringConvertible
     }
 }
 
+/// The families of assertions: each owns, for its kinds, decoding (FailoverPlaybook/Families),
+/// evaluation and plan text (FailoverCore/Families).
+public enum AssertionFamilyID: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Interface and bond state the kernel reports (active_slave, bond_mode, mii_status,
+    /// link_failures, carrier, mac).
+    case interfaceState = "interface_state"
+    /// Bond option values (the `option` assertion; the `set` step changes them).
+    case bondOption = "bond_option"
+    /// Figures of a traffic probe (loss, no_loss, outage, reordered).
+    case probeTraffic = "probe_traffic"
+}
+
 public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The bond's active slave is this one (nil: none).
     case activeSlave(bond: InterfaceRef, expected: String?)
@@ -240,6 +252,15 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .outage: "outage"
         case .reordered: "reordered"
         case .option: "option"
+        }
+    }
+
+    /// The family that evaluates it and shows it in a plan (FailoverCore/Families).
+    public var family: AssertionFamilyID {
+        switch self {
+        case .activeSlave, .bondMode, .miiStatus, .linkFailures, .carrier, .mac: .interfaceState
+        case .option: .bondOption
+        case .loss, .outage, .reordered: .probeTraffic
         }
     }
 
