@@ -104,7 +104,8 @@ public struct PlaybookRunner: Sendable {
             name: playbook.name, file: playbook.file, seed: playbook.seed, verdict: verdict,
             message: state.errorMessage, started: started, ended: ended,
             timers: DerivedDeadline.timers(of: playbook.topology), steps: state.steps,
-            assertions: state.assertions, observations: log.records, probes: probeRecords)
+            assertions: state.assertions, observations: log.records, probes: probeRecords,
+            parameters: playbook.parameters)
     }
 
     struct RunState {

@@ -11,11 +11,16 @@ public struct Playbook: Sendable, Hashable, Codable {
     public var steps: [Step]
     /// The file it was loaded from, as given on the command line.
     public var file: String
+    /// For an instance of a `matrix:` playbook: its parameter values, in the matrix's order
+    /// (empty otherwise). `name` ends with them, ` [mode=balance-xor]`.
+    public var parameters: [MatrixParameter]
 
     public init(
         name: String, description: String? = nil, seed: String? = nil, references: [String] = [],
-        topology: Topology, probes: [ProbeSpec] = [], steps: [Step], file: String
+        topology: Topology, probes: [ProbeSpec] = [], steps: [Step], file: String,
+        parameters: [MatrixParameter] = []
     ) {
+        self.parameters = parameters
         self.name = name
         self.description = description
         self.seed = seed
@@ -28,6 +33,24 @@ public struct Playbook: Sendable, Hashable, Codable {
 
     /// True when any host declares a bond (the kernel needs the bonding driver).
     public var needsBonding: Bool { topology.hosts.contains { !$0.bonds.isEmpty } }
+}
+
+/// One parameter value of a `matrix:` playbook instance, `mode=balance-xor`.
+public struct MatrixParameter: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    public var description: String { "\(name)=\(value)" }
+}
+
+extension [MatrixParameter] {
+    /// `mode=balance-xor, hash=layer2`: how reports and diagnostics name an instance.
+    public var instanceLabel: String { map(\.description).joined(separator: ", ") }
 }
 
 /// One step of a playbook, with where it was written.

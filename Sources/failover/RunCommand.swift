@@ -372,7 +372,7 @@ struct RunCommand: AsyncParsableCommand {
                 name: playbook.name, file: playbook.file, seed: playbook.seed,
                 verdict: offset == 0 || !interrupted ? .errored : .skipped,
                 message: offset == 0 || !interrupted ? message : "interrupted before it started", started: now,
-                ended: now, timers: [], steps: [], assertions: [], observations: [])
+                ended: now, timers: [], steps: [], assertions: [], observations: [], parameters: playbook.parameters)
         }
         if var partial {
             partial.playbooks = finished + rest
@@ -396,7 +396,8 @@ struct RunCommand: AsyncParsableCommand {
         let now = clock.now()
         return PlaybookRecord(
             name: playbook.name, file: playbook.file, seed: playbook.seed, verdict: .skipped, message: reason,
-            started: now, ended: now, timers: [], steps: [], assertions: [], observations: [])
+            started: now, ended: now, timers: [], steps: [], assertions: [], observations: [],
+            parameters: playbook.parameters)
     }
 }
 
