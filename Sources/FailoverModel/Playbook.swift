@@ -57,10 +57,13 @@ extension [MatrixParameter] {
 public struct Step: Sendable, Hashable, Codable {
     public var action: StepAction
     public var location: SourceLocation?
+    /// Parts: `target`, what the step acts on (the value under its key).
+    public var marks: SourceMarks
 
-    public init(_ action: StepAction, location: SourceLocation? = nil) {
+    public init(_ action: StepAction, location: SourceLocation? = nil, marks: SourceMarks = SourceMarks()) {
         self.action = action
         self.location = location
+        self.marks = marks
     }
 }
 

@@ -157,7 +157,9 @@ public enum PlaybookLoader {
         let decoded = decoder.decode(root)
         var found = decoder.reader.diagnostics
         if let decoded {
-            found += PlaybookChecker(allowAnyAddresses: decoder.allowAnyAddresses).check(decoded)
+            found += PlaybookChecker(
+                stepCheckers: PlaybookDecoder.stepCheckers, allowAnyAddresses: decoder.allowAnyAddresses
+            ).check(decoded)
         }
         var diagnostics = sorted(found)
         if let instance {

@@ -240,7 +240,8 @@ extension PlaybookDecoder {
             let actionPath = "\(path).\(first.key)"
             let input = StepInput(
                 key: first.key, value: first.value, path: actionPath, faultSoFar: steps.contains { $0.action.isFault })
-            for action in entry.decode(self, input) { steps.append(Step(action, location: here)) }
+            let marks = SourceMarks(["target": SourceMark(location: location(first.value), path: actionPath)])
+            for action in entry.decode(self, input) { steps.append(Step(action, location: here, marks: marks)) }
         }
         if items.isEmpty { reader.warning(node, "steps: the playbook has no steps; it only builds and tears down") }
         return steps

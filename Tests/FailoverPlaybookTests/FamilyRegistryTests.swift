@@ -106,6 +106,27 @@ struct FamilyRegistryTests {
         }
     }
 
+    @Test("fault step references are checked on the model, whatever front end built it")
+    func faultStepsCheckedOnTheModel() throws {
+        var playbook = try load("hold: 1ms")
+        let checker = PlaybookChecker(stepCheckers: PlaybookDecoder.stepCheckers)
+        #expect(checker.check(playbook).isEmpty)
+        // Steps an importer produced: no marks, so diagnostics fall back to the step's location.
+        let at = SourceLocation(file: "imported", line: 3, column: 1)
+        playbook.steps = [
+            Step(.pull(InterfaceRef(host: "server", interface: "eth9")), location: at),
+            Step(.down(InterfaceRef(host: "server", interface: "bond0")), location: at),
+            Step(.switchUp("sw9"), location: at),
+            Step(.blackhole(InterfaceRef(host: "nohost", interface: "eth0")), location: at),
+        ]
+        #expect(
+            checker.check(playbook).map(\.description) == [
+                "imported:3:1: error: steps[0]: no cable server/eth9; cables of server: eth0, eth1",
+                "imported:3:1: error: steps[2]: no switch sw9; switches: sw1",
+                "imported:3:1: error: steps[3]: no host nohost; hosts: client, server",
+            ])
+    }
+
     @Test("an unregistered assertion or step key is a load-time error at its line and column")
     func unregisteredKeyIsAnError() {
         #expect(

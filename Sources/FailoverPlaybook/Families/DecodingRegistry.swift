@@ -125,6 +125,9 @@ extension PlaybookDecoder {
     static let assertionRegistry: [AssertionEntry] =
         interfaceStateAssertions + probeTrafficAssertions + bondOptionAssertions
 
+    /// The semantic checks of the step families, run on the model by `PlaybookChecker`.
+    static let stepCheckers: [any StepChecker] = [faultStepChecker]
+
     static let stepKeys = stepRegistry.map(\.key)
     static let assertionKeys = assertionRegistry.map(\.key)
 
