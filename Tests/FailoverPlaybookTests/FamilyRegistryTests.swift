@@ -130,8 +130,8 @@ struct FamilyRegistryTests {
     @Test("an unregistered assertion or step key is a load-time error at its line and column")
     func unregisteredKeyIsAnError() {
         #expect(
-            diagnostics("expect: {admin_stat: {interface: server/eth0, is: up}}") == [
-                "t.yaml:17:14: error: unknown key 'admin_stat' in expect; valid keys: "
+            diagnostics("expect: {neighbour: {interface: server/eth0, is: up}}") == [
+                "t.yaml:17:14: error: unknown key 'neighbour' in expect; valid keys: "
                     + PlaybookDecoder.assertionKeys.joined(separator: ", ")
             ])
         #expect(
