@@ -253,6 +253,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     case linkFailures(InterfaceRef, CountComparison)
     /// Carrier (lower-layer up) of any interface.
     case carrier(InterfaceRef, expected: Bool)
+    /// Administrative state (IFF_UP, what `ip link set up/down` sets) of any interface.
+    case adminState(InterfaceRef, expected: Bool)
     /// The interface's current MAC.
     case mac(InterfaceRef, expected: MACExpectation)
     /// Packets lost by a probe (per direction), in a scope.
@@ -273,6 +275,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .miiStatus: "mii_status"
         case .linkFailures: "link_failures"
         case .carrier: "carrier"
+        case .adminState: "admin_state"
         case .mac: "mac"
         case .loss: "loss"
         case .outage: "outage"
@@ -284,7 +287,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The family that evaluates it and shows it in a plan (FailoverCore/Families).
     public var family: AssertionFamilyID {
         switch self {
-        case .activeSlave, .bondMode, .miiStatus, .linkFailures, .carrier, .mac: .interfaceState
+        case .activeSlave, .bondMode, .miiStatus, .linkFailures, .carrier, .adminState, .mac: .interfaceState
         case .option: .bondOption
         case .loss, .outage, .reordered: .probeTraffic
         }
@@ -294,7 +297,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     public var subject: String {
         switch self {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
-            .carrier(let ref, _), .mac(let ref, _), .option(let ref, _, _):
+            .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref.description
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
@@ -305,7 +308,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     public var interface: InterfaceRef? {
         switch self {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
-            .carrier(let ref, _), .mac(let ref, _), .option(let ref, _, _):
+            .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref
         case .loss, .outage, .reordered: nil
         }
@@ -318,7 +321,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .bondMode(_, let expected): expected.rawValue
         case .miiStatus(_, let expected): expected.rawValue
         case .linkFailures(_, let comparison): comparison.description
-        case .carrier(_, let expected): expected ? "up" : "down"
+        case .carrier(_, let expected), .adminState(_, let expected): expected ? "up" : "down"
         case .mac(_, let expected): expected.description
         case .loss(_, _, let comparison), .reordered(_, _, let comparison): comparison.description
         case .outage(_, _, let method, let atMost): "<= \(atMost.playbookText) (\(method.rawValue))"

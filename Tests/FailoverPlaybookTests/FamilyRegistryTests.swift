@@ -35,6 +35,7 @@ struct FamilyRegistryTests {
         "link_failures": ("{interface: server/eth0, at_least: 1}", "link_failures"),
         "carrier": ("{interface: server/eth0, is: down}", "carrier"),
         "mac": ("{interface: server/bond0, same_as: server/eth1}", "mac"),
+        "admin_state": ("{interface: server/eth0, is: down}", "admin_state"),
         "loss": ("{probe: p1, at_most: 3}", "loss"),
         "no_loss": ("{probe: p1, scope: run}", "loss"),
         "outage": ("{probe: p1, at_most: 200ms}", "outage"),
@@ -124,6 +125,29 @@ struct FamilyRegistryTests {
                 "imported:3:1: error: steps[0]: no cable server/eth9; cables of server: eth0, eth1",
                 "imported:3:1: error: steps[2]: no switch sw9; switches: sw1",
                 "imported:3:1: error: steps[3]: no host nohost; hosts: client, server",
+            ])
+    }
+
+    @Test("admin_state: up or down of an interface of the host, timed like carrier")
+    func adminState() throws {
+        let playbook = try load(
+            "expect: {admin_state: {interface: server/bond0, is: down, not_before: 10ms, within: 1s}}")
+        guard case .expect(let members) = try #require(playbook.steps.last).action, let member = members.first else {
+            Issue.record("admin_state not decoded as an expect step")
+            return
+        }
+        #expect(members.count == 1)
+        #expect(member.assertion == .adminState(InterfaceRef(host: "server", interface: "bond0"), expected: false))
+        #expect(member.wait == .within(.seconds(1)))
+        #expect(member.notBefore == .milliseconds(10))
+        #expect(
+            diagnostics("expect: {admin_state: {interface: server/eth0, is: sideways}}") == [
+                "t.yaml:17:56: error: steps[1].expect.admin_state.is: expected up or down, found 'sideways'"
+            ])
+        #expect(
+            diagnostics("expect: {admin_state: {interface: server/eth7, is: up}}") == [
+                "t.yaml:17:39: error: steps[1].expect.admin_state.interface: no interface server/eth7; "
+                    + "interfaces of server: eth0, eth1, bond0"
             ])
     }
 

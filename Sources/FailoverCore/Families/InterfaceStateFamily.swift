@@ -59,6 +59,13 @@ public struct InterfaceStateFamily: AssertionFamily {
             let current = try await state(ref)
             guard current.exists else { return Check(holds: false, actual: "\(ref) does not exist") }
             return Check(holds: current.carrier == expected, actual: current.carrier ? "up" : "down")
+        case .adminState(let ref, let expected):
+            let current = try await state(ref)
+            // Nothing to look at: errored, not failed (`down` must not pass on a missing interface).
+            guard current.exists else {
+                return Check(holds: false, actual: "missing", error: "\(ref) does not exist")
+            }
+            return Check(holds: current.adminUp == expected, actual: current.adminUp ? "up" : "down")
         case .mac(let ref, let expected):
             let current = try await state(ref)
             guard current.exists, let mac = current.mac else {

@@ -25,6 +25,9 @@ extension PlaybookDecoder {
             key: "mac", subject: "interface", keys: ["is", "same_as", "permanent_of"],
             timing: .onceWith(key: "permanent_of", reason: "mac permanent_of: a static property, checked once")
         ) { $0.decoder.decodeMAC($0) },
+        AssertionEntry(key: "admin_state", subject: "interface", keys: ["is"], timing: .timeline) {
+            $0.decoder.decodeAdminState($0)
+        },
     ]
 
     func decodeActiveSlave(_ input: AssertionInput) -> Assertion? {
@@ -83,6 +86,18 @@ extension PlaybookDecoder {
             return nil
         }
         return .carrier(ref, expected: text == "up")
+    }
+
+    /// `admin_state: {interface: h/if, is: up|down}`: IFF_UP, on any interface of the host.
+    func decodeAdminState(_ input: AssertionInput) -> Assertion? {
+        guard let ref = input.ref(), checkInterface(ref, input.subjectNode, input.subjectPath),
+            let node = input.need("is"), let text = reader.string(node, "\(input.path).is")
+        else { return nil }
+        guard text == "up" || text == "down" else {
+            reader.error(node, "\(input.path).is: expected up or down, found '\(text)'")
+            return nil
+        }
+        return .adminState(ref, expected: text == "up")
     }
 
     func decodeMAC(_ input: AssertionInput) -> Assertion? {
