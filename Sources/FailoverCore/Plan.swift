@@ -292,22 +292,8 @@ public enum PlanRenderer {
             var looked: Set<String> = []
             for expectation in expectations {
                 lines.append(comment("  expect \(expectation)"))
-                let look: String
-                switch expectation.assertion {
-                case .activeSlave(let ref, _), .bondMode(let ref, _):
-                    look = command(["ip", "netns", "exec", ns(ref.host), "cat", "/proc/net/bonding/\(ref.interface)"])
-                case .miiStatus(let ref, _), .linkFailures(let ref, _):
-                    let bond =
-                        topology.host(named: ref.host)?.bonds.first { $0.slaves.contains(ref.interface) }?.name
-                        ?? ref.interface
-                    look = command(["ip", "netns", "exec", ns(ref.host), "cat", "/proc/net/bonding/\(bond)"])
-                case .carrier(let ref, _), .mac(let ref, _):
-                    look = command(["ip", "-n", ns(ref.host), "link", "show", ref.interface])
-                case .option(let ref, _, _):
-                    look = command(["ip", "-d", "-n", ns(ref.host), "link", "show", ref.interface])
-                case .loss, .outage, .reordered:
-                    look = comment("(measured by the probe)")
-                }
+                let look = AssertionFamilies.family(of: expectation.assertion).planLook(
+                    expectation.assertion, plan: PlanContext(topology: topology, names: names))
                 if looked.insert(look).inserted { lines.append(look) }
             }
             return lines

@@ -104,7 +104,8 @@ public struct PlaybookRunner: Sendable {
             name: playbook.name, file: playbook.file, seed: playbook.seed, verdict: verdict,
             message: state.errorMessage, started: started, ended: ended,
             timers: DerivedDeadline.timers(of: playbook.topology), steps: state.steps,
-            assertions: state.assertions, observations: log.records, probes: probeRecords)
+            assertions: state.assertions, observations: log.records, probes: probeRecords,
+            parameters: playbook.parameters)
     }
 
     struct RunState {
@@ -158,7 +159,8 @@ public struct PlaybookRunner: Sendable {
             case .pull, .plug, .down, .up, .switchDown, .switchUp, .blackhole, .restore, .set:
                 // The fault window opens when the request is sent: the kernel may apply the
                 // change (and traffic may stop) before its acknowledgement is read.
-                state.faults.append(FaultMark(stepIndex: index, at: started))
+                state.faults.append(
+                    FaultMark(stepIndex: index, at: started, polarity: step.action.faultPolarity ?? .reconfiguration))
                 if case .set(let bond, let option, let value, let expected?) = step.action {
                     try await performExpectingRefusal(
                         step, index: index, started: started, bond: bond, option: option, value: value,
@@ -367,10 +369,7 @@ public struct PlaybookRunner: Sendable {
         for expectation: Expectation, stepIndex: Int, origin: MonotonicInstant, playbook: Playbook
     ) -> Member {
         let assertion = expectation.assertion
-        var fromTimeline = assertion.interface != nil
-        if case .bondMode = assertion { fromTimeline = false }
-        if case .option = assertion { fromTimeline = false }
-        if case .mac(_, .permanentOf) = assertion { fromTimeline = false }
+        let fromTimeline = AssertionFamilies.family(of: assertion).readsTimeline(assertion)
         var member = Member(
             expectation: expectation, origin: origin, notBefore: expectation.notBefore.map { origin.advanced(by: $0) },
             end: origin, deadline: nil,
@@ -561,14 +560,11 @@ public struct PlaybookRunner: Sendable {
     }
 
     private func evaluate(_ assertion: Assertion, stepIndex: Int, faults: [FaultMark]) async throws -> Check {
-        switch assertion {
-        case .loss, .outage, .reordered:
-            let evaluation = try await requireProbes().evaluate(assertion, stepIndex: stepIndex, faults: faults)
-            return Check(holds: evaluation.holds, actual: evaluation.actual, error: evaluation.measurementError)
-        default:
-            let backend = self.backend
-            return try await AssertionEvaluator.check(assertion) { try await backend.state(of: $0) }
-        }
+        let backend = self.backend
+        let sources = AssertionSources(
+            state: { try await backend.state(of: $0) },
+            probes: { try await requireProbes().evaluate($0, stepIndex: stepIndex, faults: faults) })
+        return try await AssertionFamilies.family(of: assertion).check(assertion, sources: sources)
     }
 }
 

@@ -4,10 +4,13 @@ public import FailoverModel
 public struct FaultMark: Sendable, Hashable, Codable {
     public var stepIndex: Int
     public var at: MonotonicInstant
+    /// What the fault did (`StepAction.faultPolarity`), so the probes need not look the step up.
+    public var polarity: FaultPolarity
 
-    public init(stepIndex: Int, at: MonotonicInstant) {
+    public init(stepIndex: Int, at: MonotonicInstant, polarity: FaultPolarity) {
         self.stepIndex = stepIndex
         self.at = at
+        self.polarity = polarity
     }
 }
 

@@ -8,10 +8,13 @@ public struct Bond: Sendable, Hashable, Codable {
     public var options: BondOptions
     public var mac: MACAddress?
     public var location: SourceLocation?
+    /// Where the parts were written: `slave:NAME`, `option:KEY` (the key as written, e.g.
+    /// `option:arp_ip_target`), `prio:SLAVE`, `mode`. Not part of equality.
+    public var marks: SourceMarks
 
     public init(
         name: String, mode: BondMode, slaves: [String], options: BondOptions = BondOptions(), mac: MACAddress? = nil,
-        location: SourceLocation? = nil
+        location: SourceLocation? = nil, marks: SourceMarks = SourceMarks()
     ) {
         self.name = name
         self.mode = mode
@@ -19,6 +22,7 @@ public struct Bond: Sendable, Hashable, Codable {
         self.options = options
         self.mac = mac
         self.location = location
+        self.marks = marks
     }
 }
 

@@ -11,11 +11,16 @@ public struct Playbook: Sendable, Hashable, Codable {
     public var steps: [Step]
     /// The file it was loaded from, as given on the command line.
     public var file: String
+    /// For an instance of a `matrix:` playbook: its parameter values, in the matrix's order
+    /// (empty otherwise). `name` ends with them, ` [mode=balance-xor]`.
+    public var parameters: [MatrixParameter]
 
     public init(
         name: String, description: String? = nil, seed: String? = nil, references: [String] = [],
-        topology: Topology, probes: [ProbeSpec] = [], steps: [Step], file: String
+        topology: Topology, probes: [ProbeSpec] = [], steps: [Step], file: String,
+        parameters: [MatrixParameter] = []
     ) {
+        self.parameters = parameters
         self.name = name
         self.description = description
         self.seed = seed
@@ -30,14 +35,35 @@ public struct Playbook: Sendable, Hashable, Codable {
     public var needsBonding: Bool { topology.hosts.contains { !$0.bonds.isEmpty } }
 }
 
+/// One parameter value of a `matrix:` playbook instance, `mode=balance-xor`.
+public struct MatrixParameter: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    public var description: String { "\(name)=\(value)" }
+}
+
+extension [MatrixParameter] {
+    /// `mode=balance-xor, hash=layer2`: how reports and diagnostics name an instance.
+    public var instanceLabel: String { map(\.description).joined(separator: ", ") }
+}
+
 /// One step of a playbook, with where it was written.
 public struct Step: Sendable, Hashable, Codable {
     public var action: StepAction
     public var location: SourceLocation?
+    /// Parts: `target`, what the step acts on (the value under its key).
+    public var marks: SourceMarks
 
-    public init(_ action: StepAction, location: SourceLocation? = nil) {
+    public init(_ action: StepAction, location: SourceLocation? = nil, marks: SourceMarks = SourceMarks()) {
         self.action = action
         self.location = location
+        self.marks = marks
     }
 }
 
@@ -86,13 +112,30 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    /// True for steps that inject a fault or a repair (they open a new fault window).
-    public var isFault: Bool {
+    /// What the step does to the network when it is a fault step (nil for waits, probe control
+    /// and assertions). Every fault step opens a new fault window.
+    public var faultPolarity: FaultPolarity? {
         switch self {
-        case .pull, .plug, .down, .up, .switchDown, .switchUp, .blackhole, .restore, .set: true
-        case .hold, .expect, .startProbe, .stopProbe: false
+        case .pull, .down, .switchDown, .blackhole: .failure
+        case .plug, .up, .switchUp, .restore: .repair
+        case .set: .reconfiguration
+        case .hold, .expect, .startProbe, .stopProbe: nil
         }
     }
+
+    /// True for steps that inject a fault or a repair (they open a new fault window).
+    public var isFault: Bool { faultPolarity != nil }
+}
+
+/// What a fault step does to the path, a property of the fault itself: the probe windows it
+/// opens are named after it (a failure opens a *failover*, a repair a *reversion*).
+public enum FaultPolarity: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The path breaks: `pull`, `down`, `switch_down`, `blackhole`.
+    case failure
+    /// The path is mended: `plug`, `up`, `switch_up`, `restore`.
+    case repair
+    /// The configuration changes, neither a failure nor a repair: `set`.
+    case reconfiguration
 }
 
 /// How long an assertion may take to come true, or how long it must (not) hold. Every time is
@@ -187,6 +230,18 @@ public enum MACExpectation: Sendable, Hashable, Codable, CustomStringConvertible
     }
 }
 
+/// The families of assertions: each owns, for its kinds, decoding (FailoverPlaybook/Families),
+/// evaluation and plan text (FailoverCore/Families).
+public enum AssertionFamilyID: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Interface and bond state the kernel reports (active_slave, bond_mode, mii_status,
+    /// link_failures, carrier, mac).
+    case interfaceState = "interface_state"
+    /// Bond option values (the `option` assertion; the `set` step changes them).
+    case bondOption = "bond_option"
+    /// Figures of a traffic probe (loss, no_loss, outage, reordered).
+    case probeTraffic = "probe_traffic"
+}
+
 public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The bond's active slave is this one (nil: none).
     case activeSlave(bond: InterfaceRef, expected: String?)
@@ -198,6 +253,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     case linkFailures(InterfaceRef, CountComparison)
     /// Carrier (lower-layer up) of any interface.
     case carrier(InterfaceRef, expected: Bool)
+    /// Administrative state (IFF_UP, what `ip link set up/down` sets) of any interface.
+    case adminState(InterfaceRef, expected: Bool)
     /// The interface's current MAC.
     case mac(InterfaceRef, expected: MACExpectation)
     /// Packets lost by a probe (per direction), in a scope.
@@ -218,6 +275,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .miiStatus: "mii_status"
         case .linkFailures: "link_failures"
         case .carrier: "carrier"
+        case .adminState: "admin_state"
         case .mac: "mac"
         case .loss: "loss"
         case .outage: "outage"
@@ -226,11 +284,20 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
+    /// The family that evaluates it and shows it in a plan (FailoverCore/Families).
+    public var family: AssertionFamilyID {
+        switch self {
+        case .activeSlave, .bondMode, .miiStatus, .linkFailures, .carrier, .adminState, .mac: .interfaceState
+        case .option: .bondOption
+        case .loss, .outage, .reordered: .probeTraffic
+        }
+    }
+
     /// What this assertion observes: `host/if` or `probe NAME (scope)`.
     public var subject: String {
         switch self {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
-            .carrier(let ref, _), .mac(let ref, _), .option(let ref, _, _):
+            .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref.description
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
@@ -241,7 +308,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     public var interface: InterfaceRef? {
         switch self {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
-            .carrier(let ref, _), .mac(let ref, _), .option(let ref, _, _):
+            .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref
         case .loss, .outage, .reordered: nil
         }
@@ -254,7 +321,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .bondMode(_, let expected): expected.rawValue
         case .miiStatus(_, let expected): expected.rawValue
         case .linkFailures(_, let comparison): comparison.description
-        case .carrier(_, let expected): expected ? "up" : "down"
+        case .carrier(_, let expected), .adminState(_, let expected): expected ? "up" : "down"
         case .mac(_, let expected): expected.description
         case .loss(_, _, let comparison), .reordered(_, _, let comparison): comparison.description
         case .outage(_, _, let method, let atMost): "<= \(atMost.playbookText) (\(method.rawValue))"

@@ -27,11 +27,14 @@ public struct ProbeSpec: Sendable, Hashable, Codable {
     /// false: started by a `start_probe` step.
     public var autoStart: Bool
     public var location: SourceLocation?
+    /// Where the parts were written: `name`, `from`, `to`, `from_address`, `to_address`. Not
+    /// part of equality.
+    public var marks: SourceMarks
 
     public init(
         name: String, from: String, fromAddress: IPAddress? = nil, to: String, toAddress: IPAddress? = nil,
         rate: Int = 10_000, payloadSize: Int = 64, direction: Direction = .forward, flows: Int = 1,
-        port: Int = 40_000, autoStart: Bool = true, location: SourceLocation? = nil
+        port: Int = 40_000, autoStart: Bool = true, location: SourceLocation? = nil, marks: SourceMarks = SourceMarks()
     ) {
         self.name = name
         self.from = from
@@ -45,6 +48,7 @@ public struct ProbeSpec: Sendable, Hashable, Codable {
         self.port = port
         self.autoStart = autoStart
         self.location = location
+        self.marks = marks
     }
 }
 

@@ -255,12 +255,16 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
     public var observations: [ObservationRecord]
     /// Traffic probe figures, one per probe and direction (empty when the playbook has no probes).
     public var probes: [ProbeRecord]
+    /// The parameter values of a `matrix:` playbook instance (nil for a plain playbook, and
+    /// then absent from the JSON).
+    public var parameters: [MatrixParameter]?
 
     public init(
         name: String, file: String, seed: String?, verdict: Verdict, message: String?, started: MonotonicInstant,
         ended: MonotonicInstant, timers: [TimerRecord], steps: [StepRecord], assertions: [AssertionRecord],
-        observations: [ObservationRecord], probes: [ProbeRecord] = []
+        observations: [ObservationRecord], probes: [ProbeRecord] = [], parameters: [MatrixParameter] = []
     ) {
+        self.parameters = parameters.isEmpty ? nil : parameters
         self.name = name
         self.file = file
         self.seed = seed
@@ -277,6 +281,7 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case name, file, seed, verdict, message, started, ended, timers, steps, assertions, observations, probes
+        case parameters
     }
 
     public init(from decoder: any Decoder) throws {
@@ -294,6 +299,7 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
         observations = try container.decode([ObservationRecord].self, forKey: .observations)
         // Records written before probes were reported have no `probes` key.
         probes = try container.decodeIfPresent([ProbeRecord].self, forKey: .probes) ?? []
+        parameters = try container.decodeIfPresent([MatrixParameter].self, forKey: .parameters)
     }
 }
 

@@ -94,10 +94,15 @@ public struct Host: Sendable, Hashable, Codable {
 public struct InterfaceAddresses: Sendable, Hashable, Codable {
     public var interface: String
     public var addresses: [InterfaceAddress]
+    /// Where the parts were written: `interface` (the interface's name), `address[I]` (the I-th
+    /// address, 0-based), `bond` (present when given on the bond itself, not under the host's
+    /// `address`). Not part of equality; default addresses have none.
+    public var marks: SourceMarks
 
-    public init(interface: String, addresses: [InterfaceAddress]) {
+    public init(interface: String, addresses: [InterfaceAddress], marks: SourceMarks = SourceMarks()) {
         self.interface = interface
         self.addresses = addresses
+        self.marks = marks
     }
 }
 
@@ -107,12 +112,18 @@ public struct Route: Sendable, Hashable, Codable {
     public var family: InterfaceAddress.Family
     public var via: IPAddress?
     public var device: String?
+    /// Where the parts were written: `route`, `to`, `via`, `dev`. Not part of equality.
+    public var marks: SourceMarks
 
-    public init(destination: InterfaceAddress?, family: InterfaceAddress.Family, via: IPAddress?, device: String?) {
+    public init(
+        destination: InterfaceAddress?, family: InterfaceAddress.Family, via: IPAddress?, device: String?,
+        marks: SourceMarks = SourceMarks()
+    ) {
         self.destination = destination
         self.family = family
         self.via = via
         self.device = device
+        self.marks = marks
     }
 }
 
@@ -131,11 +142,14 @@ public struct Cable: Sendable, Hashable, Codable, CustomStringConvertible {
     public var a: InterfaceRef
     public var b: FarEnd
     public var location: SourceLocation?
+    /// Where the parts were written: `a` (the near end), `b` (the far end). Not part of equality.
+    public var marks: SourceMarks
 
-    public init(a: InterfaceRef, b: FarEnd, location: SourceLocation? = nil) {
+    public init(a: InterfaceRef, b: FarEnd, location: SourceLocation? = nil, marks: SourceMarks = SourceMarks()) {
         self.a = a
         self.b = b
         self.location = location
+        self.marks = marks
     }
 
     public var description: String {

@@ -24,7 +24,10 @@ public enum GuestProtocol {
         argv += ["--log-level", logLevel]
         argv += ["--guest-accelerator", acceleratorPlaceholder]
         if witness { argv.append("--witness") }
-        argv += playbookFiles.map { absolute($0, cwd: cwd) }
+        // Each file once: the guest expands a `matrix:` file into its instances again.
+        var files: [String] = []
+        for file in playbookFiles.map({ absolute($0, cwd: cwd) }) where !files.contains(file) { files.append(file) }
+        argv += files
         return argv
     }
 }

@@ -27,7 +27,7 @@ public enum LabRecords {
                 name: playbook.name, file: playbook.file, seed: playbook.seed,
                 verdict: offset == 0 || !interrupted ? .errored : .skipped,
                 message: offset == 0 || !interrupted ? message : "interrupted before it started", started: now,
-                ended: now, timers: [], steps: [], assertions: [], observations: [])
+                ended: now, timers: [], steps: [], assertions: [], observations: [], parameters: playbook.parameters)
         }
         if var partial {
             partial.playbooks = finished + rest
@@ -52,6 +52,6 @@ public enum LabRecords {
     public static func skipped(_ playbook: Playbook, at now: MonotonicInstant, reason: String) -> PlaybookRecord {
         PlaybookRecord(
             name: playbook.name, file: playbook.file, seed: playbook.seed, verdict: .skipped, message: reason,
-            started: now, ended: now, timers: [], steps: [], assertions: [], observations: [])
+            started: now, ended: now, timers: [], steps: [], assertions: [], observations: [], parameters: playbook.parameters)
     }
 }

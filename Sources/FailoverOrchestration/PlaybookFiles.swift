@@ -43,9 +43,11 @@ public enum PlaybookFiles {
         var errors = 0
         for path in try expand(paths) {
             do {
-                let loaded = try PlaybookLoader.load(contentsOf: path)
-                if !quietWarnings { for warning in loaded.warnings { printError(warning.description) } }
-                playbooks.append(loaded.playbook)
+                // A `matrix:` playbook gives one playbook per instance.
+                for loaded in try PlaybookLoader.loadInstances(contentsOf: path) {
+                    if !quietWarnings { for warning in loaded.warnings { printError(warning.description) } }
+                    playbooks.append(loaded.playbook)
+                }
             } catch let error as PlaybookError {
                 for diagnostic in error.diagnostics { printError(diagnostic.description) }
                 errors += error.diagnostics.filter { $0.severity == .error }.count

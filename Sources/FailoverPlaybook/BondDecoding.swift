@@ -60,7 +60,9 @@ extension PlaybookDecoder {
         }
         if let key = ["address", "addresses"].first(where: view.has), let node = view[key] {
             declaration.addressNode = node
-            declaration.addresses = decodeAddressList(node, "\(path).\(key)")
+            (declaration.addresses, declaration.addressMarks) = decodeAddressList(node, "\(path).\(key)")
+            declaration.addressMarks["bond"] = reader.mark(node, "\(path).address")
+            declaration.addressMarks["interface"] = reader.mark(keyNode, path)
         }
         if let node = view["prio"],
             let prioView = reader.mapping(node, "\(path).prio", expected: "a mapping slave: priority")
@@ -185,98 +187,6 @@ extension PlaybookDecoder {
         slot = value
         return value.rawValue
     }
-
-    /// Warnings for options the bond's mode ignores, and for timer combinations the kernel changes.
-    func warnModeIgnoredOptions(_ bond: BondDecl) {
-        guard bond.modeKnown else { return }
-        let mode = bond.mode
-        let options = bond.options
-        let context = "bond \(bond.host)/\(bond.name)"
-        func warn(_ key: String, _ why: String) {
-            reader.warning(bond.optionNodes[key] ?? bond.keyNode, "\(context): \(why)")
-        }
-        func ignored(_ key: String, onlyIn modes: String) {
-            warn(key, "'\(key)' is ignored in mode \(mode.rawValue) (it applies to \(modes))")
-        }
-        let singleActive: [BondMode] = [.activeBackup, .balanceTLB, .balanceALB]
-        for key in ["primary", "primary_reselect"] where bond.optionNodes[key] != nil && !singleActive.contains(mode) {
-            ignored(key, onlyIn: "active-backup, balance-tlb, balance-alb")
-        }
-        if !options.slavePrio.isEmpty && !singleActive.contains(mode) {
-            reader.warning(
-                bond.prioNodes.first?.1 ?? bond.keyNode,
-                "\(context): 'prio' is ignored in mode \(mode.rawValue) (it applies to active-backup, balance-tlb, balance-alb)"
-            )
-        }
-        let lacpKeys = [
-            "lacp_rate", "lacp_active", "ad_select", "ad_actor_sys_prio", "ad_user_port_key", "ad_actor_system",
-            "min_links",
-        ]
-        for key in lacpKeys where bond.optionNodes[key] != nil && mode != .ieee8023ad {
-            ignored(key, onlyIn: "802.3ad")
-        }
-        let arpKeys = [
-            "arp_interval", "arp_ip_target", "ns_ip6_target", "arp_validate", "arp_all_targets", "arp_missed_max",
-        ]
-        if [.ieee8023ad, .balanceTLB, .balanceALB].contains(mode) {
-            for key in arpKeys where bond.optionNodes[key] != nil {
-                warn(key, "'\(key)' is ignored in mode \(mode.rawValue): the ARP monitor is not available there")
-            }
-        }
-        if bond.optionNodes["xmit_hash_policy"] != nil && ![.balanceXOR, .ieee8023ad, .balanceTLB].contains(mode) {
-            ignored("xmit_hash_policy", onlyIn: "balance-xor, 802.3ad, balance-tlb")
-        }
-        if bond.optionNodes["packets_per_slave"] != nil && mode != .balanceRR {
-            ignored("packets_per_slave", onlyIn: "balance-rr")
-        }
-        if bond.optionNodes["tlb_dynamic_lb"] != nil && mode != .balanceTLB {
-            ignored("tlb_dynamic_lb", onlyIn: "balance-tlb")
-        }
-        if bond.optionNodes["lp_interval"] != nil && ![.balanceTLB, .balanceALB].contains(mode) {
-            ignored("lp_interval", onlyIn: "balance-tlb, balance-alb")
-        }
-        if bond.optionNodes["fail_over_mac"] != nil && mode != .activeBackup {
-            ignored("fail_over_mac", onlyIn: "active-backup")
-        }
-        for key in ["num_grat_arp", "num_unsol_na", "peer_notif_delay"]
-        where bond.optionNodes[key] != nil && ![.activeBackup, .ieee8023ad].contains(mode) {
-            ignored(key, onlyIn: "active-backup (and 802.3ad with broadcast_neighbor)")
-        }
-        let miimon = options.miimon ?? 0
-        let arpInterval = options.arpInterval ?? 0
-        for key in ["updelay", "downdelay", "peer_notif_delay"] where bond.optionNodes[key] != nil {
-            let value: Int? =
-                switch key {
-                case "updelay": options.updelay
-                case "downdelay": options.downdelay
-                default: options.peerNotifDelay
-                }
-            guard let value, value > 0 else { continue }
-            if key != "peer_notif_delay" && miimon == 0 {
-                warn(key, "'\(key)' has no effect without miimon (the kernel refuses it with miimon 0)")
-            } else if miimon > 0 && value % miimon != 0 {
-                warn(
-                    key,
-                    "'\(key)' \(value) is not a multiple of miimon \(miimon); the kernel rounds it down to \(value / miimon * miimon)"
-                )
-            }
-        }
-        if miimon > 0 && arpInterval > 0 {
-            warn(
-                "arp_interval",
-                "both miimon and arp_interval are set; the kernel uses only one link monitor (enabling one disables the other)"
-            )
-        }
-        if arpInterval > 0 && options.arpIPTargets.isEmpty && options.nsIP6Targets.isEmpty {
-            warn(
-                "arp_interval",
-                "arp_interval is set but there is no arp_ip_target or ns_ip6_target; the ARP monitor has nothing to probe"
-            )
-        }
-        if bond.optionNodes["arp_all_targets"] != nil && (options.arpValidate ?? ArpValidate.none) == ArpValidate.none {
-            warn("arp_all_targets", "'arp_all_targets' only applies with arp_validate")
-        }
-    }
 }
 
 /// A bond as written, with the nodes diagnostics point at.
@@ -294,8 +204,30 @@ struct BondDecl {
     var mac: MACAddress?
     var addresses: [InterfaceAddress] = []
     var addressNode: Node?
+    var addressMarks = SourceMarks()
 
     var bond: Bond {
-        Bond(name: name, mode: mode, slaves: slaves.map(\.0), options: options, mac: mac, location: location)
+        Bond(
+            name: name, mode: mode, slaves: slaves.map(\.0), options: options, mac: mac, location: location,
+            marks: marks)
+    }
+
+    /// Where slaves, options and `prio` entries were written (`mode` only when it could be read).
+    var marks: SourceMarks {
+        let path = "topology.hosts.\(host).bonds.\(name)"
+        func mark(_ node: Node, _ part: String) -> SourceMark {
+            let nodeMark = node.mark
+            return SourceMark(
+                location: SourceLocation(
+                    file: location.file, line: nodeMark?.line ?? location.line,
+                    column: nodeMark?.column ?? location.column),
+                path: "\(path).\(part)")
+        }
+        var marks = SourceMarks(["name": SourceMark(location: location, path: path)])
+        if modeKnown { marks["mode"] = SourceMark(location: location, path: "\(path).mode") }
+        for (slave, node) in slaves { marks["slave:\(slave)"] = mark(node, "slaves") }
+        for (key, node) in optionNodes { marks["option:\(key)"] = mark(node, key) }
+        for (slave, node) in prioNodes { marks["prio:\(slave)"] = mark(node, "prio.\(slave)") }
+        return marks
     }
 }

@@ -16,6 +16,9 @@ final class NodeReader {
         return SourceLocation(file: file, line: mark.line, column: mark.column)
     }
 
+    /// Where `node` was written, and the key path diagnostics name it by.
+    func mark(_ node: Node?, _ path: String) -> SourceMark { SourceMark(location: location(node), path: path) }
+
     func error(_ node: Node?, _ message: String) { error(at: location(node), message) }
     func warning(_ node: Node?, _ message: String) { warning(at: location(node), message) }
     /// Messages quote what the playbook wrote: control characters in it are escaped, so every

@@ -14,7 +14,7 @@ final class PlaybookDecoder {
     var probes: [ProbeSpec] = []
 
     static let topKeys = [
-        "name", "description", "seed", "references", "topology", "probes", "steps", "allow_any_addresses",
+        "name", "description", "seed", "references", "topology", "probes", "steps", "allow_any_addresses", "matrix",
     ]
     static let hostKeys = ["cables", "bonds", "address", "addresses", "routes"]
 
@@ -164,9 +164,8 @@ final class PlaybookDecoder {
             decodeHost(entry.key, entry.keyNode, entry.value, path)
         }
         resolveCables()
-        for name in hostOrder { if let host = hosts[name] { checkHost(host) } }
+        // Slaves, addresses, routes, ranges and mode warnings: PlaybookChecker, on the model.
         assignDefaultAddresses()
-        checkAddressRanges()
     }
 
     func decodeHost(_ name: String, _ keyNode: Node, _ value: Node, _ path: String) {
@@ -211,8 +210,10 @@ final class PlaybookDecoder {
         {
             for entry in addressView.entries {
                 let addressPath = "\(path).\(key).\(entry.key)"
-                let list = decodeAddressList(entry.value, addressPath)
-                declaration.addresses.append(AddressDecl(interface: entry.key, keyNode: entry.keyNode, addresses: list))
+                var (list, marks) = decodeAddressList(entry.value, addressPath)
+                marks["interface"] = reader.mark(entry.keyNode, "\(path).address")
+                declaration.addresses.append(
+                    AddressDecl(interface: entry.key, keyNode: entry.keyNode, addresses: list, marks: marks))
             }
         }
         if let node = view["routes"], let items = reader.list(node, "\(path).routes", allowSingle: false) {
@@ -222,16 +223,18 @@ final class PlaybookDecoder {
         }
     }
 
-    func decodeAddressList(_ node: Node, _ path: String) -> [InterfaceAddress] {
-        guard let items = reader.list(node, path) else { return [] }
+    /// The addresses, and the mark of each (`address[I]`, I counting the valid ones).
+    func decodeAddressList(_ node: Node, _ path: String) -> ([InterfaceAddress], SourceMarks) {
+        guard let items = reader.list(node, path) else { return ([], SourceMarks()) }
         var result: [InterfaceAddress] = []
+        var marks = SourceMarks()
         for (index, item) in items.enumerated() {
             let itemPath = items.count == 1 && !isSequence(node) ? path : "\(path)[\(index)]"
             guard let address = reader.interfaceAddress(item, itemPath) else { continue }
+            marks["address[\(result.count)]"] = reader.mark(item, itemPath)
             result.append(address)
-            addressNodes.append((address, item, itemPath))
         }
-        return result
+        return (result, marks)
     }
 
     private func isSequence(_ node: Node) -> Bool {
@@ -271,6 +274,7 @@ final class PlaybookDecoder {
     func decodeRoute(_ node: Node, _ path: String) -> Route? {
         guard let view = reader.mapping(node, path) else { return nil }
         reader.checkKeys(view, allowed: ["to", "via", "dev"], context: "route")
+        var marks = SourceMarks(["route": reader.mark(node, path)])
         var destination: InterfaceAddress?
         var isDefault = false
         var ok = true
@@ -279,7 +283,7 @@ final class PlaybookDecoder {
                 isDefault = true
             } else if let prefix = reader.interfaceAddress(to, "\(path).to") {
                 destination = prefix
-                addressNodes.append((prefix, to, "\(path).to"))
+                marks["to"] = reader.mark(to, "\(path).to")
             } else {
                 ok = false
             }
@@ -290,12 +294,12 @@ final class PlaybookDecoder {
         var via: IPAddress?
         if let node = view["via"] {
             via = reader.ipAddress(node, "\(path).via")
-            if let via { viaNodes.append((via, node, "\(path).via")) } else { ok = false }
+            if via != nil { marks["via"] = reader.mark(node, "\(path).via") } else { ok = false }
         }
         var device: String?
         if let node = view["dev"] {
             device = reader.string(node, "\(path).dev", expected: "an interface name")
-            if let device { routeDevices.append((device, node, "\(path).dev")) }
+            if device != nil { marks["dev"] = reader.mark(node, "\(path).dev") }
         }
         if view["via"] == nil && view["dev"] == nil {
             reader.error(node, "\(path): a route needs 'via' or 'dev'")
@@ -308,7 +312,7 @@ final class PlaybookDecoder {
         }
         guard ok else { return nil }
         _ = isDefault
-        return Route(destination: destination, family: family, via: via, device: device)
+        return Route(destination: destination, family: family, via: via, device: device, marks: marks)
     }
 
     /// Checks every cable's far end, merges host-to-host cables declared on both sides, and
@@ -332,7 +336,9 @@ final class PlaybookDecoder {
                     continue
                 }
                 seen.insert(cable.ref)
-                cables.append(Cable(a: cable.ref, b: .switch(name), location: location(cable.keyNode)))
+                cables.append(
+                    Cable(a: cable.ref, b: .switch(name), location: location(cable.keyNode), marks: cable.marks(reader))
+                )
             case .host(let far):
                 guard let farHost = hosts[far.host] else {
                     reader.error(cable.targetNode, "\(path): no host \(far.host) (cable to \(far))")
@@ -366,7 +372,8 @@ final class PlaybookDecoder {
                 }
                 seen.insert(cable.ref)
                 seen.insert(far)
-                cables.append(Cable(a: cable.ref, b: .host(far), location: location(cable.keyNode)))
+                cables.append(
+                    Cable(a: cable.ref, b: .host(far), location: location(cable.keyNode), marks: cable.marks(reader)))
             }
         }
         // Implicit far ends that a host also uses itself for something else.
@@ -381,113 +388,8 @@ final class PlaybookDecoder {
         }
     }
 
-    /// Bond slaves, addresses and routes of one host, now that every cable is known.
-    func checkHost(_ host: HostDecl) {
-        let path = "topology.hosts.\(host.name)"
-        let cableEnds = host.interfaceNames
-        var enslavedBy: [String: String] = [:]
-        for bond in host.bonds {
-            let bondPath = "\(path).bonds.\(bond.name)"
-            if host.implicitInterfaces.contains(bond.name) {
-                reader.error(
-                    bond.keyNode,
-                    "\(bondPath): bond \(host.name)/\(bond.name) has the name of a cable end of \(host.name)")
-            }
-            for (slave, node) in bond.slaves {
-                if !cableEnds.contains(slave) {
-                    let bonds = host.bonds.map(\.name)
-                    let why = bonds.contains(slave) ? " (\(slave) is a bond)" : ""
-                    reader.error(
-                        node,
-                        "\(bondPath).slaves: no cable \(host.name)/\(slave)\(why); cables of \(host.name): \(Self.list(cableEnds))"
-                    )
-                    continue
-                }
-                if let other = enslavedBy[slave] {
-                    reader.error(node, "\(bondPath).slaves: \(host.name)/\(slave) is already a slave of \(other)")
-                    continue
-                }
-                enslavedBy[slave] = bond.name
-            }
-            let slaveNames = bond.slaves.map(\.0)
-            if let primary = bond.options.primary, !slaveNames.contains(primary) {
-                reader.error(
-                    bond.optionNodes["primary"] ?? bond.keyNode,
-                    "\(bondPath).primary: \(primary) is not a slave of \(host.name)/\(bond.name); slaves: \(Self.list(slaveNames))"
-                )
-            }
-            for (slave, node) in bond.prioNodes where !slaveNames.contains(slave) {
-                reader.error(
-                    node,
-                    "\(bondPath).prio: \(slave) is not a slave of \(host.name)/\(bond.name); slaves: \(Self.list(slaveNames))"
-                )
-            }
-            warnModeIgnoredOptions(bond)
-        }
-        let bondNames = host.bonds.map(\.name)
-        for bond in host.bonds where !bond.addresses.isEmpty {
-            if host.addresses.contains(where: { $0.interface == bond.name }) {
-                reader.error(
-                    bond.addressNode,
-                    "\(path).bonds.\(bond.name).address: the address of \(bond.name) is also given under \(host.name)'s 'address'"
-                )
-            }
-        }
-        for address in host.addresses {
-            let known = cableEnds + bondNames + ["lo"]
-            if !known.contains(address.interface) {
-                reader.error(
-                    address.keyNode,
-                    "\(path).address: no interface \(host.name)/\(address.interface); interfaces of \(host.name): \(Self.list(cableEnds + bondNames))"
-                )
-            } else if let bond = enslavedBy[address.interface] {
-                reader.error(
-                    address.keyNode,
-                    "\(path).address: \(host.name)/\(address.interface) is a slave of \(bond); put the address on the bond"
-                )
-            }
-        }
-        for (device, node, devicePath) in routeDevices where devicePath.hasPrefix(path + ".") {
-            if !(cableEnds + bondNames + ["lo"]).contains(device) {
-                reader.error(
-                    node,
-                    "\(devicePath): no interface \(host.name)/\(device); interfaces of \(host.name): \(Self.list(cableEnds + bondNames))"
-                )
-            } else if let bond = enslavedBy[device] {
-                reader.error(node, "\(devicePath): \(host.name)/\(device) is a slave of \(bond); route via the bond")
-            }
-        }
-    }
-
     static func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
 
-    /// User addresses must stay inside the benchmark ranges 198.18.0.0/15 and 2001:2::/48.
-    func checkAddressRanges() {
-        guard !allowAnyAddresses else { return }
-        let hint = "; playbooks use 198.18.0.0/15 and 2001:2::/48 only (set allow_any_addresses: true to override)"
-        for (address, node, path) in addressNodes where !AddressDefaults.isBenchmark(address.family, address.bytes) {
-            reader.error(node, "\(path): \(address) is outside the benchmark ranges\(hint)")
-        }
-        for (address, node, path) in viaNodes where !AddressDefaults.isBenchmark(address.family, address.bytes) {
-            reader.error(node, "\(path): \(address) is outside the benchmark ranges\(hint)")
-        }
-        for host in hostOrder.compactMap({ hosts[$0] }) {
-            for bond in host.bonds {
-                for target in bond.options.arpIPTargets + bond.options.nsIP6Targets
-                where !AddressDefaults.isBenchmark(target.family, target.bytes) {
-                    reader.error(
-                        bond.optionNodes["arp_ip_target"] ?? bond.keyNode,
-                        "topology.hosts.\(host.name).bonds.\(bond.name): target \(target) is outside the benchmark ranges\(hint)"
-                    )
-                }
-            }
-        }
-    }
-
-    // Nodes of user-written addresses and route parts, for range checks.
-    var addressNodes: [(InterfaceAddress, Node, String)] = []
-    var viaNodes: [(IPAddress, Node, String)] = []
-    var routeDevices: [(String, Node, String)] = []
 }
 
 struct CableDecl {
@@ -499,6 +401,10 @@ struct CableDecl {
     var mac: MACAddress?
 
     var ref: InterfaceRef { InterfaceRef(host: host, interface: interface) }
+    func marks(_ reader: NodeReader) -> SourceMarks {
+        let path = "topology.hosts.\(host).cables.\(interface)"
+        return SourceMarks(["a": reader.mark(keyNode, path), "b": reader.mark(targetNode, path)])
+    }
     var targetText: String {
         switch far {
         case .switch(let name): name
@@ -511,6 +417,7 @@ struct AddressDecl {
     var interface: String
     var keyNode: Node
     var addresses: [InterfaceAddress]
+    var marks = SourceMarks()
 }
 
 struct HostDecl {
@@ -531,10 +438,11 @@ struct HostDecl {
     var host: Host {
         var all: [InterfaceAddresses] = []
         for bond in bonds where !bond.addresses.isEmpty {
-            all.append(InterfaceAddresses(interface: bond.name, addresses: bond.addresses))
+            all.append(InterfaceAddresses(interface: bond.name, addresses: bond.addresses, marks: bond.addressMarks))
         }
         for address in addresses where !address.addresses.isEmpty {
-            all.append(InterfaceAddresses(interface: address.interface, addresses: address.addresses))
+            all.append(
+                InterfaceAddresses(interface: address.interface, addresses: address.addresses, marks: address.marks))
         }
         all += defaultAddresses
         var macs: [String: MACAddress] = [:]

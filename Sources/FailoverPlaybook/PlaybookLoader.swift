@@ -9,6 +9,14 @@ public enum PlaybookLoader {
     ///   read (missing, a symlink loop, not a regular file, …) is one error at `path:1:1`, text
     ///   that is not UTF-8 one error at the first bad byte.
     public static func load(contentsOf path: String) throws -> LoadedPlaybook {
+        try single(loadInstances(contentsOf: path), file: path)
+    }
+
+    /// Reads the playbook at `path` and loads every instance of it: one for a plain playbook,
+    /// one per combination of its `matrix:` (in matrix order).
+    /// - Throws: `PlaybookError` as `load(contentsOf:)`; for a matrix, every instance's
+    ///   diagnostics, each message starting with the instance (`[mode=balance-xor] …`).
+    public static func loadInstances(contentsOf path: String) throws -> [LoadedPlaybook] {
         var bytes: [UInt8]
         switch PlaybookFileReader.contents(of: path) {
         case .success(let contents): bytes = contents
@@ -30,7 +38,19 @@ public enum PlaybookLoader {
                         + "a playbook is UTF-8 text")
             ])
         }
-        return try load(yaml: String(decoding: bytes, as: UTF8.self), file: path)
+        return try loadInstances(yaml: String(decoding: bytes, as: UTF8.self), file: path)
+    }
+
+    /// The one instance of a playbook without a matrix (or with a one-instance matrix).
+    static func single(_ instances: [LoadedPlaybook], file: String) throws -> LoadedPlaybook {
+        guard instances.count == 1, let only = instances.first else {
+            throw PlaybookError(diagnostics: [
+                Diagnostic(
+                    severity: .error, location: SourceLocation(file: file, line: 1, column: 1),
+                    message: "a matrix playbook with \(instances.count) instances; load it with loadInstances")
+            ])
+        }
+        return only
     }
 
     /// Why `path` cannot be looked at (`stat` fails), e.g. "too many levels of symbolic links: a
@@ -72,6 +92,11 @@ public enum PlaybookLoader {
     /// Loads a playbook from YAML text; `file` is used in locations.
     /// - Throws: `PlaybookError` with every error (and warning) found.
     public static func load(yaml: String, file: String) throws -> LoadedPlaybook {
+        try single(loadInstances(yaml: yaml, file: file), file: file)
+    }
+
+    /// Loads every instance of a playbook from YAML text (see `loadInstances(contentsOf:)`).
+    public static func loadInstances(yaml: String, file: String) throws -> [LoadedPlaybook] {
         // Alias bombs, deep nesting and reader errors, before Yams composes (and hashes) the tree.
         if let problem = YAMLPrescan.check(yaml, file: file) { throw PlaybookError(diagnostics: [problem]) }
         let root: Node?
@@ -93,12 +118,58 @@ public enum PlaybookLoader {
                     message: "empty playbook: expected a mapping with name, topology and steps")
             ])
         }
-        let decoder = PlaybookDecoder(file: file)
-        let playbook = decoder.decode(root)
-        let diagnostics = decoder.reader.diagnostics.sorted { lhs, rhs in
-            (lhs.location.line, lhs.location.column) < (rhs.location.line, rhs.location.column)
+        let matrixReader = NodeReader(file: file)
+        guard let instances = PlaybookMatrix.expand(root, reader: matrixReader) else {
+            return [try load(root: root, file: file)]
         }
-        guard let playbook, !decoder.reader.hasErrors else { throw PlaybookError(diagnostics: diagnostics) }
+        if matrixReader.hasErrors { throw PlaybookError(diagnostics: sorted(matrixReader.diagnostics)) }
+        var loaded: [LoadedPlaybook] = []
+        var diagnostics: [Diagnostic] = []
+        var failed = false
+        for instance in instances {
+            do {
+                var one = try load(root: instance.root, file: file, instance: Diagnostic.escaped(instance.label))
+                one.playbook.name += " [\(Diagnostic.escaped(instance.label))]"
+                one.playbook.parameters = instance.parameters
+                diagnostics += one.warnings
+                loaded.append(one)
+            } catch let error as PlaybookError {
+                failed = true
+                diagnostics += error.diagnostics
+            }
+        }
+        if failed { throw PlaybookError(diagnostics: diagnostics) }
+        return loaded
+    }
+
+    /// By location; diagnostics at one place keep the order they were found in.
+    static func sorted(_ found: [Diagnostic]) -> [Diagnostic] {
+        found.enumerated().sorted { lhs, rhs in
+            (lhs.element.location.line, lhs.element.location.column, lhs.offset)
+                < (rhs.element.location.line, rhs.element.location.column, rhs.offset)
+        }.map(\.element)
+    }
+
+    /// The YAML layer (syntax: shapes, keys, values) then the checker (semantics, on the model).
+    /// `instance` (a matrix instance's label) starts every message, `[mode=balance-xor] …`.
+    static func load(root: Node, file: String, instance: String? = nil) throws -> LoadedPlaybook {
+        let decoder = PlaybookDecoder(file: file)
+        let decoded = decoder.decode(root)
+        var found = decoder.reader.diagnostics
+        if let decoded {
+            found += PlaybookChecker(
+                stepCheckers: PlaybookDecoder.stepCheckers, allowAnyAddresses: decoder.allowAnyAddresses
+            ).check(decoded)
+        }
+        var diagnostics = sorted(found)
+        if let instance {
+            for index in diagnostics.indices {
+                diagnostics[index].message = "[\(instance)] " + diagnostics[index].message
+            }
+        }
+        guard let playbook = decoded, !diagnostics.contains(where: { $0.severity == .error }) else {
+            throw PlaybookError(diagnostics: diagnostics)
+        }
         return LoadedPlaybook(playbook: playbook, warnings: diagnostics)
     }
 

@@ -2,14 +2,6 @@ import FailoverModel
 import Yams
 
 extension PlaybookDecoder {
-    static let stepKeys = [
-        "pull", "plug", "down", "up", "switch_down", "switch_up", "blackhole", "restore", "set", "hold", "start_probe",
-        "stop_probe", "expect",
-    ]
-    static let assertionKeys = [
-        "active_slave", "bond_mode", "mii_status", "link_failures", "carrier", "mac", "loss", "no_loss", "outage",
-        "reordered", "option",
-    ]
     static let probeKeys = [
         "name", "from", "to", "from_address", "to_address", "rate", "size", "direction", "flows", "port", "start",
     ]
@@ -237,7 +229,7 @@ extension PlaybookDecoder {
                 reader.error(view.entries[1].keyNode, "\(path): a step has exactly one action; found \(keys)")
                 continue
             }
-            guard Self.stepKeys.contains(first.key) else {
+            guard let entry = Self.stepEntry(first.key) else {
                 reader.error(
                     first.keyNode,
                     NodeReader.unknownKeyMessage(
@@ -246,200 +238,36 @@ extension PlaybookDecoder {
             }
             let here = location(first.keyNode)
             let actionPath = "\(path).\(first.key)"
-            for action in decodeAction(
-                first.key, first.value, actionPath, faultSoFar: steps.contains { $0.action.isFault })
-            {
-                steps.append(Step(action, location: here))
-            }
+            let input = StepInput(
+                key: first.key, value: first.value, path: actionPath, faultSoFar: steps.contains { $0.action.isFault })
+            let marks = SourceMarks(["target": SourceMark(location: location(first.value), path: actionPath)])
+            for action in entry.decode(self, input) { steps.append(Step(action, location: here, marks: marks)) }
         }
         if items.isEmpty { reader.warning(node, "steps: the playbook has no steps; it only builds and tears down") }
         return steps
     }
 
-    func decodeAction(_ key: String, _ value: Node, _ path: String, faultSoFar: Bool) -> [StepAction] {
-        switch key {
-        case "pull", "plug":
-            guard let ref = reader.ref(value, path), checkCableEnd(ref, value, path) else { return [] }
-            return [key == "pull" ? .pull(ref) : .plug(ref)]
-        case "down", "up":
-            guard let ref = reader.ref(value, path), checkInterface(ref, value, path) else { return [] }
-            return [key == "down" ? .down(ref) : .up(ref)]
-        case "switch_down", "switch_up":
-            guard let name = reader.string(value, path, expected: "a switch name"), checkSwitch(name, value, path)
-            else {
-                return []
-            }
-            return [key == "switch_down" ? .switchDown(name) : .switchUp(name)]
-        case "blackhole", "restore":
-            guard let ref = reader.ref(value, path), checkCableEnd(ref, value, path), let cable = cable(at: ref) else {
-                return []
-            }
-            guard case .switch = cable.b else {
-                reader.error(
-                    value, "\(path): blackhole needs a cable to a switch (v1); \(cable) is a host-to-host cable")
-                return []
-            }
-            return [key == "blackhole" ? .blackhole(ref) : .restore(ref)]
-        case "hold":
-            guard let duration = reader.duration(value, path) else { return [] }
-            return [.hold(duration)]
-        case "start_probe", "stop_probe":
-            guard let name = reader.string(value, path, expected: "a probe name"),
-                let probe = checkProbe(name, value, path)
-            else { return [] }
-            if key == "start_probe" && probe.autoStart {
-                reader.warning(value, "\(path): probe \(name) already starts with the run (set start: manual on it)")
-            }
-            return [key == "start_probe" ? .startProbe(name) : .stopProbe(name)]
-        case "set":
-            return decodeSet(value, path)
-        case "expect":
-            let expectations = decodeExpect(value, path, faultSoFar: faultSoFar)
+    /// Waits, probe control and assertions: steps that change nothing on the network.
+    static let controlSteps: [StepEntry] = [
+        StepEntry(key: "hold") { decoder, input in
+            decoder.reader.duration(input.value, input.path).map { [.hold($0)] } ?? []
+        },
+        StepEntry(key: "start_probe") { $0.decodeProbeControl($1).map { [.startProbe($0)] } ?? [] },
+        StepEntry(key: "stop_probe") { $0.decodeProbeControl($1).map { [.stopProbe($0)] } ?? [] },
+        StepEntry(key: "expect") { decoder, input in
+            let expectations = decoder.decodeExpect(input.value, input.path, faultSoFar: input.faultSoFar)
             return expectations.isEmpty ? [] : [.expect(expectations)]
-        default:
-            return []
-        }
-    }
+        },
+    ]
 
-    func decodeSet(_ value: Node, _ path: String) -> [StepAction] {
-        guard let view = reader.mapping(value, path, expected: "a mapping like {bond: host/bond0, primary: eth1}")
-        else {
-            return []
+    func decodeProbeControl(_ input: StepInput) -> String? {
+        let (value, path) = (input.value, input.path)
+        guard let name = reader.string(value, path, expected: "a probe name"), let probe = checkProbe(name, value, path)
+        else { return nil }
+        if input.key == "start_probe" && probe.autoStart {
+            reader.warning(value, "\(path): probe \(name) already starts with the run (set start: manual on it)")
         }
-        // `expect_error: EPERM`: the kernel must refuse the change with that errno.
-        var expectError: String?
-        var expectErrorValid = true
-        if let node = view["expect_error"] {
-            expectErrorValid = false
-            if let name = reader.string(node, "\(path).expect_error", expected: "an errno name like EPERM") {
-                if KernelErrno.number(of: name) != nil {
-                    expectError = name
-                    expectErrorValid = true
-                } else {
-                    let hint = NodeReader.closest(to: name, in: KernelErrno.allNames.map { $0.lowercased() }).map {
-                        "did you mean \($0.uppercased())? "
-                    }
-                    reader.error(
-                        node,
-                        "\(path).expect_error: unknown errno name '\(name)'; \(hint ?? "")expected a Linux errno name such as "
-                            + "EPERM, EINVAL, EBUSY, EACCES, ENOTEMPTY, ENODEV, EOPNOTSUPP")
-                }
-            }
-        }
-        let expectsError = view.has("expect_error")
-        // mode and fail_over_mac need a bond without slaves (bond_options.c: BOND_OPTFLAG_NOSLAVES
-        // → ENOTEMPTY); a set step may only try them to check that refusal.
-        let refusedWithSlaves = ["mode", "fail_over_mac"]
-        if !expectsError {
-            for entry in view.entries where refusedWithSlaves.contains(entry.key) {
-                reader.error(
-                    entry.keyNode,
-                    "\(path).\(entry.key): \(entry.key) cannot be changed while the bond has slaves (the kernel answers "
-                        + "ENOTEMPTY); to check that refusal, add expect_error: ENOTEMPTY")
-            }
-        }
-        let allowed = ["bond", "expect_error", "mode"] + BondOptionKeys.settable
-        for entry in view.entries where !allowed.contains(entry.key) {
-            reader.error(entry.keyNode, NodeReader.unknownKeyMessage(entry.key, allowed: allowed, context: "set step"))
-        }
-        let optionEntries = view.entries.filter { $0.key != "bond" && $0.key != "expect_error" }
-        if expectsError && optionEntries.count > 1 {
-            reader.error(
-                optionEntries[1].keyNode,
-                "\(path): a set step with expect_error changes exactly one option; found "
-                    + optionEntries.map { "'\($0.key)'" }.joined(separator: ", ") + " (use one step per option)")
-            return []
-        }
-        guard let bondNode = view["bond"] else {
-            reader.error(value, "\(path): set needs 'bond' (host/bond)")
-            return []
-        }
-        guard let ref = reader.ref(bondNode, "\(path).bond"), let bond = checkBond(ref, bondNode, "\(path).bond") else {
-            return []
-        }
-        let slaves = bond.slaves.map(\.0)
-        var actions: [StepAction] = []
-        var scratch = BondOptions()
-        for entry in optionEntries where allowed.contains(entry.key) {
-            if refusedWithSlaves.contains(entry.key) && !expectsError { continue }
-            let optionPath = "\(path).\(entry.key)"
-            if entry.key == "active_slave" || entry.key == "primary" {
-                guard let name = reader.string(entry.value, optionPath, expected: "a slave name or none") else {
-                    continue
-                }
-                let none = name == "none" || name.isEmpty
-                if !none && !slaves.contains(name) {
-                    reader.error(
-                        entry.value, "\(optionPath): \(name) is not a slave of \(ref); slaves: \(Self.list(slaves))")
-                    continue
-                }
-                if entry.key == "active_slave" && !bond.mode.hasActiveSlave && !expectsError {
-                    reader.warning(entry.keyNode, "\(optionPath): mode \(bond.mode.rawValue) has no active slave")
-                }
-                actions.append(
-                    .set(bond: ref, option: entry.key, value: none ? "" : name, expectError: expectError))
-                continue
-            }
-            let text: String?
-            if entry.key == "mode" {
-                text = reader.named(entry.value, optionPath, BondMode.self)?.rawValue
-            } else {
-                text = applyOption(entry.key, entry.value, optionPath, to: &scratch)
-            }
-            guard let text else { continue }
-            actions.append(.set(bond: ref, option: entry.key, value: text, expectError: expectError))
-        }
-        if optionEntries.isEmpty {
-            reader.error(value, "\(path): set needs at least one option besides 'bond'")
-        }
-        return expectErrorValid ? actions : []
-    }
-
-    /// `option: {bond: host/bond0, name: updelay, is: 200}`: the option's current value in the
-    /// spelling `set` uses (what `applyOption` returns), so the two compare as text.
-    func decodeOptionAssertion(_ view: MappingView, _ value: Node, _ path: String, bond ref: InterfaceRef) -> Assertion?
-    {
-        guard let bond = checkBond(ref, view["bond"] ?? value, "\(path).bond") else { return nil }
-        let allowed = ["bond", "name", "is", "within"]
-        guard let nameNode = view["name"] else {
-            if !reader.misspelled("name", in: view, allowed: allowed) {
-                reader.error(value, "\(path): option needs 'name' (a bond option such as updelay)")
-            }
-            return nil
-        }
-        guard let isNode = view["is"] else {
-            if !reader.misspelled("is", in: view, allowed: allowed) {
-                reader.error(value, "\(path): option needs 'is' (the value the kernel should report)")
-            }
-            return nil
-        }
-        guard let name = reader.string(nameNode, "\(path).name", expected: "a bond option name") else { return nil }
-        let names = BondOptionKeys.settable + ["mode"]
-        guard names.contains(name) else {
-            let hint = NodeReader.closest(to: name, in: names).map { "did you mean '\($0)'?" }
-            reader.error(
-                nameNode, "\(path).name: unknown bond option '\(name)'; \(hint ?? "options: \(Self.list(names))")")
-            return nil
-        }
-        let canonical = name == "num_unsol_na" || name == "num_grat_arp" ? "num_grat_arp" : name
-        switch name {
-        case "active_slave", "primary":
-            guard let slave = reader.string(isNode, "\(path).is", expected: "a slave name or none") else { return nil }
-            let slaves = bond.slaves.map(\.0)
-            if slave != "none" && !slaves.contains(slave) {
-                reader.error(
-                    isNode, "\(path).is: \(slave) is not a slave of \(ref); slaves: \(Self.list(slaves)), or none")
-                return nil
-            }
-            return .option(bond: ref, name: name, expected: slave)
-        case "mode":
-            guard let mode = reader.named(isNode, "\(path).is", BondMode.self) else { return nil }
-            return .option(bond: ref, name: name, expected: mode.rawValue)
-        default:
-            var scratch = BondOptions()
-            guard let text = applyOption(name, isNode, "\(path).is", to: &scratch) else { return nil }
-            return .option(bond: ref, name: canonical, expected: text)
-        }
+        return name
     }
 
     // MARK: Expectations
@@ -465,177 +293,42 @@ extension PlaybookDecoder {
         if entries.isEmpty { reader.error(value, "\(path): expect needs at least one assertion") }
         var result: [Expectation] = []
         for (entry, entryPath) in entries {
-            guard Self.assertionKeys.contains(entry.key) else {
+            guard let kind = Self.assertionEntry(entry.key) else {
                 reader.error(
                     entry.keyNode,
                     NodeReader.unknownKeyMessage(entry.key, allowed: Self.assertionKeys, context: "expect"))
                 continue
             }
-            if let expectation = decodeAssertion(
-                entry.key, entry.keyNode, entry.value, entryPath, faultSoFar: faultSoFar)
-            {
+            if let expectation = decodeAssertion(kind, entry.keyNode, entry.value, entryPath, faultSoFar: faultSoFar) {
                 result.append(expectation)
             }
         }
         return result
     }
 
-    func decodeAssertion(_ key: String, _ keyNode: Node, _ value: Node, _ path: String, faultSoFar: Bool)
+    /// One assertion through its registry entry: sub-keys, subject and timing here, the rest by
+    /// the entry's decoder.
+    func decodeAssertion(_ kind: AssertionEntry, _ keyNode: Node, _ value: Node, _ path: String, faultSoFar: Bool)
         -> Expectation?
     {
         guard let view = reader.mapping(value, path) else { return nil }
-        let subjectKey: String
-        let allowed: [String]
-        switch key {
-        case "active_slave", "bond_mode": (subjectKey, allowed) = ("bond", ["bond", "is"] + Self.timingKeys)
-        case "option": (subjectKey, allowed) = ("bond", ["bond", "name", "is", "within"])
-        case "mii_status", "carrier": (subjectKey, allowed) = ("interface", ["interface", "is"] + Self.timingKeys)
-        case "link_failures":
-            (subjectKey, allowed) = ("interface", ["interface", "is", "at_least", "at_most"] + Self.timingKeys)
-        case "mac":
-            (subjectKey, allowed) = ("interface", ["interface", "is", "same_as", "permanent_of"] + Self.timingKeys)
-        // Probe figures take no timing; the window keys are accepted only to explain why.
-        case "outage": (subjectKey, allowed) = ("probe", ["probe", "at_most", "method", "scope"] + Self.windowKeys)
-        case "no_loss": (subjectKey, allowed) = ("probe", ["probe", "scope"] + Self.windowKeys)
-        default: (subjectKey, allowed) = ("probe", ["probe", "is", "at_least", "at_most", "scope"] + Self.windowKeys)
-        }
-        var ok = reader.checkKeys(view, allowed: allowed, context: "assertion \(key)")
-        guard let subjectNode = view[subjectKey] else {
-            if !reader.misspelled(subjectKey, in: view, allowed: allowed) {
-                reader.error(value, "\(path): \(key) needs '\(subjectKey)'")
+        let allowed = kind.allowed
+        var ok = reader.checkKeys(view, allowed: allowed, context: "assertion \(kind.key)")
+        guard let subjectNode = view[kind.subject] else {
+            if !reader.misspelled(kind.subject, in: view, allowed: allowed) {
+                reader.error(value, "\(path): \(kind.key) needs '\(kind.subject)'")
             }
             return nil
         }
-        let timing = decodeTiming(key, view, path)
+        let timing = decodeTiming(kind, view, path)
         if timing == nil { ok = false }
         let (wait, notBefore) = timing ?? (.immediate, nil)
-        let here = location(keyNode)
-        func finish(_ assertion: Assertion?) -> Expectation? {
-            guard ok, let assertion else { return nil }
-            return Expectation(assertion, wait: wait, notBefore: notBefore, location: here)
-        }
-        func need(_ name: String) -> Node? {
-            if let node = view[name] { return node }
-            if !reader.misspelled(name, in: view, allowed: allowed) {
-                reader.error(value, "\(path): \(key) needs '\(name)'")
-            }
-            return nil
-        }
-        if subjectKey == "probe" {
-            guard let name = reader.string(subjectNode, "\(path).probe", expected: "a probe name"),
-                checkProbe(name, subjectNode, "\(path).probe") != nil
-            else { return nil }
-            var scope = ProbeScope.lastFault
-            if let node = view["scope"], let text = reader.string(node, "\(path).scope") {
-                switch text {
-                case "run": scope = .run
-                case "last_fault": scope = .lastFault
-                default:
-                    reader.error(node, "\(path).scope: expected run or last_fault, found '\(text)'")
-                    ok = false
-                }
-            }
-            if case .lastFault = scope, !faultSoFar {
-                reader.error(
-                    view["scope"] ?? keyNode,
-                    "\(path): scope last_fault needs a fault step before this expect (or use scope: run)")
-                ok = false
-            }
-            if key == "outage" {
-                var method = OutageMethod.timestamp
-                if let node = view["method"], let text = reader.string(node, "\(path).method") {
-                    if let parsed = OutageMethod(rawValue: text) {
-                        method = parsed
-                    } else {
-                        reader.error(node, "\(path).method: expected timestamp or loss, found '\(text)'")
-                        ok = false
-                    }
-                }
-                guard let node = need("at_most"), let limit = reader.duration(node, "\(path).at_most") else {
-                    return nil
-                }
-                return finish(.outage(probe: name, scope, method, atMost: limit))
-            }
-            if key == "no_loss" { return finish(.loss(probe: name, scope, .equals(0))) }
-            guard let comparison = decodeComparison(view, value, path, key) else { return nil }
-            return finish(
-                key == "loss" ? .loss(probe: name, scope, comparison) : .reordered(probe: name, scope, comparison))
-        }
-        guard let ref = reader.ref(subjectNode, "\(path).\(subjectKey)") else { return nil }
-        let subjectPath = "\(path).\(subjectKey)"
-        switch key {
-        case "option":
-            return finish(decodeOptionAssertion(view, value, path, bond: ref))
-        case "active_slave":
-            guard let bond = checkBond(ref, subjectNode, subjectPath), let node = need("is"),
-                let text = reader.string(node, "\(path).is", expected: "a slave name or none")
-            else { return nil }
-            let slaves = bond.slaves.map(\.0)
-            if text != "none" && !slaves.contains(text) {
-                reader.error(
-                    node, "\(path).is: \(text) is not a slave of \(ref); slaves: \(Self.list(slaves)), or none")
-                return nil
-            }
-            if !bond.mode.hasActiveSlave && bond.modeKnown {
-                reader.warning(
-                    keyNode, "\(path): mode \(bond.mode.rawValue) has no active slave; the kernel reports none")
-            }
-            return finish(.activeSlave(bond: ref, expected: text == "none" ? nil : text))
-        case "bond_mode":
-            guard checkBond(ref, subjectNode, subjectPath) != nil, let node = need("is"),
-                let text = reader.string(node, "\(path).is", expected: "a bond mode")
-            else { return nil }
-            guard let mode = BondMode.parse(text) else {
-                reader.error(node, "\(path).is: unknown bond mode '\(text)'; modes: \(BondMode.spellings)")
-                return nil
-            }
-            return finish(.bondMode(ref, expected: mode))
-        case "mii_status":
-            guard checkSlave(ref, subjectNode, subjectPath, orBond: true), let node = need("is"),
-                let text = reader.string(node, "\(path).is")
-            else { return nil }
-            guard let status = MIIStatus(rawValue: text) else {
-                reader.error(node, "\(path).is: expected up, down, going_back or going_down, found '\(text)'")
-                return nil
-            }
-            return finish(.miiStatus(ref, expected: status))
-        case "link_failures":
-            guard checkSlave(ref, subjectNode, subjectPath, orBond: false),
-                let comparison = decodeComparison(view, value, path, key)
-            else { return nil }
-            return finish(.linkFailures(ref, comparison))
-        case "carrier":
-            guard checkInterface(ref, subjectNode, subjectPath), let node = need("is"),
-                let text = reader.string(node, "\(path).is")
-            else { return nil }
-            guard text == "up" || text == "down" else {
-                reader.error(node, "\(path).is: expected up or down, found '\(text)'")
-                return nil
-            }
-            return finish(.carrier(ref, expected: text == "up"))
-        default:  // mac
-            guard checkInterface(ref, subjectNode, subjectPath, allowLoopback: false) else { return nil }
-            let given = ["is", "same_as", "permanent_of"].filter(view.has)
-            guard given.count == 1 else {
-                reader.error(value, "\(path): mac needs exactly one of 'is', 'same_as', 'permanent_of'")
-                return nil
-            }
-            let node = view[given[0]] ?? value
-            switch given[0] {
-            case "is":
-                guard let mac = reader.mac(node, "\(path).is") else { return nil }
-                return finish(.mac(ref, expected: .literal(mac)))
-            case "same_as":
-                guard let other = reader.ref(node, "\(path).same_as"), checkInterface(other, node, "\(path).same_as")
-                else { return nil }
-                return finish(.mac(ref, expected: .sameAs(other)))
-            default:
-                guard let other = reader.ref(node, "\(path).permanent_of"),
-                    checkSlave(other, node, "\(path).permanent_of", orBond: false)
-                else { return nil }
-                return finish(.mac(ref, expected: .permanentOf(other)))
-            }
-        }
+        let input = AssertionInput(
+            decoder: self, entry: kind, keyNode: keyNode, value: value, view: view, path: path,
+            subjectNode: subjectNode, faultSoFar: faultSoFar)
+        let assertion = kind.decode(input)
+        guard ok, input.ok, let assertion else { return nil }
+        return Expectation(assertion, wait: wait, notBefore: notBefore, location: location(keyNode))
     }
 
     /// The keys that time an assertion; every time is measured from the start of the step.
@@ -645,7 +338,7 @@ extension PlaybookDecoder {
     /// `within` (upper bound, `auto` derived), `not_before` (lower bound, with `within`),
     /// `throughout` / `never` (a window the condition must hold / not hold in). Nil (after
     /// reporting every problem at its node) when the combination makes no sense.
-    func decodeTiming(_ key: String, _ view: MappingView, _ path: String) -> (Wait, Duration?)? {
+    func decodeTiming(_ kind: AssertionEntry, _ view: MappingView, _ path: String) -> (Wait, Duration?)? {
         var ok = true
         func positive(_ name: String) -> Duration? {
             guard let node = view[name] else { return nil }
@@ -676,14 +369,7 @@ extension PlaybookDecoder {
         let throughout = positive("throughout")
         let never = positive("never")
         // Static properties and probe figures have no timeline to bound from below or to watch.
-        let staticKind: String? =
-            switch key {
-            case "bond_mode": "bond_mode: a static property, checked once"
-            case "mac" where view.has("permanent_of"): "mac permanent_of: a static property, checked once"
-            case "active_slave", "mii_status", "carrier", "link_failures", "mac": nil
-            default: "\(key): probe figures are measured over a scope, not on a timeline"
-            }
-        if let staticKind {
+        if let staticKind = kind.notOnTimeline(view) {
             for name in ["not_before", "throughout", "never"] {
                 guard let node = view[name] else { continue }
                 reader.error(node, "\(path).\(name): not allowed on \(staticKind)")

@@ -256,12 +256,7 @@ public actor ProbeEngine: TrafficProbes {
     // MARK: helpers
 
     private func probeFaults(_ faults: [FaultMark]) -> [ProbeFault] {
-        faults.map { mark in
-            let kind =
-                playbook.steps.indices.contains(mark.stepIndex)
-                ? ProbeFault.kind(of: playbook.steps[mark.stepIndex].action) : .other
-            return ProbeFault(stepIndex: mark.stepIndex, at: mark.at, kind: kind)
-        }
+        faults.map { ProbeFault(stepIndex: $0.stepIndex, at: $0.at, kind: ProbeFault.Kind($0.polarity)) }
     }
 
     private func startWitness(_ direction: Resolved, directory: SafeDirectory) async throws {

@@ -24,13 +24,17 @@ public struct ProbeFault: Sendable, Hashable, Codable {
         self.kind = kind
     }
 
-    /// The kind of a playbook step.
-    public static func kind(of action: StepAction) -> Kind {
-        switch action {
-        case .pull, .down, .switchDown, .blackhole: .failure
-        case .plug, .up, .switchUp, .restore: .restoration
-        default: .other
-        }
+}
+
+extension ProbeFault.Kind {
+    /// The window kind of a fault of this polarity.
+    public init(_ polarity: FaultPolarity) {
+        self =
+            switch polarity {
+            case .failure: .failure
+            case .repair: .restoration
+            case .reconfiguration: .other
+            }
     }
 }
 

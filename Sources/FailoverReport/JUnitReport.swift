@@ -114,12 +114,15 @@ public enum JUnitReport {
 
     /// The playbook file relative to `baseDirectory` (kept as is when relative already); an
     /// absolute path outside it gives the playbook's name.
+    /// An instance of a `matrix:` playbook adds its parameters, ` [mode=balance-xor]`, so the
+    /// instances of one file stay apart and keep their names from run to run.
     static func classname(_ playbook: PlaybookRecord, baseDirectory: String?) -> String {
         let file = playbook.file
-        guard file.hasPrefix("/") else { return file }
+        let instance = playbook.parameters.map { " [\($0.instanceLabel)]" } ?? ""
+        guard file.hasPrefix("/") else { return file + instance }
         if let baseDirectory, !baseDirectory.isEmpty {
             let base = baseDirectory.hasSuffix("/") ? baseDirectory : baseDirectory + "/"
-            if file.hasPrefix(base), file.count > base.count { return String(file.dropFirst(base.count)) }
+            if file.hasPrefix(base), file.count > base.count { return String(file.dropFirst(base.count)) + instance }
         }
         return playbook.name
     }

@@ -200,3 +200,50 @@ struct AssertionEvaluatorTests {
                 == Check(holds: false, actual: "s/eth9 does not exist"))
     }
 }
+
+/// Records the fault marks the runner hands to the probes.
+private final class RecordingProbes: TrafficProbes, Sendable {
+    let faults = Mutex<[FaultMark]>([])
+    func start(_ names: [String]) async throws {}
+    func stop(_ name: String) async throws {}
+    func evaluate(_ assertion: Assertion, stepIndex: Int, faults: [FaultMark]) async throws -> ProbeEvaluation {
+        ProbeEvaluation(holds: false, actual: "n/a")
+    }
+    func finish(faults: [FaultMark]) async -> [ProbeRecord] {
+        self.faults.withLock { $0 = faults }
+        return []
+    }
+}
+
+@Suite("Fault polarity")
+struct FaultPolarityTests {
+    @Test("each fault step carries its polarity in the model; other steps have none")
+    func polarityOfEachAction() {
+        let ref = InterfaceRef("server/eth0")!
+        let cases: [(StepAction, FaultPolarity?)] = [
+            (.pull(ref), .failure), (.down(ref), .failure), (.switchDown("sw"), .failure), (.blackhole(ref), .failure),
+            (.plug(ref), .repair), (.up(ref), .repair), (.switchUp("sw"), .repair), (.restore(ref), .repair),
+            (.set(bond: ref, option: "primary", value: "eth1"), .reconfiguration),
+            (.hold(.seconds(1)), nil), (.startProbe("p"), nil), (.stopProbe("p"), nil), (.expect([]), nil),
+        ]
+        for (action, polarity) in cases {
+            #expect(action.faultPolarity == polarity, "\(action)")
+            #expect(action.isFault == (polarity != nil), "\(action)")
+        }
+    }
+
+    @Test("the runner hands each fault's polarity to the probes with its mark, in step order")
+    func runnerMarksCarryPolarity() async {
+        let clock = SimulatedClock()
+        let backend = ScriptedBackend(clock: clock)
+        let eth0 = InterfaceRef("server/eth0")!
+        let probes = RecordingProbes()
+        let playbook = seedPlaybook(steps: [.pull(eth0), .hold(.milliseconds(10)), .plug(eth0), .down(eth0)])
+        let runner = PlaybookRunner(backend: backend, probes: probes, clock: clock, logger: Logger(label: "test"))
+        let record = await runner.run(playbook, names: RunNames(runID: "abcdef"))
+        #expect(record.verdict == .passed)
+        let marks = probes.faults.withLock { $0 }
+        #expect(marks.map(\.stepIndex) == [0, 2, 3])
+        #expect(marks.map(\.polarity) == [.failure, .repair, .failure])
+    }
+}

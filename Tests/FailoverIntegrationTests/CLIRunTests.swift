@@ -1,3 +1,4 @@
+import FailoverPlaybook
 import Foundation
 import Testing
 
@@ -111,6 +112,24 @@ func temporaryHostPlaybook(_ text: String) throws -> String {
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
     return path
 }
+
+/// One bond playbook for tests that need exactly one (the mode-broadcast instance of
+/// Playbooks/seed-001/modes/modes.yaml, written out).
+let broadcastMode = """
+    name: bond mode broadcast comes up
+    topology:
+      switches: [sw1]
+      hosts:
+        server:
+          cables: {eth0: sw1, eth1: sw1}
+          bonds:
+            bond0: {mode: broadcast, miimon: 100, slaves: [eth0, eth1]}
+        client:
+          cables: {eth0: sw1}
+    steps:
+      - expect: {carrier: {interface: server/bond0, is: up, within: auto}}
+      - expect: {bond_mode: {bond: server/bond0, is: broadcast}}
+    """
 
 let longHold = """
     name: long hold (for signal tests)
@@ -275,9 +294,11 @@ struct CLIRunTests {
             ],
             environment: ["TMPDIR": temporary])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-        // Every playbook of the two directories (modes/ included) passes.
+        // Every playbook instance of the two directories (the modes/ matrix included) passes.
         let expected = try ["Playbooks/seed-001", "Playbooks/options"].map { directory in
-            try FileManager.default.subpathsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.count
+            try FileManager.default.subpathsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.map {
+                try PlaybookLoader.loadInstances(contentsOf: directory + "/" + $0).count
+            }.reduce(0, +)
         }.reduce(0, +)
         #expect(expected >= 17)
         #expect(
@@ -324,7 +345,7 @@ struct CLIRunTests {
         let result = try FailoverBinary.run(
             [
                 "run", "--vm", "auto", "--vm-timeout", "2", "--run-id", "0b0b0b", "--results", results, "--json",
-                "Playbooks/host/carrier-pull.yaml", "Playbooks/seed-001/modes/mode-broadcast.yaml",
+                "Playbooks/host/carrier-pull.yaml", try temporaryHostPlaybook(broadcastMode),
             ], environment: ["TMPDIR": temporary])
         #expect(result.status == 70, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stderr.contains("timedOut"), "\(result.stderr)")

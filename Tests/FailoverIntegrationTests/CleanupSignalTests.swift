@@ -199,7 +199,7 @@ struct CleanupSignalTests {
     )
     func labSIGINT() throws {
         try labSignal(
-            SIGINT, runID: "0e5a01", first: "Playbooks/seed-001/modes/mode-broadcast.yaml", after: .seconds(3),
+            SIGINT, runID: "0e5a01", first: try temporaryHostPlaybook(broadcastMode), after: .seconds(3),
             bound: .seconds(3), expected: ["passed", "errored"])
     }
 

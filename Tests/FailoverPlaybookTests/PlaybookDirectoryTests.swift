@@ -18,22 +18,43 @@ struct PlaybookDirectoryTests {
             "Playbooks/wrong/expect-no-failover.yaml",
         ]
         for file in required { #expect(Self.files.contains(file), "missing \(file)") }
-        #expect(Self.files.filter { $0.hasPrefix("Playbooks/seed-001/modes/mode-") }.count == BondMode.allCases.count)
+        #expect(Self.files.contains("Playbooks/seed-001/modes/modes.yaml"))
     }
 
     @Test("loads without errors or warnings", arguments: files)
     func loads(file: String) throws {
-        let loaded = try PlaybookLoader.load(contentsOf: Fixtures.repository.appendingPathComponent(file).path)
-        #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
-        #expect(!loaded.playbook.steps.isEmpty)
-        #expect(loaded.playbook.steps.allSatisfy { $0.location != nil })
+        let instances = try PlaybookLoader.loadInstances(
+            contentsOf: Fixtures.repository.appendingPathComponent(file).path)
+        #expect(!instances.isEmpty)
+        for loaded in instances {
+            #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
+            #expect(!loaded.playbook.steps.isEmpty)
+            #expect(loaded.playbook.steps.allSatisfy { $0.location != nil })
+        }
     }
 
-    @Test("each mode playbook builds a bond of its mode", arguments: BondMode.allCases)
-    func modes(mode: BondMode) throws {
-        let path = Fixtures.playbooks.appendingPathComponent("seed-001/modes/mode-\(mode.rawValue).yaml").path
-        let playbook = try PlaybookLoader.load(contentsOf: path).playbook
-        #expect(playbook.topology.bond(at: InterfaceRef(host: "server", interface: "bond0"))?.mode == mode)
+    /// The seven former `mode-*.yaml` files are one matrix playbook: one instance per mode, in
+    /// the kernel's order, each building and checking a bond of its own mode.
+    @Test("the mode playbook has one instance per bond mode, each of its mode")
+    func modes() throws {
+        let path = Fixtures.playbooks.appendingPathComponent("seed-001/modes/modes.yaml").path
+        let instances = try PlaybookLoader.loadInstances(contentsOf: path).map(\.playbook)
+        #expect(
+            instances.map(\.parameters) == BondMode.allCases.map { [MatrixParameter(name: "mode", value: $0.rawValue)] }
+        )
+        for (playbook, mode) in zip(instances, BondMode.allCases) {
+            #expect(playbook.name == "bond mode \(mode.rawValue) comes up [mode=\(mode.rawValue)]")
+            #expect(playbook.topology.bond(at: InterfaceRef(host: "server", interface: "bond0"))?.mode == mode)
+            guard case .expect(let expectations) = playbook.steps.last?.action else {
+                Issue.record("the last step is not an expect")
+                continue
+            }
+            #expect(
+                expectations.map(\.assertion) == [
+                    .bondMode(InterfaceRef(host: "server", interface: "bond0"), expected: mode)
+                ])
+            #expect(playbook.seed == "001 — modes: the bond can be built in mode \(mode.rawValue)")
+        }
     }
 
     @Test("a missing file is one error at file:1:1")

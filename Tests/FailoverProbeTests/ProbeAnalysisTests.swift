@@ -385,3 +385,16 @@ struct ProbeAssertionTests {
         #expect(both.actual == "forward: 55 lost of 1000; reverse: 55 lost of 1000")
     }
 }
+
+@Suite("Fault polarity names the window")
+struct FaultPolarityWindowTests {
+    @Test(arguments: [
+        (FaultPolarity.failure, ProbeFault.Kind.failure, "failover"),
+        (.repair, .restoration, "reversion"),
+        (.reconfiguration, .other, "change"),
+    ])
+    func kindOfPolarity(polarity: FaultPolarity, kind: ProbeFault.Kind, event: String) {
+        #expect(ProbeFault.Kind(polarity) == kind)
+        #expect(ProbeAnalysis.event(for: ProbeFault.Kind(polarity)) == event)
+    }
+}

@@ -1,0 +1,22 @@
+public import FailoverModel
+
+/// Probe traffic: loss, outage and reordering measured by a traffic probe over a scope. The
+/// arithmetic is in FailoverProbe (ProbeAnalysis+Assertions.swift), reached through
+/// `TrafficProbes.evaluate`. Decoded in FailoverPlaybook/Families/ProbeTrafficDecoding.swift.
+public struct ProbeTrafficFamily: AssertionFamily {
+    public init() {}
+
+    public func readsTimeline(_ assertion: Assertion) -> Bool { false }
+
+    public func check(_ assertion: Assertion, sources: AssertionSources) async throws -> Check {
+        guard let probes = sources.probes else {
+            return Check(holds: false, actual: "n/a", error: "probe assertion evaluated as an interface assertion")
+        }
+        let evaluation = try await probes(assertion)
+        return Check(holds: evaluation.holds, actual: evaluation.actual, error: evaluation.measurementError)
+    }
+
+    public func planLook(_ assertion: Assertion, plan: PlanContext) -> String {
+        PlanRenderer.comment("(measured by the probe)")
+    }
+}

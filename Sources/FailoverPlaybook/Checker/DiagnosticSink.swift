@@ -1,0 +1,20 @@
+public import FailoverModel
+
+/// Collects diagnostics in the order they are found; every message is escaped to one line.
+public struct DiagnosticSink: Sendable {
+    public private(set) var diagnostics: [Diagnostic] = []
+
+    public init() {}
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    public mutating func error(_ location: SourceLocation, _ message: String) {
+        diagnostics.append(Diagnostic(severity: .error, location: location, message: Diagnostic.escaped(message)))
+    }
+
+    public mutating func warning(_ location: SourceLocation, _ message: String) {
+        diagnostics.append(Diagnostic(severity: .warning, location: location, message: Diagnostic.escaped(message)))
+    }
+
+    public mutating func append(contentsOf other: [Diagnostic]) { diagnostics += other }
+}

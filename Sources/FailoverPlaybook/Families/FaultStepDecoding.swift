@@ -1,0 +1,48 @@
+import FailoverModel
+import Yams
+
+/// The fault step family: what breaks and mends the path (its polarity is
+/// `StepAction.faultPolarity` in the model). The YAML layer reads the target; the references
+/// are checked on the model (`faultStepChecker`), whatever front end produced it. Executed by
+/// the backend (`NetworkBackend.perform`).
+extension PlaybookDecoder {
+    static let faultSteps: [StepEntry] = [
+        StepEntry(key: "pull") { $0.reader.ref($1.value, $1.path).map { [.pull($0)] } ?? [] },
+        StepEntry(key: "plug") { $0.reader.ref($1.value, $1.path).map { [.plug($0)] } ?? [] },
+        StepEntry(key: "down") { $0.reader.ref($1.value, $1.path).map { [.down($0)] } ?? [] },
+        StepEntry(key: "up") { $0.reader.ref($1.value, $1.path).map { [.up($0)] } ?? [] },
+        StepEntry(key: "switch_down") { $0.decodeSwitchName($1).map { [.switchDown($0)] } ?? [] },
+        StepEntry(key: "switch_up") { $0.decodeSwitchName($1).map { [.switchUp($0)] } ?? [] },
+        StepEntry(key: "blackhole") { $0.reader.ref($1.value, $1.path).map { [.blackhole($0)] } ?? [] },
+        StepEntry(key: "restore") { $0.reader.ref($1.value, $1.path).map { [.restore($0)] } ?? [] },
+    ]
+
+    func decodeSwitchName(_ input: StepInput) -> String? {
+        reader.string(input.value, input.path, expected: "a switch name")
+    }
+
+    /// The references of fault steps, on the model: the cable end, interface or switch exists;
+    /// blackhole and restore need a cable to a switch (frames are dropped in the switch).
+    static let faultStepChecker = StepCheck { step, index, context in
+        let mark =
+            step.marks["target"]
+            ?? SourceMark(location: context.index.location(step.location), path: "steps[\(index)]")
+        switch step.action {
+        case .pull(let ref), .plug(let ref):
+            context.requireCableEnd(ref, at: mark)
+        case .down(let ref), .up(let ref):
+            context.requireInterface(ref, at: mark)
+        case .switchDown(let name), .switchUp(let name):
+            context.requireSwitch(name, at: mark)
+        case .blackhole(let ref), .restore(let ref):
+            guard let cable = context.requireCableEnd(ref, at: mark) else { return }
+            guard case .switch = cable.b else {
+                context.error(
+                    mark, "\(mark.path): blackhole needs a cable to a switch (v1); \(cable) is a host-to-host cable")
+                return
+            }
+        case .set, .hold, .startProbe, .stopProbe, .expect:
+            return
+        }
+    }
+}

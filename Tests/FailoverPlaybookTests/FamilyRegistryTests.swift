@@ -1,0 +1,179 @@
+import FailoverModel
+import Testing
+
+@testable import FailoverPlaybook
+
+/// The decoding registry: the keys a step or an assertion may have ARE the registry's keys, and
+/// each key decodes through its own entry (no switch to fall through into another kind).
+@Suite("Family registry")
+struct FamilyRegistryTests {
+    static let head = """
+        name: registry
+        topology:
+          switches: [sw1]
+          hosts:
+            client:
+              cables: {eth0: sw1}
+              address: {eth0: 198.18.0.2/24}
+            server:
+              cables: {eth0: sw1, eth1: sw1}
+              bonds:
+                bond0: {mode: active-backup, miimon: 100, slaves: [eth0, eth1]}
+              address: {bond0: 198.18.0.1/24}
+        probes:
+          - {name: p1, from: client, to: server, start: manual}
+        steps:
+          - pull: server/eth0
+
+        """
+
+    /// One valid use of every assertion key, and the model key it must decode to.
+    static let assertionSamples: [String: (body: String, model: String)] = [
+        "active_slave": ("{bond: server/bond0, is: eth1}", "active_slave"),
+        "bond_mode": ("{bond: server/bond0, is: active-backup}", "bond_mode"),
+        "mii_status": ("{interface: server/eth0, is: down}", "mii_status"),
+        "link_failures": ("{interface: server/eth0, at_least: 1}", "link_failures"),
+        "carrier": ("{interface: server/eth0, is: down}", "carrier"),
+        "mac": ("{interface: server/bond0, same_as: server/eth1}", "mac"),
+        "admin_state": ("{interface: server/eth0, is: down}", "admin_state"),
+        "loss": ("{probe: p1, at_most: 3}", "loss"),
+        "no_loss": ("{probe: p1, scope: run}", "loss"),
+        "outage": ("{probe: p1, at_most: 200ms}", "outage"),
+        "reordered": ("{probe: p1, is: 0}", "reordered"),
+        "option": ("{bond: server/bond0, name: updelay, is: 0}", "option"),
+    ]
+
+    /// One valid use of every step key, and how the model spells the step.
+    static let stepSamples: [String: (body: String, model: String)] = [
+        "pull": ("server/eth1", "pull server/eth1"),
+        "plug": ("server/eth1", "plug server/eth1"),
+        "down": ("server/bond0", "down server/bond0"),
+        "up": ("server/bond0", "up server/bond0"),
+        "switch_down": ("sw1", "switch_down sw1"),
+        "switch_up": ("sw1", "switch_up sw1"),
+        "blackhole": ("server/eth1", "blackhole server/eth1"),
+        "restore": ("server/eth1", "restore server/eth1"),
+        "set": ("{bond: server/bond0, primary: eth1}", "set server/bond0 primary=eth1"),
+        "hold": ("100ms", "hold 100ms"),
+        "start_probe": ("p1", "start_probe p1"),
+        "stop_probe": ("p1", "stop_probe p1"),
+        "expect": ("{carrier: {interface: server/eth0, is: down}}", "expect carrier of server/eth0 is down"),
+    ]
+
+    func load(_ step: String) throws -> Playbook {
+        try PlaybookLoader.load(yaml: Self.head + "  - " + step + "\n", file: "t.yaml").playbook
+    }
+
+    func diagnostics(_ step: String) -> [String] {
+        do {
+            _ = try PlaybookLoader.load(yaml: Self.head + "  - " + step + "\n", file: "t.yaml")
+            return []
+        } catch let error as PlaybookError {
+            return error.diagnostics.map(\.description)
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    @Test("the registry has no key twice (a second entry would never be reached)")
+    func keysAreUnique() {
+        #expect(Set(PlaybookDecoder.assertionKeys).count == PlaybookDecoder.assertionRegistry.count)
+        #expect(Set(PlaybookDecoder.stepKeys).count == PlaybookDecoder.stepRegistry.count)
+    }
+
+    @Test("every registered assertion key decodes through its own entry to its own kind")
+    func everyAssertionKeyDecodes() throws {
+        // A kind added to the registry without a sample here fails this line.
+        #expect(Set(Self.assertionSamples.keys) == Set(PlaybookDecoder.assertionKeys))
+        for key in PlaybookDecoder.assertionKeys {
+            let sample = try #require(Self.assertionSamples[key], "no sample for \(key)")
+            let playbook = try load("expect: {\(key): \(sample.body)}")
+            guard case .expect(let expectations) = try #require(playbook.steps.last).action else {
+                Issue.record("\(key): not decoded as an expect step")
+                continue
+            }
+            #expect(expectations.map(\.assertion.key) == [sample.model], "\(key)")
+        }
+    }
+
+    @Test("every registered step key decodes through its own entry to its own step")
+    func everyStepKeyDecodes() throws {
+        #expect(Set(Self.stepSamples.keys) == Set(PlaybookDecoder.stepKeys))
+        for key in PlaybookDecoder.stepKeys {
+            let sample = try #require(Self.stepSamples[key], "no sample for \(key)")
+            let playbook = try load("\(key): \(sample.body)")
+            #expect(playbook.steps.count == 2, "\(key)")
+            #expect(playbook.steps.last?.action.description == sample.model, "\(key)")
+        }
+    }
+
+    @Test("fault step references are checked on the model, whatever front end built it")
+    func faultStepsCheckedOnTheModel() throws {
+        var playbook = try load("hold: 1ms")
+        let checker = PlaybookChecker(stepCheckers: PlaybookDecoder.stepCheckers)
+        #expect(checker.check(playbook).isEmpty)
+        // Steps an importer produced: no marks, so diagnostics fall back to the step's location.
+        let at = SourceLocation(file: "imported", line: 3, column: 1)
+        playbook.steps = [
+            Step(.pull(InterfaceRef(host: "server", interface: "eth9")), location: at),
+            Step(.down(InterfaceRef(host: "server", interface: "bond0")), location: at),
+            Step(.switchUp("sw9"), location: at),
+            Step(.blackhole(InterfaceRef(host: "nohost", interface: "eth0")), location: at),
+        ]
+        #expect(
+            checker.check(playbook).map(\.description) == [
+                "imported:3:1: error: steps[0]: no cable server/eth9; cables of server: eth0, eth1",
+                "imported:3:1: error: steps[2]: no switch sw9; switches: sw1",
+                "imported:3:1: error: steps[3]: no host nohost; hosts: client, server",
+            ])
+    }
+
+    @Test("admin_state: up or down of an interface of the host, timed like carrier")
+    func adminState() throws {
+        let playbook = try load(
+            "expect: {admin_state: {interface: server/bond0, is: down, not_before: 10ms, within: 1s}}")
+        guard case .expect(let members) = try #require(playbook.steps.last).action, let member = members.first else {
+            Issue.record("admin_state not decoded as an expect step")
+            return
+        }
+        #expect(members.count == 1)
+        #expect(member.assertion == .adminState(InterfaceRef(host: "server", interface: "bond0"), expected: false))
+        #expect(member.wait == .within(.seconds(1)))
+        #expect(member.notBefore == .milliseconds(10))
+        #expect(
+            diagnostics("expect: {admin_state: {interface: server/eth0, is: sideways}}") == [
+                "t.yaml:17:56: error: steps[1].expect.admin_state.is: expected up or down, found 'sideways'"
+            ])
+        #expect(
+            diagnostics("expect: {admin_state: {interface: server/eth7, is: up}}") == [
+                "t.yaml:17:39: error: steps[1].expect.admin_state.interface: no interface server/eth7; "
+                    + "interfaces of server: eth0, eth1, bond0"
+            ])
+    }
+
+    @Test("an unregistered assertion or step key is a load-time error at its line and column")
+    func unregisteredKeyIsAnError() {
+        #expect(
+            diagnostics("expect: {neighbour: {interface: server/eth0, is: up}}") == [
+                "t.yaml:17:14: error: unknown key 'neighbour' in expect; valid keys: "
+                    + PlaybookDecoder.assertionKeys.joined(separator: ", ")
+            ])
+        #expect(
+            diagnostics("flapp: server/eth0") == [
+                "t.yaml:17:5: error: unknown key 'flapp' in step 2 (steps[1]); valid keys: "
+                    + PlaybookDecoder.stepKeys.joined(separator: ", ")
+            ])
+    }
+
+    @Test(
+        "each assertion's timing keys follow its entry: a window on a timeline kind, refused (at its value) on a figure"
+    )
+    func timingFollowsTheEntry() {
+        #expect(diagnostics("expect: {carrier: {interface: server/eth0, is: down, throughout: 1s}}") == [])
+        #expect(
+            diagnostics("expect: {loss: {probe: p1, at_most: 0, throughout: 1s}}") == [
+                "t.yaml:17:56: error: steps[1].expect.loss.throughout: not allowed on loss: probe figures are "
+                    + "measured over a scope, not on a timeline"
+            ])
+    }
+}
