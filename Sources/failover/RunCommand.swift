@@ -298,7 +298,12 @@ struct RunCommand: AsyncParsableCommand {
             argv += ["--log-level", logging.verbose ? "debug" : logging.logLevel]
             argv += ["--guest-accelerator", "@ACCELERATOR@"]
             if witness { argv.append("--witness") }
-            argv += playbooks.map { absolute($0.file, cwd: cwd) }
+            // Each file once: the guest expands a `matrix:` file into its instances again.
+            var files: [String] = []
+            for file in playbooks.map({ absolute($0.file, cwd: cwd) }) where !files.contains(file) {
+                files.append(file)
+            }
+            argv += files
             let request = VMRunRequest(
                 kernel: kernel, argv: argv, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
                 workingDirectory: cwd, writableDirectories: [absolute(directory, cwd: cwd)],
