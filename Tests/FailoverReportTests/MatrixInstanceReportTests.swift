@@ -54,4 +54,21 @@ struct MatrixInstanceReportTests {
         #expect(decoded.parameters == [MatrixParameter(name: "mode", value: "802.3ad")])
         #expect(try JSONDecoder().decode(PlaybookRecord.self, from: Data(plain.utf8)).parameters == nil)
     }
+
+    @Test("report.json names an instance's parameters, in order; a plain playbook has none")
+    func report() throws {
+        func playbooks(_ record: PlaybookRecord) throws -> [[String: Any]] {
+            let run = RunRecord(
+                runID: "3f2a1c", startedAt: "2026-11-22T10:15:02Z", environment: ReportFixtures.hostEnvironment,
+                playbooks: [record])
+            let json = try JSONSerialization.jsonObject(with: Data(try JSONReport.render([run]).utf8))
+            let runs = try #require((json as? [String: Any])?["runs"] as? [[String: Any]])
+            return try #require(runs.first?["playbooks"] as? [[String: Any]])
+        }
+        var record = Self.instance("balance-xor")
+        record.parameters?.append(MatrixParameter(name: "hash", value: "layer2"))
+        let parameters = try #require(try playbooks(record).first?["parameters"] as? [[String: String]])
+        #expect(parameters == [["name": "mode", "value": "balance-xor"], ["name": "hash", "value": "layer2"]])
+        #expect(try playbooks(Self.instance(nil)).first?["parameters"] == nil)
+    }
 }
