@@ -66,65 +66,20 @@ final class PlaybookDecoder {
 
     // MARK: Names
 
-    /// Host, switch and probe names: `[a-z0-9][a-z0-9_-]*`, at most `limit` characters (a host or
-    /// switch becomes a namespace, a probe name goes into capture file names).
+    /// Host, switch and probe names (`NameRules.nodeNameProblem`); reports and returns false
+    /// when invalid (the object is then left out of the model).
     func checkNodeName(_ name: String, _ node: Node, _ path: String, what: String, limit: Int = 20) -> Bool {
-        let chars = Array(name.unicodeScalars)
-        let validFirst = chars.first.map { ("a"..."z").contains($0) || ("0"..."9").contains($0) } ?? false
-        let validRest = chars.allSatisfy {
-            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
-        }
-        guard validFirst && validRest else {
-            reader.error(node, "\(path): \(what) name '\(name)' must match [a-z0-9][a-z0-9_-]*")
-            return false
-        }
-        guard chars.count <= limit else {
-            reader.error(node, "\(path): \(what) name '\(name)' is \(chars.count) characters; at most \(limit)")
-            return false
-        }
-        return true
+        guard let problem = NameRules.nodeNameProblem(name, what: what, limit: limit) else { return true }
+        reader.error(node, "\(path): \(problem)")
+        return false
     }
 
-    /// Linux interface names: 1–15 bytes, no '/', ':' or whitespace, not '.' or '..' (the kernel's
-    /// rules), and only `[A-Za-z0-9][A-Za-z0-9_.-]*`: no shell metacharacters, quotes, control
-    /// characters or NUL, so a name is one plain word in `failover plan` and in file names.
+    /// Linux interface names (`NameRules.interfaceNameProblem`); reports and returns false when
+    /// invalid (the object is then left out of the model).
     func checkInterfaceName(_ name: String, _ node: Node, _ path: String, allowLoopback: Bool = false) -> Bool {
-        if name.isEmpty || name == "." || name == ".." {
-            reader.error(node, "\(path): '\(name)' is not a valid interface name")
-            return false
-        }
-        if name.utf8.count > 15 {
-            reader.error(node, "\(path): interface name '\(name)' is \(name.utf8.count) bytes; Linux allows at most 15")
-            return false
-        }
-        if name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace }) {
-            reader.error(node, "\(path): interface name '\(name)' must not contain '/', ':' or spaces")
-            return false
-        }
-        if !Self.isPlainInterfaceName(name) {
-            reader.error(
-                node,
-                "\(path): interface name '\(name)' may hold only letters, digits, '_', '.' and '-', starting with a letter or digit"
-            )
-            return false
-        }
-        if name == "lo" && !allowLoopback {
-            reader.error(node, "\(path): 'lo' is the loopback interface of every host; choose another name")
-            return false
-        }
-        return true
-    }
-
-    /// `[A-Za-z0-9][A-Za-z0-9_.-]*` (ASCII only).
-    static func isPlainInterfaceName(_ name: String) -> Bool {
-        func alphanumeric(_ byte: UInt8) -> Bool {
-            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-        }
-        let bytes = Array(name.utf8)
-        guard let first = bytes.first, alphanumeric(first) else { return false }
-        return bytes.allSatisfy {
-            alphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-")
-        }
+        guard let problem = NameRules.interfaceNameProblem(name, allowLoopback: allowLoopback) else { return true }
+        reader.error(node, "\(path): \(problem)")
+        return false
     }
 
     // MARK: Topology

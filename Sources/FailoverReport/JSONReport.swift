@@ -116,6 +116,8 @@ public enum JSONReport {
     struct Playbook: Encodable {
         var name: String
         var file: String
+        /// A `matrix:` instance's parameter values, in matrix order (absent for a plain playbook).
+        var parameters: [MatrixParameter]?
         var seed: String?
         var verdict: Verdict
         var message: String?
@@ -135,6 +137,7 @@ public enum JSONReport {
             let start = playbook.started
             name = playbook.name
             file = playbook.file
+            parameters = playbook.parameters
             seed = playbook.seed
             verdict = playbook.verdict
             message = playbook.message

@@ -108,3 +108,43 @@ struct CheckerTests {
         #expect(PlaybookChecker().check(playbook).isEmpty)
     }
 }
+
+@Suite("PlaybookChecker: names, duplicates and cable ends of a model built in code")
+struct CheckerObjectTests {
+    @Test("bad names, a duplicate switch, a cable to nowhere and a doubly cabled end are each reported")
+    func objects() {
+        let here = SourceLocation(file: "netplan.yaml", line: 3, column: 5)
+        let cableMarks = SourceMarks([
+            "a": SourceMark(location: here, path: "ethernets.eth0"),
+            "b": SourceMark(location: SourceLocation(file: "netplan.yaml", line: 4, column: 9), path: "ethernets.eth0"),
+        ])
+        let topology = Topology(
+            switches: [Switch(name: "sw1"), Switch(name: "sw1")],
+            hosts: [
+                Host(name: "Server", interfaces: ["eth0"]),
+                Host(
+                    name: "h1", interfaces: ["eth0", "eth 1"],
+                    bonds: [Bond(name: "bond0", mode: .activeBackup, slaves: ["eth0"])]),
+            ],
+            cables: [
+                Cable(a: InterfaceRef(host: "h1", interface: "eth0"), b: .switch("sw9"), marks: cableMarks),
+                Cable(a: InterfaceRef(host: "h1", interface: "eth0"), b: .switch("sw1")),
+            ])
+        let playbook = Playbook(name: "x", topology: topology, steps: [], file: "netplan.yaml")
+        #expect(
+            PlaybookChecker().check(playbook).map(\.description) == [
+                "netplan.yaml:1:1: error: topology.switches[1]: switch sw1 is declared twice",
+                "netplan.yaml:1:1: error: topology.hosts.Server: host name 'Server' must match [a-z0-9][a-z0-9_-]*",
+                "netplan.yaml:1:1: error: topology.hosts.h1.cables.eth 1: interface name 'eth 1' must not contain '/', ':' or spaces",
+                "netplan.yaml:4:9: error: topology.hosts.h1.cables.eth0: no switch sw9; switches: sw1, sw1",
+                "netplan.yaml:1:1: error: topology.hosts.h1.cables.eth0: h1/eth0 already has a cable",
+            ])
+        // The same model, repaired, has no problem.
+        var fixed = playbook
+        fixed.topology.switches.removeLast()
+        fixed.topology.hosts[0].name = "server"
+        fixed.topology.hosts[1].interfaces = ["eth0"]
+        fixed.topology.cables.removeFirst()
+        #expect(PlaybookChecker().check(fixed).isEmpty)
+    }
+}

@@ -46,6 +46,7 @@ public struct PlaybookChecker: Sendable {
     /// Every problem found in `playbook`, in the order the checks ran (the loader sorts by location).
     public func check(_ playbook: Playbook) -> [Diagnostic] {
         var context = CheckContext(index: TopologyIndex(playbook), allowAnyAddresses: allowAnyAddresses)
+        ObjectChecks.run(&context)
         TopologyChecks.run(&context)
         for (index, step) in playbook.steps.enumerated() {
             for checker in stepCheckers { checker.check(step, at: index, in: &context) }

@@ -29,7 +29,8 @@ extension CheckContext {
 
     /// `ref` is a cable end or a bond of its host (or `lo` when `allowLoopback`).
     @discardableResult
-    public mutating func requireInterface(_ ref: InterfaceRef, at mark: SourceMark, allowLoopback: Bool = true) -> Bool {
+    public mutating func requireInterface(_ ref: InterfaceRef, at mark: SourceMark, allowLoopback: Bool = true) -> Bool
+    {
         guard requireHost(ref.host, at: mark) != nil else { return false }
         let names = index.interfaceNames(of: ref.host)
         guard names.contains(ref.interface) || (allowLoopback && ref.interface == "lo") else {

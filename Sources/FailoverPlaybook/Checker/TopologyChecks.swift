@@ -82,7 +82,8 @@ enum TopologyChecks {
             } else if let bond = enslavedBy[entry.interface] {
                 context.error(
                     mark,
-                    "\(path).address: \(host.name)/\(entry.interface) is a slave of \(bond); put the address on the bond")
+                    "\(path).address: \(host.name)/\(entry.interface) is a slave of \(bond); put the address on the bond"
+                )
             }
         }
         for (position, route) in host.routes.enumerated() {
