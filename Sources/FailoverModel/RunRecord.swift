@@ -255,11 +255,14 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
     public var observations: [ObservationRecord]
     /// Traffic probe figures, one per probe and direction (empty when the playbook has no probes).
     public var probes: [ProbeRecord]
+    /// The run plan's operations the backend executed, in order, one line each (nil when the
+    /// backend does not record them); the plan-equals-execution test compares them with the plan.
+    public var operations: [String]?
 
     public init(
         name: String, file: String, seed: String?, verdict: Verdict, message: String?, started: MonotonicInstant,
         ended: MonotonicInstant, timers: [TimerRecord], steps: [StepRecord], assertions: [AssertionRecord],
-        observations: [ObservationRecord], probes: [ProbeRecord] = []
+        observations: [ObservationRecord], probes: [ProbeRecord] = [], operations: [String]? = nil
     ) {
         self.name = name
         self.file = file
@@ -273,10 +276,12 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
         self.assertions = assertions
         self.observations = observations
         self.probes = probes
+        self.operations = operations
     }
 
     private enum CodingKeys: String, CodingKey {
         case name, file, seed, verdict, message, started, ended, timers, steps, assertions, observations, probes
+        case operations
     }
 
     public init(from decoder: any Decoder) throws {
@@ -294,6 +299,7 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
         observations = try container.decode([ObservationRecord].self, forKey: .observations)
         // Records written before probes were reported have no `probes` key.
         probes = try container.decodeIfPresent([ProbeRecord].self, forKey: .probes) ?? []
+        operations = try container.decodeIfPresent([String].self, forKey: .operations)
     }
 }
 
