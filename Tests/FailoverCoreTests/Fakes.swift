@@ -58,6 +58,8 @@ final class ScriptedBackend: NetworkBackend, Sendable {
         var lateRecords: [ObservationRecord] = []
         var log: ObservationLog?
         var plan: RunPlan?
+        /// The plan's operations executed so far (build, then each performed step's).
+        var executed: [PlannedOperation] = []
     }
     let state = Mutex(State())
     let clock: SimulatedClock
@@ -94,6 +96,7 @@ final class ScriptedBackend: NetworkBackend, Sendable {
         let (error, interfaces) = state.withLock { state -> ((any Error)?, [InterfaceRef: InterfaceState]) in
             state.log = log
             state.plan = plan
+            if state.buildError == nil { state.executed = plan.buildOperations }
             return (state.buildError, state.interfaces)
         }
         if let error { throw error }
@@ -113,6 +116,7 @@ final class ScriptedBackend: NetworkBackend, Sendable {
         }
         let (reactions, refusal) = state.withLock { state in
             state.performed.append(action)
+            if state.refusals[action] == nil { state.executed += operations }
             if state.refusals[action] == nil { state.immediate[action]?(&state.interfaces) }
             return (state.reactions[action] ?? [], state.refusals[action])
         }
@@ -140,6 +144,8 @@ final class ScriptedBackend: NetworkBackend, Sendable {
     func state(of interface: InterfaceRef) async throws -> InterfaceState {
         state.withLock { $0.interfaces[interface] ?? .missing }
     }
+
+    func executedOperations() async -> [PlannedOperation]? { state.withLock { $0.executed } }
 
     /// The scripted log is complete once this returns: records are appended when their change
     /// happens, late ones here.
