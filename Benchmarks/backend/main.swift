@@ -97,7 +97,7 @@ struct BackendBenchmark {
             let names = RunNames(runID: String(format6(0xbe0000 + run)))
             let backend = NamespaceBackend(logger: logger)
             let start = MonotonicTime.now()
-            try await backend.build(playbook, names: names, log: ObservationLog())
+            try await backend.build(RunPlanCompiler.compile(playbook, names: names), log: ObservationLog())
             netlinkBuild.append(milliseconds(start))
             let problems = await backend.teardown()
             netlinkTotal.append(milliseconds(start))

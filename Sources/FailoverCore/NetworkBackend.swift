@@ -88,21 +88,25 @@ public protocol MonotonicClock: Sendable {
     func sleep(until deadline: MonotonicInstant) async throws
 }
 
-/// Builds a playbook's topology for real, injects its faults, and observes what the kernel does.
+/// Executes a run plan's operations for real and observes what the kernel does.
 ///
 /// One instance serves one playbook run: `build`, then any number of `perform`/`state` calls,
 /// then `teardown` (which must be safe to call at any point, more than once).
 public protocol NetworkBackend: Sendable {
-    /// Creates every namespace, bridge, cable, bond, address and route of `playbook`, records
-    /// each object for teardown as it is created, starts observers (which append to `log`),
-    /// and reads every bond option back from the kernel.
+    /// Executes the build operations of `plan` in order (namespaces, bridges, cables, bonds,
+    /// addresses, routes, option read-back, waiting for carrier), records each one for teardown
+    /// as it succeeds, and starts observers (which append to `log`).
     /// - Throws: `BackendError` naming the object and the kernel's errno / message; an option
     ///   that reads back differently is an error naming option, value asked and value read.
-    func build(_ playbook: Playbook, names: RunNames, log: ObservationLog) async throws
+    func build(_ plan: RunPlan, log: ObservationLog) async throws
 
-    /// Injects a fault or repair step and returns when the kernel acknowledged it.
-    /// Only fault steps (`StepAction.isFault`) are passed here.
-    func perform(_ action: StepAction) async throws -> MonotonicInstant
+    /// Executes the operations of one fault or repair step in order and returns when the kernel
+    /// acknowledged the last one.
+    func perform(_ operations: [PlannedOperation]) async throws -> MonotonicInstant
+
+    /// The operations executed so far, in order (build, then steps), also after teardown; nil
+    /// when the backend does not record them.
+    func executedOperations() async -> [PlannedOperation]?
 
     /// The kernel's current view of `interface`.
     func state(of interface: InterfaceRef) async throws -> InterfaceState
@@ -115,6 +119,10 @@ public protocol NetworkBackend: Sendable {
     /// Removes everything `build` created, in reverse order. Idempotent; never throws:
     /// problems are logged and returned as text.
     func teardown() async -> [String]
+}
+
+extension NetworkBackend {
+    public func executedOperations() async -> [PlannedOperation]? { nil }
 }
 
 /// An error of the environment or the backend (verdict *errored*, exit 70).

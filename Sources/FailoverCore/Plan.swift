@@ -1,8 +1,9 @@
 public import FailoverModel
 
-/// Renders a playbook as the shell script a person would type to do the same by hand
-/// (`failover plan`). It follows the backend contract: namespaces, bridges, cables, bonds with
-/// every option, enslavement, addresses, routes, `up`s; then each step; then teardown.
+/// Renders a playbook's `RunPlan` as the shell script a person would type to do the same by
+/// hand (`failover plan`): each build operation as its `ip`/`bridge` command (the operations the
+/// backend executes, in the same order), then each step (fault steps as their operations), then
+/// teardown. Checks the harness makes itself (option read-back, waiting for carrier) have no line.
 ///
 /// The script is meant to be pasted into a shell, so nothing from the playbook reaches it raw:
 /// every command word is quoted for the POSIX shell where it needs it (`shellWord`), and free
@@ -14,12 +15,15 @@ public enum PlanRenderer {
     ///   - names: the run's names (`RunNames(runID: "000000")` for a stable plan).
     /// - Returns: a POSIX shell script, `#!/bin/sh` + `set -e`.
     public static func render(_ playbook: Playbook, names: RunNames) -> String {
+        render(RunPlanCompiler.compile(playbook, names: names), playbook: playbook, names: names)
+    }
+
+    /// Renders `plan` (compiled from `playbook` with `names`): its operations as commands, the
+    /// playbook's name, probes and assertions as comments and reading commands.
+    public static func render(_ plan: RunPlan, playbook: Playbook, names: RunNames) -> String {
         var out = PlanText()
         let topology = playbook.topology
-        let ports = RunNames.switchPortNames(topology)
         func ns(_ role: String) -> String { names.namespace(role) }
-        let slaves: [String: Set<String>] = Dictionary(
-            uniqueKeysWithValues: topology.hosts.map { ($0.name, $0.enslavedInterfaces) })
 
         out.line("#!/bin/sh")
         out.comment("failover plan: \(playbook.name)")
@@ -27,99 +31,15 @@ public enum PlanRenderer {
         if let seed = playbook.seed { out.comment("seed: \(seed)") }
         out.comment("run id \(names.runID): every namespace is \(ns("<name>"))")
         out.line("set -e")
-        out.line("")
-        out.comment("--- switches and hosts ---")
-        for sw in topology.switches {
-            out.command(["ip", "netns", "add", ns(sw.name)])
-            out.command(["ip", "-n", ns(sw.name), "link", "set", "lo", "up"])
-            out.command(
-                ["ip", "-n", ns(sw.name), "link", "add", RunNames.bridgeName, "type", "bridge"]
-                    + ["stp_state", "0", "forward_delay", "0"])
-            out.command(["ip", "-n", ns(sw.name), "link", "set", RunNames.bridgeName, "up"])
-        }
-        for host in topology.hosts {
-            out.command(["ip", "netns", "add", ns(host.name)])
-            out.command(["ip", "-n", ns(host.name), "link", "set", "lo", "up"])
-        }
-        out.line("")
-        out.comment("--- cables ---")
-        for cable in topology.cables {
-            out.comment("\(cable)")
-            let hostNS = ns(cable.a.host)
-            switch cable.b {
-            case .switch(let sw):
-                let port = ports[cable.a] ?? cable.a.interface
-                let swNS = ns(sw)
-                out.command(
-                    ["ip", "-n", swNS, "link", "add", port, "type", "veth", "peer", "name", cable.a.interface]
-                        + ["netns", hostNS])
-                out.command(["ip", "-n", swNS, "link", "set", port, "master", RunNames.bridgeName])
-                out.command(["ip", "-n", swNS, "link", "set", port, "up"])
-                hostEnd(cable.a)
-            case .host(let far):
-                out.command(
-                    [
-                        "ip", "-n", hostNS, "link", "add", cable.a.interface, "type", "veth", "peer", "name",
-                        far.interface,
-                    ]
-                        + ["netns", ns(far.host)])
-                hostEnd(cable.a)
-                hostEnd(far)
-            }
-        }
-        func hostEnd(_ end: InterfaceRef) {
-            if let mac = topology.host(named: end.host)?.macs[end.interface] {
-                out.command(["ip", "-n", ns(end.host), "link", "set", end.interface, "address", mac.description])
-            }
-            if slaves[end.host]?.contains(end.interface) ?? false {
-                out.comment("  \(end) stays down: its bond brings it up")
-            } else {
-                out.command(["ip", "-n", ns(end.host), "link", "set", end.interface, "up"])
-            }
-        }
-        let bonds = topology.hosts.flatMap { host in host.bonds.map { (host, $0) } }
-        if !bonds.isEmpty {
-            out.line("")
-            out.comment("--- bonds ---")
-        }
-        for (host, bond) in bonds {
-            let hostNS = ns(host.name)
-            out.comment("\(host.name)/\(bond.name): \(bond.mode.rawValue) over \(bond.slaves.joined(separator: ", "))")
-            let options = bondArguments(bond.options).flatMap { [$0.0, $0.1] }
-            out.command(
-                ["ip", "-n", hostNS, "link", "add", bond.name, "type", "bond", "mode", bond.mode.rawValue] + options)
-            if let mac = bond.mac {
-                out.command(["ip", "-n", hostNS, "link", "set", bond.name, "address", mac.description])
-            }
-            for slave in bond.slaves {
-                out.command(["ip", "-n", hostNS, "link", "set", slave, "down"])
-                out.command(["ip", "-n", hostNS, "link", "set", slave, "master", bond.name])
-            }
-            for slave in bond.slaves {
-                if let prio = bond.options.slavePrio[slave] {
-                    out.command(["ip", "-n", hostNS, "link", "set", slave, "type", "bond_slave", "prio", "\(prio)"])
-                }
-            }
-            out.command(["ip", "-n", hostNS, "link", "set", bond.name, "up"])
-        }
-        let addressed = topology.hosts.contains { !$0.addresses.isEmpty || !$0.routes.isEmpty }
-        if addressed {
-            out.line("")
-            out.comment("--- addresses and routes ---")
-        }
-        for host in topology.hosts {
-            for entry in host.addresses {
-                for address in entry.addresses {
-                    out.command(["ip", "-n", ns(host.name), "addr", "add", address.description, "dev", entry.interface])
-                }
-            }
-            for route in host.routes {
-                var argv = ["ip"]
-                if route.family == .ipv6 { argv.append("-6") }
-                argv += ["-n", ns(host.name), "route", "add", route.destination?.description ?? "default"]
-                if let via = route.via { argv += ["via", via.description] }
-                if let device = route.device { argv += ["dev", device] }
-                out.command(argv)
+        for entry in plan.build {
+            switch entry {
+            case .section(let title):
+                out.line("")
+                out.comment("--- \(title) ---")
+            case .note(let text):
+                out.comment(text)
+            case .operation(let planned):
+                for line in lines(planned.operation) { out.line(line) }
             }
         }
         if !playbook.probes.isEmpty {
@@ -134,20 +54,26 @@ public enum PlanRenderer {
         }
         out.line("")
         out.comment("--- steps ---")
-        for (index, step) in playbook.steps.enumerated() {
+        for step in plan.steps {
             let whereText = step.location.map { " (\($0))" } ?? ""
             if case .expect(let expectations) = step.action, expectations.count > 1 {
-                out.comment("step \(index + 1)\(whereText): expect (\(expectations.count) assertions)")
+                out.comment("step \(step.index + 1)\(whereText): expect (\(expectations.count) assertions)")
             } else {
-                out.comment("step \(index + 1)\(whereText): \(step.action)")
+                out.comment("step \(step.index + 1)\(whereText): \(step.action)")
             }
-            for line in stepLines(step.action, topology: topology, names: names, ports: ports) { out.line(line) }
+            for line in stepLines(step, topology: topology, names: names) { out.line(line) }
         }
         out.line("")
         out.comment("--- teardown ---")
-        for host in topology.hosts.reversed() { out.command(["ip", "netns", "del", ns(host.name)]) }
-        for sw in topology.switches.reversed() { out.command(["ip", "netns", "del", ns(sw.name)]) }
+        for namespace in plan.namespaces.reversed() { out.command(["ip", "netns", "del", namespace]) }
         return out.text
+    }
+
+    /// The script lines of one operation: its commands; nothing for a check the harness makes
+    /// itself (option read-back, waiting for carrier); a comment for an unsupported one.
+    public static func lines(_ operation: RunOperation) -> [String] {
+        if case .unsupported(let reason) = operation { return [comment("(unsupported: \(reason))")] }
+        return operation.commands.map(command)
     }
 
     // MARK: Shell text
@@ -236,51 +162,20 @@ public enum PlanRenderer {
         option == "peer_notif_delay" ? "peer_notify_delay" : option
     }
 
-    static func stepLines(
-        _ action: StepAction, topology: Topology, names: RunNames, ports: [InterfaceRef: String]
-    ) -> [String] {
+    /// The script lines of one step: the commands of its operations (fault steps), else what
+    /// the harness does (waits, probes) and what it reads for each assertion.
+    static func stepLines(_ step: PlannedStep, topology: Topology, names: RunNames) -> [String] {
         func ns(_ role: String) -> String { names.namespace(role) }
-        /// The far end of the cable at `ref`: (namespace, interface).
-        func farEnd(_ ref: InterfaceRef) -> (String, String)? {
-            guard let cable = topology.cable(at: ref) else { return nil }
-            if cable.a == ref {
-                switch cable.b {
-                case .switch(let sw): return (ns(sw), ports[ref] ?? ref.interface)
-                case .host(let far): return (ns(far.host), far.interface)
-                }
+        if !step.operations.isEmpty {
+            var lines = step.operations.flatMap { Self.lines($0.operation) }
+            if case .set(_, _, _, let expectError?) = step.action, let last = lines.popLast() {
+                lines.append(last + "  " + comment("expected to fail with \(expectError)"))
             }
-            return (ns(cable.a.host), cable.a.interface)
+            return lines
         }
-        func bridgePort(_ ref: InterfaceRef) -> (String, String)? {
-            guard let cable = topology.cable(at: ref), cable.a == ref, case .switch(let sw) = cable.b,
-                let port = ports[ref]
-            else { return nil }
-            return (ns(sw), port)
-        }
-        switch action {
-        case .pull(let ref), .plug(let ref):
-            guard let (farNS, farIF) = farEnd(ref) else { return [comment("(no cable at \(ref))")] }
-            let state = if case .pull = action { "down" } else { "up" }
-            return [command(["ip", "-n", farNS, "link", "set", farIF, state])]
-        case .down(let ref):
-            return [command(["ip", "-n", ns(ref.host), "link", "set", ref.interface, "down"])]
-        case .up(let ref):
-            return [command(["ip", "-n", ns(ref.host), "link", "set", ref.interface, "up"])]
-        case .switchDown(let sw):
-            return [command(["ip", "-n", ns(sw), "link", "set", RunNames.bridgeName, "down"])]
-        case .switchUp(let sw):
-            return [command(["ip", "-n", ns(sw), "link", "set", RunNames.bridgeName, "up"])]
-        case .blackhole(let ref), .restore(let ref):
-            guard let (swNS, port) = bridgePort(ref) else {
-                return [comment("(unsupported: blackhole needs a cable to a switch)")]
-            }
-            let state = if case .blackhole = action { "0" } else { "3" }
-            return [command(["bridge", "-n", swNS, "link", "set", "dev", port, "state", state])]
-        case .set(let bond, let option, let value, let expectError):
-            let line = command(
-                ["ip", "-n", ns(bond.host), "link", "set", bond.interface, "type", "bond"]
-                    + [ipLinkOptionName(option), value])
-            return expectError.map { [line + "  " + comment("expected to fail with \($0)")] } ?? [line]
+        switch step.action {
+        case .pull, .plug, .down, .up, .switchDown, .switchUp, .blackhole, .restore, .set:
+            return [comment("(unsupported: no operation for \(step.action))")]
         case .hold(let duration):
             return [command(["sleep", secondsText(duration)])]
         case .startProbe(let name):

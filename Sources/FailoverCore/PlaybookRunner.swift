@@ -45,10 +45,11 @@ public struct PlaybookRunner: Sendable {
         let log = ObservationLog()
         let started = clock.now()
         var state = RunState()
+        let plan = RunPlanCompiler.compile(playbook, names: names)
 
         do {
             logger.info("building topology")
-            try await backend.build(playbook, names: names, log: log)
+            try await backend.build(plan, log: log)
             let autoProbes = playbook.probes.filter(\.autoStart).map(\.name)
             if !autoProbes.isEmpty {
                 guard let probes else {
@@ -56,7 +57,7 @@ public struct PlaybookRunner: Sendable {
                 }
                 try await probes.start(autoProbes)
             }
-            try await runSteps(playbook, log: log, state: &state, logger: logger)
+            try await runSteps(playbook, plan: plan, log: log, state: &state, logger: logger)
         } catch is CancellationError {
             state.errorMessage = "interrupted"
         } catch {
@@ -72,9 +73,10 @@ public struct PlaybookRunner: Sendable {
         let faults = state.faults
         let teardown = Task {
             let records = await probes?.finish(faults: faults) ?? []
-            return (records, await backend.teardown())
+            let problems = await backend.teardown()
+            return (records, problems, await backend.executedOperations())
         }
-        let (probeRecords, problems) = await teardown.value
+        let (probeRecords, problems, executed) = await teardown.value
         for record in probeRecords {
             // An independent capture that disagrees with the probe: its figures cannot be trusted.
             if let witness = record.witness, !witness.agrees {
@@ -105,7 +107,7 @@ public struct PlaybookRunner: Sendable {
             message: state.errorMessage, started: started, ended: ended,
             timers: DerivedDeadline.timers(of: playbook.topology), steps: state.steps,
             assertions: state.assertions, observations: log.records, probes: probeRecords,
-            parameters: playbook.parameters)
+            parameters: playbook.parameters, operations: executed?.map(\.description))
     }
 
     struct RunState {
@@ -115,9 +117,9 @@ public struct PlaybookRunner: Sendable {
         var errorMessage: String?
     }
 
-    private func runSteps(_ playbook: Playbook, log: ObservationLog, state: inout RunState, logger: Logger)
-        async throws
-    {
+    private func runSteps(
+        _ playbook: Playbook, plan: RunPlan, log: ObservationLog, state: inout RunState, logger: Logger
+    ) async throws {
         for (index, step) in playbook.steps.enumerated() {
             try Task.checkCancellation()
             let started = clock.now()
@@ -163,12 +165,13 @@ public struct PlaybookRunner: Sendable {
                     FaultMark(stepIndex: index, at: started, polarity: step.action.faultPolarity ?? .reconfiguration))
                 if case .set(let bond, let option, let value, let expected?) = step.action {
                     try await performExpectingRefusal(
-                        step, index: index, started: started, bond: bond, option: option, value: value,
+                        step, operations: plan.steps[index].operations, index: index, started: started, bond: bond,
+                        option: option, value: value,
                         expected: expected, state: &state, logger: logger)
                     continue
                 }
                 do {
-                    let acknowledged = try await backend.perform(step.action)
+                    let acknowledged = try await backend.perform(plan.steps[index].operations)
                     var readBack: String?
                     if case .set(let bond, let option, _, _) = step.action {
                         readBack = await readBackOption(option, of: bond, logger: logger)
@@ -196,7 +199,8 @@ public struct PlaybookRunner: Sendable {
     /// it accepts it or refuses with another errno. Either way it is an assertion of this step and
     /// the run goes on; only a failure to ask the kernel at all errors the run.
     private func performExpectingRefusal(
-        _ step: Step, index: Int, started: MonotonicInstant, bond: InterfaceRef, option: String, value: String,
+        _ step: Step, operations: [PlannedOperation], index: Int, started: MonotonicInstant, bond: InterfaceRef,
+        option: String, value: String,
         expected: String, state: inout RunState, logger: Logger
     ) async throws {
         let shown = value.isEmpty ? "\"\"" : value
@@ -206,7 +210,7 @@ public struct PlaybookRunner: Sendable {
         var readBack: String?
         var satisfiedAt: MonotonicInstant?
         do {
-            acknowledged = try await backend.perform(step.action)
+            acknowledged = try await backend.perform(operations)
             readBack = await readBackOption(option, of: bond, logger: logger)
             actual =
                 "accepted by the kernel"

@@ -1,17 +1,18 @@
-/// Everything a backend created, recorded as it is created, undone in reverse order.
+public import FailoverCore
+
+/// Every operation a backend executed, recorded as it succeeds, in order. Teardown undoes what
+/// they created (`undoPlan`) in reverse order; tests compare the record with the run plan.
 public actor BackendLedger {
+    /// Something teardown removes.
     public enum Entry: Sendable, Hashable, CustomStringConvertible {
         case namespace(String)
         /// An interface inside one of our namespaces.
         case link(namespace: String, name: String)
-        /// An nftables table (host-to-host blackhole) inside a namespace.
-        case nftTable(namespace: String, table: String)
 
         public var description: String {
             switch self {
             case .namespace(let name): "namespace \(name)"
             case .link(let namespace, let name): "link \(namespace)/\(name)"
-            case .nftTable(let namespace, let table): "nft table \(namespace)/\(table)"
             }
         }
 
@@ -19,28 +20,42 @@ public actor BackendLedger {
         public var namespace: String {
             switch self {
             case .namespace(let name): name
-            case .link(let namespace, _), .nftTable(let namespace, _): namespace
+            case .link(let namespace, _): namespace
+            }
+        }
+
+        init(_ created: RunOperation.Created) {
+            switch created {
+            case .namespace(let name): self = .namespace(name)
+            case .link(let link): self = .link(namespace: link.namespace, name: link.name)
             }
         }
     }
 
-    public private(set) var entries: [Entry] = []
+    /// Every operation executed, in order (kept after teardown, for reports and tests).
+    public private(set) var executed: [PlannedOperation] = []
+    /// How many of `executed` were already handed to teardown.
+    private var undone = 0
 
     public init() {}
 
-    public func record(_ entry: Entry) { entries.append(entry) }
+    public func record(_ operation: PlannedOperation) { executed.append(operation) }
 
-    /// Forgets an entry that was undone early (a restored blackhole).
-    public func remove(_ entry: Entry) {
-        if let index = entries.lastIndex(of: entry) { entries.remove(at: index) }
+    /// What the executed operations created and teardown has not yet taken, in creation order.
+    public var entries: [Entry] { Self.entries(executed[undone...]) }
+
+    /// Returns what must be undone, newest first, and marks it taken (a second call returns only
+    /// what was executed since). Entries inside a namespace that is itself in the ledger are left
+    /// out: deleting the namespace removes them.
+    public func takeUndoPlan() -> [Entry] {
+        let pending = executed[undone...]
+        undone = executed.count
+        return Self.undoPlan(Self.entries(pending))
     }
 
-    /// Empties the ledger and returns what must be undone, newest first. Entries inside a
-    /// namespace that is itself in the ledger are left out: deleting the namespace removes them.
-    public func takeUndoPlan() -> [Entry] {
-        let all = entries
-        entries = []
-        return Self.undoPlan(all)
+    /// The objects `operations` created, in creation order.
+    public static func entries(_ operations: some Sequence<PlannedOperation>) -> [Entry] {
+        operations.flatMap { $0.operation.creates.map(Entry.init) }
     }
 
     /// The undo order for `entries` (reverse creation order, namespace contents elided).

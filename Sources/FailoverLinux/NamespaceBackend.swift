@@ -11,8 +11,8 @@ import Synchronization
     import Musl
 #endif
 
-/// The real backend: one network namespace per host and switch, realised over rtnetlink
-/// (see the topology contract), with one observer per namespace.
+/// The real backend: executes a `RunPlan`'s operations over rtnetlink (one network namespace
+/// per host and switch), records each in its ledger, with one observer per namespace.
 ///
 /// Netlink requests are synchronous and answered by the kernel within the send call, so the
 /// async methods call them directly; namespace entry (setns) happens only on dedicated threads.
@@ -25,11 +25,10 @@ public final class NamespaceBackend: NetworkBackend {
     }
 
     struct State: Sendable {
-        var names: RunNames?
-        var topology = Topology()
         var contexts: [String: Context] = [:]
+        /// Role of each namespace (`fo…-h1` → `h1`).
+        var roles: [String: String] = [:]
         var observers: [NamespaceObserver] = []
-        var portNames: [InterfaceRef: String] = [:]
         var claimedRunID: String?
     }
 
@@ -48,90 +47,13 @@ public final class NamespaceBackend: NetworkBackend {
 
     // MARK: build
 
-    public func build(_ playbook: Playbook, names: RunNames, log: ObservationLog) async throws {
-        let topology = playbook.topology
-        let portNames = RunNames.switchPortNames(topology)
-        state.withLock {
-            $0.names = names
-            $0.topology = topology
-            $0.portNames = portNames
-        }
+    public func build(_ plan: RunPlan, log: ObservationLog) async throws {
         // Claim the run id first, so `failover cleanup` elsewhere leaves this run alone.
-        try RunOwnership.claim(runID: names.runID)
-        state.withLock { $0.claimedRunID = names.runID }
-        // Namespaces: switches first, then hosts.
-        for role in topology.switches.map(\.name) + topology.hosts.map(\.name) {
-            let namespace = names.namespace(role)
-            // Recorded in the owner record before it exists, so a kill right after leaves nothing unlisted.
-            try RunOwnership.record(.namespace(namespace), runID: names.runID)
-            let fd: Int32
-            do {
-                fd = try wrap("create namespace", namespace) { try NetworkNamespace.create(namespace) }
-            } catch {
-                RunOwnership.forget(.namespace(namespace), runID: names.runID)
-                throw error
-            }
-            await ledger.record(.namespace(namespace))
-            let socket: RouteSocket
-            do {
-                socket = try RouteSocket(namespace: namespace, namespaceFD: fd)
-            } catch {
-                _ = close(fd)
-                throw backendError("open netlink socket", namespace, error)
-            }
-            state.withLock { $0.contexts[role] = Context(role: role, namespace: namespace, fd: fd, socket: socket) }
-            try wrap("set up", "\(namespace)/lo") { try socket.setAdminState("lo", up: true) }
+        try RunOwnership.claim(runID: plan.runID)
+        state.withLock { $0.claimedRunID = plan.runID }
+        for planned in plan.buildOperations {
+            _ = try await execute(planned)
         }
-        // Switches: a bridge, STP off, forward delay 0.
-        for sw in topology.switches {
-            let context = try context(sw.name)
-            try wrap("create bridge", "\(context.namespace)/\(RunNames.bridgeName)") {
-                try context.socket.perform(
-                    LinkRequest.createBridge(name: RunNames.bridgeName), operation: "create bridge",
-                    object: RunNames.bridgeName)
-            }
-            await ledger.record(.link(namespace: context.namespace, name: RunNames.bridgeName))
-            try wrap("set up", "\(context.namespace)/\(RunNames.bridgeName)") {
-                try context.socket.setAdminState(RunNames.bridgeName, up: true)
-            }
-        }
-        // Cables.
-        for cable in topology.cables {
-            try await buildCable(cable, topology: topology, portNames: portNames)
-        }
-        // Bonds.
-        for host in topology.hosts {
-            for bond in host.bonds { try await buildBond(bond, host: host) }
-        }
-        // Addresses and routes.
-        for host in topology.hosts {
-            let context = try context(host.name)
-            for entry in host.addresses {
-                for address in entry.addresses {
-                    try wrap("add address \(address)", "\(context.namespace)/\(entry.interface)") {
-                        let index = try context.socket.index(of: entry.interface)
-                        try context.socket.perform(
-                            AddressRequest.add(
-                                index: index, address: address.bytes, prefixLength: UInt8(address.prefixLength)),
-                            operation: "add address \(address)", object: entry.interface)
-                    }
-                }
-            }
-            for route in host.routes {
-                try wrap("add route", context.namespace) {
-                    let index = try route.device.map { try context.socket.index(of: $0) }
-                    try context.socket.perform(
-                        RouteRequest.add(
-                            family: route.family == .ipv4 ? AddressFamily.inet : AddressFamily.inet6,
-                            destination: route.destination?.bytes,
-                            prefixLength: UInt8(route.destination?.prefixLength ?? 0),
-                            gateway: route.via?.bytes, outputIndex: index),
-                        operation: "add route", object: route.destination?.description ?? "default")
-                }
-            }
-        }
-        try verifyBondOptions(topology)
-        try await waitUntilUp(topology, portNames: portNames)
         // Observers, one per namespace, started on the settled state.
         let contexts = state.withLock { Array($0.contexts.values) }
         for context in contexts.sorted(by: { $0.namespace < $1.namespace }) {
@@ -141,160 +63,193 @@ public final class NamespaceBackend: NetworkBackend {
             }
             state.withLock { $0.observers.append(observer) }
         }
-        logger.debug("topology built", metadata: ["run.id": "\(names.runID)", "namespaces": "\(contexts.count)"])
+        logger.debug("topology built", metadata: ["run.id": "\(plan.runID)", "namespaces": "\(contexts.count)"])
     }
 
-    private func buildCable(_ cable: Cable, topology: Topology, portNames: [InterfaceRef: String]) async throws {
-        let hostA = try context(cable.a.host)
-        let slavesA = topology.host(named: cable.a.host)?.enslavedInterfaces ?? []
-        let macA = topology.host(named: cable.a.host)?.macs[cable.a.interface]
-        switch cable.b {
-        case .switch(let sw):
-            let swContext = try context(sw)
-            guard let port = portNames[cable.a] else {
-                throw BackendError(operation: "name switch port", object: cable.description, detail: "no port name")
-            }
-            let object = "\(swContext.namespace)/\(port)"
-            try wrap("create veth", object) {
-                try swContext.socket.perform(
-                    LinkRequest.createVeth(
-                        name: port, peerName: cable.a.interface, peerNamespaceFD: hostA.fd, peerAddress: macA?.bytes),
-                    operation: "create veth", object: port)
-            }
-            await ledger.record(.link(namespace: swContext.namespace, name: port))
-            await ledger.record(.link(namespace: hostA.namespace, name: cable.a.interface))
-            try wrap("attach to bridge", object) {
-                let bridge = try swContext.socket.index(of: RunNames.bridgeName)
-                let index = try swContext.socket.index(of: port)
-                try swContext.socket.perform(
-                    LinkRequest.setMaster(index: index, masterIndex: bridge), operation: "set master", object: port)
-                try swContext.socket.setAdminState(index: index, name: port, up: true)
-            }
-            if !slavesA.contains(cable.a.interface) {
-                try wrap("set up", "\(hostA.namespace)/\(cable.a.interface)") {
-                    try hostA.socket.setAdminState(cable.a.interface, up: true)
-                }
-            }
-        case .host(let far):
-            let hostB = try context(far.host)
-            let slavesB = topology.host(named: far.host)?.enslavedInterfaces ?? []
-            let macB = topology.host(named: far.host)?.macs[far.interface]
-            let object = "\(hostA.namespace)/\(cable.a.interface)"
-            try wrap("create veth", object) {
-                try hostA.socket.perform(
-                    LinkRequest.createVeth(
-                        name: cable.a.interface, peerName: far.interface, peerNamespaceFD: hostB.fd,
-                        peerAddress: macB?.bytes),
-                    operation: "create veth", object: cable.a.interface)
-            }
-            await ledger.record(.link(namespace: hostA.namespace, name: cable.a.interface))
-            await ledger.record(.link(namespace: hostB.namespace, name: far.interface))
-            if let macA {
-                try wrap("set address", object) {
-                    let index = try hostA.socket.index(of: cable.a.interface)
-                    try hostA.socket.perform(
-                        LinkRequest.setAddress(index: index, address: macA.bytes), operation: "set address",
-                        object: cable.a.interface)
-                }
-            }
-            if !slavesA.contains(cable.a.interface) {
-                try wrap("set up", object) { try hostA.socket.setAdminState(cable.a.interface, up: true) }
-            }
-            if !slavesB.contains(far.interface) {
-                try wrap("set up", "\(hostB.namespace)/\(far.interface)") {
-                    try hostB.socket.setAdminState(far.interface, up: true)
-                }
-            }
+    public func executedOperations() async -> [PlannedOperation]? { await ledger.executed }
+
+    // MARK: perform
+
+    public func perform(_ operations: [PlannedOperation]) async throws -> MonotonicInstant {
+        var ack = MonotonicTime.now()
+        for planned in operations {
+            ack = try await execute(planned)
+            logger.debug("fault injected", metadata: ["operation": "\(planned)", "ack": "\(ack)"])
         }
+        return MonotonicInstant(nanoseconds: ack)
     }
 
-    private func buildBond(_ bond: Bond, host: Host) async throws {
-        let context = try context(host.name)
-        let object = "\(context.namespace)/\(bond.name)"
-        let configuration = try wrap("configure bond", object) {
-            try bond.netlinkConfiguration { try context.socket.index(of: $0) }
-        }
-        try wrap("create bond", object) {
-            try context.socket.perform(
-                LinkRequest.createBond(name: bond.name, configuration: configuration, address: bond.mac?.bytes),
-                operation: "create bond", object: bond.name)
-        }
-        await ledger.record(.link(namespace: context.namespace, name: bond.name))
-        let bondIndex = try wrap("find bond", object) { try context.socket.index(of: bond.name) }
-        for slave in bond.slaves {
-            try wrap("enslave \(slave)", object) {
-                let index = try context.socket.index(of: slave)
-                try context.socket.setAdminState(index: index, name: slave, up: false)
-                try context.socket.perform(
-                    LinkRequest.setMaster(index: index, masterIndex: bondIndex), operation: "set master \(bond.name)",
-                    object: slave)
+    /// Executes one operation and records it in the ledger once it succeeded. Returns when the
+    /// kernel acknowledged it (CLOCK_MONOTONIC nanoseconds).
+    private func execute(_ planned: PlannedOperation) async throws -> UInt64 {
+        let ack: UInt64
+        switch planned.operation {
+        case .createNamespace(let role, let namespace):
+            let runID = state.withLock { $0.claimedRunID } ?? ""
+            // Recorded in the owner record before it exists, so a kill right after leaves nothing unlisted.
+            try RunOwnership.record(.namespace(namespace), runID: runID)
+            let fd: Int32
+            do {
+                fd = try wrap("create namespace", namespace) { try NetworkNamespace.create(namespace) }
+            } catch {
+                RunOwnership.forget(.namespace(namespace), runID: runID)
+                throw error
             }
-        }
-        for slave in bond.slaves {
-            guard let prio = bond.options.slavePrio[slave] else { continue }
-            try wrap("set prio \(prio)", "\(context.namespace)/\(slave)") {
-                let index = try context.socket.index(of: slave)
-                try context.socket.perform(
-                    LinkRequest.setBondSlave(index: index, prio: prio), operation: "set bond_slave prio", object: slave)
+            await ledger.record(planned)
+            let socket: RouteSocket
+            do {
+                socket = try RouteSocket(namespace: namespace, namespaceFD: fd)
+            } catch {
+                _ = close(fd)
+                throw backendError("open netlink socket", namespace, error)
             }
+            state.withLock {
+                $0.contexts[role] = Context(role: role, namespace: namespace, fd: fd, socket: socket)
+                $0.roles[namespace] = role
+            }
+            return MonotonicTime.now()
+        case .createBridge(let namespace, let name, let stp, let forwardDelay):
+            let context = try context(namespace: namespace)
+            ack = try wrap("create bridge", "\(namespace)/\(name)") {
+                try context.socket.perform(
+                    LinkRequest.createBridge(name: name, stpState: stp ? 1 : 0, forwardDelay: UInt32(forwardDelay)),
+                    operation: "create bridge", object: name)
+            }
+        case .createVeth(let namespace, let name, let peerNamespace, let peerName):
+            let context = try context(namespace: namespace)
+            let peer = try self.context(namespace: peerNamespace)
+            ack = try wrap("create veth", "\(namespace)/\(name)") {
+                try context.socket.perform(
+                    LinkRequest.createVeth(name: name, peerName: peerName, peerNamespaceFD: peer.fd, peerAddress: nil),
+                    operation: "create veth", object: name)
+            }
+        case .setMAC(let link, let mac):
+            let context = try context(namespace: link.namespace)
+            ack = try wrap("set address", link.description) {
+                let index = try context.socket.index(of: link.name)
+                return try context.socket.perform(
+                    LinkRequest.setAddress(index: index, address: mac.bytes), operation: "set address",
+                    object: link.name)
+            }
+        case .setMaster(let link, let master):
+            let context = try context(namespace: link.namespace)
+            ack = try wrap("set master \(master)", link.description) {
+                let masterIndex = try context.socket.index(of: master)
+                let index = try context.socket.index(of: link.name)
+                return try context.socket.perform(
+                    LinkRequest.setMaster(index: index, masterIndex: masterIndex), operation: "set master \(master)",
+                    object: link.name)
+            }
+        case .createBond(let link, let mode, let options, let mac):
+            let context = try context(namespace: link.namespace)
+            let bond = Bond(name: link.name, mode: mode, slaves: [], options: options)
+            let configuration = try wrap("configure bond", link.description) {
+                try bond.netlinkConfiguration { try context.socket.index(of: $0) }
+            }
+            ack = try wrap("create bond", link.description) {
+                try context.socket.perform(
+                    LinkRequest.createBond(name: link.name, configuration: configuration, address: mac?.bytes),
+                    operation: "create bond", object: link.name)
+            }
+        case .setSlavePrio(let slave, let prio):
+            let context = try context(namespace: slave.namespace)
+            ack = try wrap("set prio \(prio)", slave.description) {
+                let index = try context.socket.index(of: slave.name)
+                return try context.socket.perform(
+                    LinkRequest.setBondSlave(index: index, prio: prio), operation: "set bond_slave prio",
+                    object: slave.name)
+            }
+        case .addAddress(let link, let address):
+            let context = try context(namespace: link.namespace)
+            ack = try wrap("add address \(address)", link.description) {
+                let index = try context.socket.index(of: link.name)
+                return try context.socket.perform(
+                    AddressRequest.add(
+                        index: index, address: address.bytes, prefixLength: UInt8(address.prefixLength)),
+                    operation: "add address \(address)", object: link.name)
+            }
+        case .addRoute(let namespace, let route):
+            let context = try context(namespace: namespace)
+            ack = try wrap("add route", namespace) {
+                let index = try route.device.map { try context.socket.index(of: $0) }
+                return try context.socket.perform(
+                    RouteRequest.add(
+                        family: route.family == .ipv4 ? AddressFamily.inet : AddressFamily.inet6,
+                        destination: route.destination?.bytes,
+                        prefixLength: UInt8(route.destination?.prefixLength ?? 0),
+                        gateway: route.via?.bytes, outputIndex: index),
+                    operation: "add route", object: route.destination?.description ?? "default")
+            }
+        case .setLinkState(let link, let up):
+            let context = try context(namespace: link.namespace)
+            ack = try wrap(up ? "set up" : "set down", link.description) {
+                try context.socket.setAdminState(link.name, up: up)
+            }
+        case .setBridgePortState(let port, let forwarding):
+            let context = try context(namespace: port.namespace)
+            let operation = forwarding ? "bridge port state forwarding" : "bridge port state disabled"
+            ack = try wrap(operation, port.description) {
+                let index = try context.socket.index(of: port.name)
+                return try context.socket.perform(
+                    LinkRequest.setBridgePortState(index: index, state: forwarding ? .forwarding : .disabled),
+                    operation: operation, object: port.name)
+            }
+        case .setBondOption(let bond, let option, let value):
+            ack = try setBondOption(bond, option: option, value: value)
+        case .readBackBondOptions(let bond, let mode, let options):
+            try verifyBondOptions(bond, mode: mode, options: options)
+            ack = MonotonicTime.now()
+        case .waitUntilUp(let links):
+            try await waitUntilUp(links)
+            ack = MonotonicTime.now()
+        case .unsupported(let reason):
+            throw BackendError(operation: "execute", object: planned.location?.description ?? "plan", detail: reason)
         }
-        try wrap("set up", object) { try context.socket.setAdminState(index: bondIndex, name: bond.name, up: true) }
+        await ledger.record(planned)
+        return ack
     }
 
     /// Reads every bond option (and slave prio) back over netlink and throws on a difference.
-    private func verifyBondOptions(_ topology: Topology) throws {
-        for host in topology.hosts {
-            let context = try context(host.name)
-            for bond in host.bonds {
-                let object = "\(context.namespace)/\(bond.name)"
-                let asked = try wrap("configure bond", object) {
-                    try bond.netlinkConfiguration { try context.socket.index(of: $0) }
-                }
-                guard let link = try wrap("read back", object, { try context.socket.link(named: bond.name) }),
-                    let read = link.bond
-                else {
-                    throw BackendError(operation: "read back bond options", object: object, detail: "no bond data")
-                }
-                if let mismatch = BondReadBack.mismatches(asked: asked, read: read).first {
-                    throw BackendError(
-                        operation: "read back bond options", object: object, detail: mismatch.description)
-                }
-                for (slave, prio) in bond.options.slavePrio.sorted(by: { $0.key < $1.key }) {
-                    let readPrio = try wrap("read back", "\(context.namespace)/\(slave)") {
-                        try context.socket.link(named: slave)?.bondSlave?.prio
-                    }
-                    if readPrio != prio {
-                        throw BackendError(
-                            operation: "read back bond options", object: "\(context.namespace)/\(slave)",
-                            detail:
-                                "option prio: asked \(prio), kernel reports \(readPrio.map(String.init) ?? "nothing")")
-                    }
-                }
+    private func verifyBondOptions(_ bondLink: NamespacedLink, mode: BondMode, options: BondOptions) throws {
+        let context = try context(namespace: bondLink.namespace)
+        let object = bondLink.description
+        let bond = Bond(name: bondLink.name, mode: mode, slaves: [], options: options)
+        let asked = try wrap("configure bond", object) {
+            try bond.netlinkConfiguration { try context.socket.index(of: $0) }
+        }
+        guard let link = try wrap("read back", object, { try context.socket.link(named: bond.name) }),
+            let read = link.bond
+        else {
+            throw BackendError(operation: "read back bond options", object: object, detail: "no bond data")
+        }
+        if let mismatch = BondReadBack.mismatches(asked: asked, read: read).first {
+            throw BackendError(operation: "read back bond options", object: object, detail: mismatch.description)
+        }
+        for (slave, prio) in options.slavePrio.sorted(by: { $0.key < $1.key }) {
+            let readPrio = try wrap("read back", "\(context.namespace)/\(slave)") {
+                try context.socket.link(named: slave)?.bondSlave?.prio
+            }
+            if readPrio != prio {
+                throw BackendError(
+                    operation: "read back bond options", object: "\(context.namespace)/\(slave)",
+                    detail: "option prio: asked \(prio), kernel reports \(readPrio.map(String.init) ?? "nothing")")
             }
         }
     }
 
-    /// Waits (polling netlink dumps) until every declared interface is admin up with carrier.
-    private func waitUntilUp(_ topology: Topology, portNames: [InterfaceRef: String]) async throws {
+    /// Waits (polling netlink dumps) until every one of `links` is admin up with carrier.
+    private func waitUntilUp(_ links: [NamespacedLink]) async throws {
         var expected: [String: Set<String>] = [:]
-        for host in topology.hosts {
-            expected[host.name, default: []].formUnion(host.interfaces)
-            expected[host.name, default: []].formUnion(host.bonds.map(\.name))
-        }
-        for cable in topology.cables {
-            if case .switch(let sw) = cable.b, let port = portNames[cable.a] {
-                expected[sw, default: []].insert(port)
-            }
-        }
+        for link in links { expected[link.namespace, default: []].insert(link.name) }
         let deadline = MonotonicTime.now() + UInt64(readinessTimeout.components.seconds) * 1_000_000_000
         var pending: [String] = []
         while true {
             pending = []
-            for (role, interfaces) in expected.sorted(by: { $0.key < $1.key }) {
-                let context = try context(role)
+            for (namespace, interfaces) in expected.sorted(by: { $0.key < $1.key }) {
+                let context = try context(namespace: namespace)
                 let links = try wrap("dump links", context.namespace) { try context.socket.links() }
                 let ready = Set(links.filter { $0.isAdminUp && $0.hasCarrier }.map(\.name))
-                pending += interfaces.subtracting(ready).sorted().map { "\(role)/\($0)" }
+                pending += interfaces.subtracting(ready).sorted().map { "\(context.role)/\($0)" }
             }
             if pending.isEmpty { return }
             if MonotonicTime.now() > deadline {
@@ -306,67 +261,29 @@ public final class NamespaceBackend: NetworkBackend {
         }
     }
 
-    // MARK: perform
-
-    public func perform(_ action: StepAction) async throws -> MonotonicInstant {
-        let (topology, portNames) = state.withLock { ($0.topology, $0.portNames) }
-        let ack: UInt64
-        switch action {
-        case .pull(let ref), .plug(let ref):
-            let (role, interface) = try Self.farEnd(of: ref, topology: topology, portNames: portNames)
-            let context = try context(role)
-            let up: Bool = if case .plug = action { true } else { false }
-            ack = try wrap(action.description, "\(context.namespace)/\(interface)") {
-                try context.socket.setAdminState(interface, up: up)
-            }
-        case .down(let ref), .up(let ref):
-            let context = try context(ref.host)
-            let up: Bool = if case .up = action { true } else { false }
-            ack = try wrap(action.description, "\(context.namespace)/\(ref.interface)") {
-                try context.socket.setAdminState(ref.interface, up: up)
-            }
-        case .switchDown(let sw), .switchUp(let sw):
-            let context = try context(sw)
-            let up: Bool = if case .switchUp = action { true } else { false }
-            ack = try wrap(action.description, "\(context.namespace)/\(RunNames.bridgeName)") {
-                try context.socket.setAdminState(RunNames.bridgeName, up: up)
-            }
-        case .blackhole(let ref), .restore(let ref):
-            let drop: Bool = if case .blackhole = action { true } else { false }
-            ack = try await blackhole(
-                ref, drop: drop, topology: topology, portNames: portNames, step: action.description)
-        case .set(let bondRef, let option, let value, _):
-            ack = try setBondOption(bondRef, option: option, value: value)
-        case .hold, .expect, .startProbe, .stopProbe:
-            throw BackendError(operation: "perform", object: action.description, detail: "not a fault step")
-        }
-        logger.debug("fault injected", metadata: ["step": "\(action)", "ack": "\(ack)"])
-        return MonotonicInstant(nanoseconds: ack)
-    }
-
     /// Changes one bond option. A refusal by the kernel (an NLMSG_ERROR reply to the change
     /// itself) is thrown as `KernelRefusal`, with the kernel's extended-ack text and the likely
     /// reason; any other problem as `BackendError`.
-    private func setBondOption(_ bondRef: InterfaceRef, option: String, value: String) throws -> UInt64 {
-        let context = try context(bondRef.host)
-        let object = "\(context.namespace)/\(bondRef.interface)"
+    private func setBondOption(_ bondLink: NamespacedLink, option: String, value: String) throws -> UInt64 {
+        let context = try context(namespace: bondLink.namespace)
+        let object = bondLink.description
         let operation = "set \(option)"
         let configuration = try wrap(operation, object) {
             try BondOptionChange.configuration(option: option, value: value, bond: object) {
                 try context.socket.index(of: $0)
             }
         }
-        let index = try wrap("find bond", object) { try context.socket.index(of: bondRef.interface) }
+        let index = try wrap("find bond", object) { try context.socket.index(of: bondLink.name) }
         do {
             return try context.socket.perform(
                 LinkRequest.changeBond(index: index, configuration: configuration), operation: operation,
-                object: bondRef.interface)
+                object: bondLink.name)
         } catch  where error.operation == operation {
             // The kernel answered the request with an errno: it refused the change.
             let slave = option == "active_slave" || option == "primary" ? value : ""
             let reason = BondRefusalReason.likely(
                 option: option, errno: error.code,
-                context: refusalContext(context, bond: bondRef.interface, slave: slave.isEmpty ? nil : slave))
+                context: refusalContext(context, bond: bondLink.name, slave: slave.isEmpty ? nil : slave))
             throw KernelRefusal(
                 request: "\(option) on \(object)", errno: error.code, errnoText: "\(error.errno)",
                 kernelMessage: error.kernelMessage, likelyReason: reason)
@@ -394,76 +311,6 @@ public final class NamespaceBackend: NetworkBackend {
             result.slaveMII = state.slave?.miiStatus
         }
         return result
-    }
-
-    /// The namespace role and interface name of the far end of the cable at `ref`.
-    static func farEnd(of ref: InterfaceRef, topology: Topology, portNames: [InterfaceRef: String]) throws -> (
-        String, String
-    ) {
-        guard let cable = topology.cable(at: ref) else {
-            throw BackendError(operation: "find cable", object: ref.description, detail: "no cable ends here")
-        }
-        if cable.a == ref {
-            switch cable.b {
-            case .switch(let sw):
-                guard let port = portNames[ref] else {
-                    throw BackendError(operation: "find cable", object: ref.description, detail: "no switch port")
-                }
-                return (sw, port)
-            case .host(let far): return (far.host, far.interface)
-            }
-        }
-        return (cable.a.host, cable.a.interface)
-    }
-
-    private func blackhole(
-        _ ref: InterfaceRef, drop: Bool, topology: Topology, portNames: [InterfaceRef: String], step: String
-    ) async throws -> UInt64 {
-        guard let cable = topology.cable(at: ref) else {
-            throw BackendError(operation: step, object: ref.description, detail: "no cable ends here")
-        }
-        switch cable.b {
-        case .switch(let sw):
-            let context = try context(sw)
-            guard let port = portNames[cable.a] else {
-                throw BackendError(operation: step, object: ref.description, detail: "no switch port")
-            }
-            return try wrap(step, "\(context.namespace)/\(port)") {
-                let index = try context.socket.index(of: port)
-                return try context.socket.perform(
-                    LinkRequest.setBridgePortState(index: index, state: drop ? .disabled : .forwarding),
-                    operation: drop ? "bridge port state disabled" : "bridge port state forwarding", object: port)
-            }
-        case .host(let far):
-            // nftables netdev ingress drop on both ends.
-            for end in [cable.a, far] {
-                let context = try context(end.host)
-                let table = "fo_bh_" + String(end.interface.map { $0.isLetter || $0.isNumber ? $0 : "_" })
-                let argv: [[String]] =
-                    drop
-                    ? [
-                        ["add", "table", "netdev", table],
-                        [
-                            "add", "chain", "netdev", table, "in",
-                            "{ type filter hook ingress device \"\(end.interface)\" priority 0; policy drop; }",
-                        ],
-                    ] : [["delete", "table", "netdev", table]]
-                for arguments in argv {
-                    let status = try wrap(step, "\(context.namespace)/\(end.interface)") {
-                        try NetworkNamespace.spawnAndWait(
-                            ["/usr/sbin/ip", "netns", "exec", context.namespace, "/usr/sbin/nft"] + arguments)
-                    }
-                    guard status == 0 else {
-                        throw BackendError(
-                            operation: step, object: "\(context.namespace)/\(end.interface)",
-                            detail: "nft \(arguments.joined(separator: " ")) exited with \(status)")
-                    }
-                }
-                let entry = BackendLedger.Entry.nftTable(namespace: context.namespace, table: table)
-                if drop { await ledger.record(entry) } else { await ledger.remove(entry) }
-            }
-            return MonotonicTime.now()
-        }
     }
 
     // MARK: state
@@ -577,6 +424,7 @@ public final class NamespaceBackend: NetworkBackend {
             defer {
                 state.observers = []
                 state.contexts = [:]
+                state.roles = [:]
             }
             return (state.observers, Array(state.contexts.values))
         }
@@ -600,12 +448,6 @@ public final class NamespaceBackend: NetworkBackend {
                     let socket = try RouteSocket(namespace: namespace, namespaceFD: fd)
                     defer { socket.close() }
                     try socket.deleteLink(name)
-                case .nftTable(let namespace, let table):
-                    _ = try NetworkNamespace.spawnAndWait(
-                        [
-                            "/usr/sbin/ip", "netns", "exec", namespace, "/usr/sbin/nft", "delete", "table", "netdev",
-                            table,
-                        ])
                 }
             } catch let error as NetlinkError where error.isAlreadyGone {
                 if case .namespace(let name) = entry, let runID = state.withLock({ $0.claimedRunID }) {
@@ -627,6 +469,13 @@ public final class NamespaceBackend: NetworkBackend {
     }
 
     // MARK: helpers
+
+    private func context(namespace: String) throws -> Context {
+        guard let context = state.withLock({ state in state.roles[namespace].flatMap { state.contexts[$0] } }) else {
+            throw BackendError(operation: "find namespace", object: namespace, detail: "not built (or torn down)")
+        }
+        return context
+    }
 
     private func context(_ role: String) throws -> Context {
         guard let context = state.withLock({ $0.contexts[role] }) else {

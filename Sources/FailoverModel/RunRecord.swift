@@ -258,11 +258,15 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
     /// The parameter values of a `matrix:` playbook instance (nil for a plain playbook, and
     /// then absent from the JSON).
     public var parameters: [MatrixParameter]?
+    /// The run plan's operations the backend executed, in order, one line each (nil when the
+    /// backend does not record them); the plan-equals-execution test compares them with the plan.
+    public var operations: [String]?
 
     public init(
         name: String, file: String, seed: String?, verdict: Verdict, message: String?, started: MonotonicInstant,
         ended: MonotonicInstant, timers: [TimerRecord], steps: [StepRecord], assertions: [AssertionRecord],
-        observations: [ObservationRecord], probes: [ProbeRecord] = [], parameters: [MatrixParameter] = []
+        observations: [ObservationRecord], probes: [ProbeRecord] = [], parameters: [MatrixParameter] = [],
+        operations: [String]? = nil
     ) {
         self.parameters = parameters.isEmpty ? nil : parameters
         self.name = name
@@ -277,11 +281,12 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
         self.assertions = assertions
         self.observations = observations
         self.probes = probes
+        self.operations = operations
     }
 
     private enum CodingKeys: String, CodingKey {
         case name, file, seed, verdict, message, started, ended, timers, steps, assertions, observations, probes
-        case parameters
+        case parameters, operations
     }
 
     public init(from decoder: any Decoder) throws {
@@ -300,6 +305,7 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
         // Records written before probes were reported have no `probes` key.
         probes = try container.decodeIfPresent([ProbeRecord].self, forKey: .probes) ?? []
         parameters = try container.decodeIfPresent([MatrixParameter].self, forKey: .parameters)
+        operations = try container.decodeIfPresent([String].self, forKey: .operations)
     }
 }
 

@@ -132,6 +132,8 @@ public enum JSONReport {
         var assertions: [Assertion]
         var observations: [Observation]
         var probes: [Probe]
+        /// The run plan's operations the backend executed, in order (absent when not recorded).
+        var operations: [String]?
 
         init(_ playbook: PlaybookRecord) {
             let start = playbook.started
@@ -152,6 +154,7 @@ public enum JSONReport {
             assertions = playbook.assertions.map { Assertion($0, start: start) }
             observations = playbook.observations.map { Observation($0, start: start) }
             probes = playbook.probes.map { Probe($0, playbook: playbook) }
+            operations = playbook.operations
         }
     }
 

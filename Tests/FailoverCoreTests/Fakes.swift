@@ -57,6 +57,9 @@ final class ScriptedBackend: NetworkBackend, Sendable {
         /// event emitted before it whose receipt lagged).
         var lateRecords: [ObservationRecord] = []
         var log: ObservationLog?
+        var plan: RunPlan?
+        /// The plan's operations executed so far (build, then each performed step's).
+        var executed: [PlannedOperation] = []
     }
     let state = Mutex(State())
     let clock: SimulatedClock
@@ -89,9 +92,11 @@ final class ScriptedBackend: NetworkBackend, Sendable {
     /// When each barrier was asked for.
     var barriers: [MonotonicInstant] { state.withLock { $0.barriers } }
 
-    func build(_ playbook: Playbook, names: RunNames, log: ObservationLog) async throws {
+    func build(_ plan: RunPlan, log: ObservationLog) async throws {
         let (error, interfaces) = state.withLock { state -> ((any Error)?, [InterfaceRef: InterfaceState]) in
             state.log = log
+            state.plan = plan
+            if state.buildError == nil { state.executed = plan.buildOperations }
             return (state.buildError, state.interfaces)
         }
         if let error { throw error }
@@ -103,9 +108,15 @@ final class ScriptedBackend: NetworkBackend, Sendable {
         }
     }
 
-    func perform(_ action: StepAction) async throws -> MonotonicInstant {
+    /// The step of the built plan whose operations these are: the scripted kernel reacts to steps.
+    func perform(_ operations: [PlannedOperation]) async throws -> MonotonicInstant {
+        let step = state.withLock { $0.plan?.steps.first { $0.operations == operations } }
+        guard let action = step?.action, !operations.isEmpty else {
+            throw BackendError(operation: "perform", object: "\(operations)", detail: "not a step of the plan")
+        }
         let (reactions, refusal) = state.withLock { state in
             state.performed.append(action)
+            if state.refusals[action] == nil { state.executed += operations }
             if state.refusals[action] == nil { state.immediate[action]?(&state.interfaces) }
             return (state.reactions[action] ?? [], state.refusals[action])
         }
@@ -133,6 +144,8 @@ final class ScriptedBackend: NetworkBackend, Sendable {
     func state(of interface: InterfaceRef) async throws -> InterfaceState {
         state.withLock { $0.interfaces[interface] ?? .missing }
     }
+
+    func executedOperations() async -> [PlannedOperation]? { state.withLock { $0.executed } }
 
     /// The scripted log is complete once this returns: records are appended when their change
     /// happens, late ones here.

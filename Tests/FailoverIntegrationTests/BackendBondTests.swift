@@ -60,8 +60,9 @@ struct BackendBondTests {
         let names = RunNames.random()
         let bond = InterfaceRef(host: "server", interface: "bond0")
         let eth0 = InterfaceRef(host: "server", interface: "eth0")
+        let playbook = backendBondPlaybook()
         do {
-            try await backend.build(backendBondPlaybook(), names: names, log: log)
+            try await backend.build(playbook, names: names, log: log)
             let initial = try await backend.state(of: bond)
             #expect(initial.bond?.mode == .activeBackup)
             #expect(initial.bond?.activeSlave == "eth0")
@@ -71,7 +72,7 @@ struct BackendBondTests {
             #expect(slave.slave?.master == "bond0" && slave.slave?.miiStatus == .up && slave.slave?.state == "active")
 
             let count = log.count
-            let ack = try await backend.perform(.pull(eth0))
+            let ack = try await backend.perform(.pull(eth0), in: playbook, names: names)
             let change = try await backendWaitForRecord(log, after: count) {
                 $0.host == "server" && $0.interface == "bond0" && $0.kind == "active_slave" && $0.detail == "eth1"
             }
@@ -82,12 +83,14 @@ struct BackendBondTests {
             #expect(try await backend.state(of: bond).bond?.activeSlave == "eth1")
 
             let countPlug = log.count
-            _ = try await backend.perform(.plug(eth0))
+            _ = try await backend.perform(.plug(eth0), in: playbook, names: names)
             _ = try await backendWaitForRecord(log, after: countPlug) {
                 $0.host == "server" && $0.interface == "bond0" && $0.kind == "active_slave" && $0.detail == "eth0"
             }
-            _ = try await backend.perform(.set(bond: bond, option: "primary_reselect", value: "failure"))
-            _ = try await backend.perform(.set(bond: bond, option: "active_slave", value: "eth1"))
+            _ = try await backend.perform(
+                .set(bond: bond, option: "primary_reselect", value: "failure"), in: playbook, names: names)
+            _ = try await backend.perform(
+                .set(bond: bond, option: "active_slave", value: "eth1"), in: playbook, names: names)
             #expect(try await backend.state(of: bond).bond?.activeSlave == "eth1")
             print(
                 "observations: \(log.records.filter { $0.host == "server" }.map { "\($0.interface) \($0.kind): \($0.detail)" })"

@@ -69,8 +69,9 @@ struct BackendIntegrationTests {
         let names = RunNames.random()
         let backend = NamespaceBackend(logger: logger)
         let log = ObservationLog()
+        let playbook = backendTestPlaybook()
         do {
-            try await backend.build(backendTestPlaybook(), names: names, log: log)
+            try await backend.build(playbook, names: names, log: log)
             #expect(backendNamespaces(names).count == 4)
 
             try backendUDPReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2])
@@ -88,7 +89,7 @@ struct BackendIntegrationTests {
             // ms before to ~1 ms after it on this 2-core machine).
             let countBefore = log.count
             let sent = LinuxMonotonicClock().now()
-            let ack = try await backend.perform(.pull(h1eth0))
+            let ack = try await backend.perform(.pull(h1eth0), in: playbook, names: names)
             let down = try await backendWaitForRecord(log, after: countBefore) {
                 $0.host == "h1" && $0.interface == "eth0" && $0.kind == "link" && $0.detail.hasPrefix("carrier down")
             }
@@ -102,45 +103,43 @@ struct BackendIntegrationTests {
 
             // plug restores carrier.
             let countPlug = log.count
-            _ = try await backend.perform(.plug(h1eth0))
+            _ = try await backend.perform(.plug(h1eth0), in: playbook, names: names)
             _ = try await backendWaitForRecord(log, after: countPlug) {
                 $0.host == "h1" && $0.interface == "eth0" && $0.kind == "link" && $0.detail.hasPrefix("carrier up")
             }
             #expect(try await backend.state(of: h1eth0).carrier)
 
             // switch_down keeps carrier on every port but stops forwarding.
-            _ = try await backend.perform(.switchDown("sw1"))
+            _ = try await backend.perform(.switchDown("sw1"), in: playbook, names: names)
             #expect(try await backend.state(of: h1eth0).carrier)
             #expect(try await backend.state(of: InterfaceRef(host: "h2", interface: "eth0")).carrier)
             #expect(throws: (any Error).self) {
                 try backendUDPReachable(
                     from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2], timeoutMS: 200)
             }
-            _ = try await backend.perform(.switchUp("sw1"))
+            _ = try await backend.perform(.switchUp("sw1"), in: playbook, names: names)
             try backendUDPReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2])
 
             // down/up on the host-to-host cable end.
             let h1eth1 = InterfaceRef(host: "h1", interface: "eth1")
-            _ = try await backend.perform(.down(h1eth1))
+            _ = try await backend.perform(.down(h1eth1), in: playbook, names: names)
             #expect(try await !backend.state(of: InterfaceRef(host: "h3", interface: "eth0")).carrier)
-            _ = try await backend.perform(.up(h1eth1))
+            _ = try await backend.perform(.up(h1eth1), in: playbook, names: names)
 
-            // blackhole keeps carrier (switch port disabled; nft drop on host-to-host).
-            _ = try await backend.perform(.blackhole(h1eth0))
+            // blackhole keeps carrier (switch port disabled).
+            _ = try await backend.perform(.blackhole(h1eth0), in: playbook, names: names)
             #expect(try await backend.state(of: h1eth0).carrier)
             #expect(throws: (any Error).self) {
                 try backendUDPReachable(
                     from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2], timeoutMS: 200)
             }
-            _ = try await backend.perform(.restore(h1eth0))
+            _ = try await backend.perform(.restore(h1eth0), in: playbook, names: names)
             try await backendWaitReachable(from: names.namespace("h1"), to: names.namespace("h2"), [198, 18, 0, 2])
-            _ = try await backend.perform(.blackhole(h1eth1))
-            #expect(try await backend.state(of: h1eth1).carrier)
-            #expect(throws: (any Error).self) {
-                try backendUDPReachable(
-                    from: names.namespace("h1"), to: names.namespace("h3"), [198, 18, 1, 2], timeoutMS: 200)
-            }
-            _ = try await backend.perform(.restore(h1eth1))
+            // A host-to-host cable has no switch port to disable: the plan says so (the loader
+            // rejects such a step) and executing it is an error that changes nothing.
+            let hostToHost = RunPlanCompiler.operations(for: .blackhole(h1eth1), in: playbook.topology, names: names)
+            #expect(hostToHost.map(\.operation) == [.unsupported("blackhole needs a cable to a switch")])
+            await #expect(throws: BackendError.self) { _ = try await backend.perform(hostToHost) }
             try backendUDPReachable(from: names.namespace("h1"), to: names.namespace("h3"), [198, 18, 1, 2])
             print("observations: \(log.records.map { "\($0.host)/\($0.interface) \($0.kind): \($0.detail)" })")
 

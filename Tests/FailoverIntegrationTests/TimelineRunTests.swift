@@ -12,11 +12,11 @@ import Testing
 /// schedules a fault `delay` later, issued while that step is being evaluated.
 final class DelayedFaultBackend: NetworkBackend, Sendable {
     let inner: NamespaceBackend
-    let fault: StepAction
+    let fault: [PlannedOperation]
     let delay: Duration
     private let issued = Mutex<Task<MonotonicInstant, any Error>?>(nil)
 
-    init(_ inner: NamespaceBackend, fault: StepAction, delay: Duration) {
+    init(_ inner: NamespaceBackend, fault: [PlannedOperation], delay: Duration) {
         self.inner = inner
         self.fault = fault
         self.delay = delay
@@ -28,10 +28,10 @@ final class DelayedFaultBackend: NetworkBackend, Sendable {
         return try await task.value
     }
 
-    func build(_ playbook: Playbook, names: RunNames, log: ObservationLog) async throws {
-        try await inner.build(playbook, names: names, log: log)
+    func build(_ plan: RunPlan, log: ObservationLog) async throws { try await inner.build(plan, log: log) }
+    func perform(_ operations: [PlannedOperation]) async throws -> MonotonicInstant {
+        try await inner.perform(operations)
     }
-    func perform(_ action: StepAction) async throws -> MonotonicInstant { try await inner.perform(action) }
     func state(of interface: InterfaceRef) async throws -> InterfaceState { try await inner.state(of: interface) }
     func teardown() async -> [String] {
         _ = try? await faultSent()
@@ -68,10 +68,12 @@ struct TimelineRunTests {
     func run(_ steps: String, pullAfter delay: Duration) async throws -> (PlaybookRecord, MonotonicInstant?) {
         let yaml = "name: timeline\n" + Self.topology + "\nsteps:\n" + steps
         let playbook = try PlaybookLoader.load(yaml: yaml, file: "timeline.yaml").playbook
-        let backend = DelayedFaultBackend(
-            NamespaceBackend(logger: logger), fault: .pull(InterfaceRef(host: "h1", interface: "eth0")), delay: delay)
+        let names = RunNames.random()
+        let pull = RunPlanCompiler.operations(
+            for: .pull(InterfaceRef(host: "h1", interface: "eth0")), in: playbook.topology, names: names)
+        let backend = DelayedFaultBackend(NamespaceBackend(logger: logger), fault: pull, delay: delay)
         let record = await PlaybookRunner(backend: backend, clock: LinuxMonotonicClock(), logger: logger).run(
-            playbook, names: RunNames.random())
+            playbook, names: names)
         return (record, try await backend.faultSent())
     }
 

@@ -7,30 +7,41 @@ import Testing
 
 @Suite("ledger ordering")
 struct LedgerTests {
+    func op(_ operation: RunOperation) -> PlannedOperation { PlannedOperation(operation, location: nil) }
+    func link(_ namespace: String, _ name: String) -> NamespacedLink {
+        NamespacedLink(namespace: namespace, name: name)
+    }
+
     @Test("undo is newest first; contents of recorded namespaces are left to the namespace deletion")
     func order() async {
         let ledger = BackendLedger()
-        await ledger.record(.namespace("fo000001-sw1"))
-        await ledger.record(.namespace("fo000001-h1"))
-        await ledger.record(.link(namespace: "fo000001-sw1", name: "br0"))
-        await ledger.record(.link(namespace: "fo000001-sw1", name: "h1-eth0"))
-        await ledger.record(.link(namespace: "elsewhere", name: "x0"))
-        await ledger.record(.nftTable(namespace: "fo000001-h1", table: "fo_bh_eth1"))
+        let executed = [
+            op(.createNamespace(role: "sw1", namespace: "fo000001-sw1")),
+            op(.createNamespace(role: "h1", namespace: "fo000001-h1")),
+            op(.setLinkState(link("fo000001-h1", "lo"), up: true)),
+            op(.createBridge(namespace: "fo000001-sw1", name: "br0", stp: false, forwardDelay: 0)),
+            op(.createVeth(namespace: "fo000001-sw1", name: "h1-eth0", peerNamespace: "fo000001-h1", peerName: "eth0")),
+            op(.createBond(link("elsewhere", "x0"), mode: .activeBackup, options: BondOptions(), mac: nil)),
+        ]
+        for operation in executed { await ledger.record(operation) }
+        #expect(await ledger.executed == executed)
         #expect(await ledger.entries.count == 6)
         let plan = await ledger.takeUndoPlan()
         #expect(
             plan == [.link(namespace: "elsewhere", name: "x0"), .namespace("fo000001-h1"), .namespace("fo000001-sw1")])
         #expect(await ledger.entries.isEmpty)
         #expect(await ledger.takeUndoPlan().isEmpty)
+        // What was executed stays readable after teardown took it.
+        #expect(await ledger.executed == executed)
     }
 
-    @Test("a restored blackhole is removed from the ledger")
-    func remove() async {
+    @Test("operations that create nothing leave nothing to undo; later ones are undone by the next take")
+    func later() async {
         let ledger = BackendLedger()
-        await ledger.record(.link(namespace: "a", name: "x"))
-        await ledger.record(.nftTable(namespace: "a", table: "t"))
-        await ledger.remove(.nftTable(namespace: "a", table: "t"))
-        #expect(await ledger.entries == [.link(namespace: "a", name: "x")])
+        await ledger.record(op(.setLinkState(link("a", "x"), up: false)))
+        #expect(await ledger.takeUndoPlan().isEmpty)
+        await ledger.record(op(.createVeth(namespace: "a", name: "x", peerNamespace: "b", peerName: "y")))
+        #expect(await ledger.takeUndoPlan() == [.link(namespace: "b", name: "y"), .link(namespace: "a", name: "x")])
     }
 }
 
@@ -324,20 +335,20 @@ struct TopologyMappingTests {
 
     @Test("pull on a switch cable downs the switch port; on a host cable the other host's end")
     func farEnds() throws {
-        let ports = RunNames.switchPortNames(topology)
-        let h1eth0 = try NamespaceBackend.farEnd(
-            of: InterfaceRef(host: "h1", interface: "eth0"), topology: topology, portNames: ports)
-        #expect(h1eth0 == ("sw1", "h1-eth0"))
-        let h1eth1 = try NamespaceBackend.farEnd(
-            of: InterfaceRef(host: "h1", interface: "eth1"), topology: topology, portNames: ports)
-        #expect(h1eth1 == ("h2", "eth0"))
-        let h2eth0 = try NamespaceBackend.farEnd(
-            of: InterfaceRef(host: "h2", interface: "eth0"), topology: topology, portNames: ports)
-        #expect(h2eth0 == ("h1", "eth1"))
-        #expect(throws: BackendError.self) {
-            try NamespaceBackend.farEnd(
-                of: InterfaceRef(host: "h2", interface: "eth9"), topology: topology, portNames: ports)
+        let names = RunNames(runID: "000001")
+        func pull(_ host: String, _ interface: String) -> [RunOperation] {
+            RunPlanCompiler.operations(
+                for: .pull(InterfaceRef(host: host, interface: interface)), in: topology, names: names
+            ).map(\.operation)
         }
+        #expect(
+            pull("h1", "eth0") == [.setLinkState(NamespacedLink(namespace: "fo000001-sw1", name: "h1-eth0"), up: false)]
+        )
+        #expect(
+            pull("h1", "eth1") == [.setLinkState(NamespacedLink(namespace: "fo000001-h2", name: "eth0"), up: false)])
+        #expect(
+            pull("h2", "eth0") == [.setLinkState(NamespacedLink(namespace: "fo000001-h1", name: "eth1"), up: false)])
+        #expect(pull("h2", "eth9") == [.unsupported("no cable at h2/eth9")])
     }
 
     @Test("CapEff parsing: bit 12 is CAP_NET_ADMIN")
