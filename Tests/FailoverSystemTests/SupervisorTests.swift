@@ -26,6 +26,25 @@ final class OutputScratch {
 }
 
 /// Descriptor numbers open in /proc/PID/fd.
+/// The open descriptors of `pid` once it runs `program` and has settled. Before its exec the
+/// child still holds the supervisor's close-on-exec gate and report pipes; right after it,
+/// `sleep` itself briefly opens files (locale data). An inherited descriptor never goes away,
+/// so waiting up to 2 s for `expected` cannot hide a leak: the last set seen is returned.
+func openDescriptors(of pid: Int32, afterExecOf program: String, expecting expected: Set<Int32>) async throws
+    -> Set<Int32>
+{
+    var seen: Set<Int32> = []
+    for _ in 0..<400 {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? ""
+        if exe.hasSuffix("/" + program) {
+            seen = openDescriptors(of: pid)
+            if seen == expected { return seen }
+        }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    return seen
+}
+
 func openDescriptors(of pid: Int32) -> Set<Int32> {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
     return Set(entries.compactMap { Int32($0) })
@@ -109,12 +128,13 @@ struct SupervisorTests {
         #expect(openDescriptors(of: getpid()).contains(leaked))
 
         let child = try SupervisedProcess.start(ProcessSpec(argv: ["/bin/sleep", "60"]))
-        #expect(openDescriptors(of: child.pid) == [0, 1, 2])
+        #expect(try await openDescriptors(of: child.pid, afterExecOf: "sleep", expecting: [0, 1, 2]) == [0, 1, 2])
         _ = await child.stop(grace: .seconds(1))
 
         let extra = try SupervisedProcess.start(
             ProcessSpec(argv: ["/bin/sleep", "60"], descriptors: [0: .null, 1: .null, 2: .null, 7: .null]))
-        #expect(openDescriptors(of: extra.pid) == [0, 1, 2, 7])
+        #expect(
+            try await openDescriptors(of: extra.pid, afterExecOf: "sleep", expecting: [0, 1, 2, 7]) == [0, 1, 2, 7])
         _ = await extra.stop(grace: .seconds(1))
     }
 
