@@ -52,6 +52,7 @@ public enum LabRecords {
     public static func skipped(_ playbook: Playbook, at now: MonotonicInstant, reason: String) -> PlaybookRecord {
         PlaybookRecord(
             name: playbook.name, file: playbook.file, seed: playbook.seed, verdict: .skipped, message: reason,
-            started: now, ended: now, timers: [], steps: [], assertions: [], observations: [], parameters: playbook.parameters)
+            started: now, ended: now, timers: [], steps: [], assertions: [], observations: [],
+            parameters: playbook.parameters)
     }
 }
