@@ -174,8 +174,6 @@ public enum PlanRenderer {
             return lines
         }
         switch step.action {
-        case .pull, .plug, .down, .up, .switchDown, .switchUp, .blackhole, .restore, .set:
-            return [comment("(unsupported: no operation for \(step.action))")]
         case .hold(let duration):
             return [command(["sleep", secondsText(duration)])]
         case .startProbe(let name):
@@ -192,6 +190,9 @@ public enum PlanRenderer {
                 if looked.insert(look).inserted { lines.append(look) }
             }
             return lines
+        default:
+            // A fault step without operations (the compiler found nothing to do).
+            return [comment("(unsupported: no operation for \(step.action))")]
         }
     }
 

@@ -158,11 +158,17 @@ public struct PlaybookRunner: Sendable {
                     StepRecord(
                         index: index, text: step.action.description, location: step.location, started: started,
                         ended: clock.now(), acknowledged: nil, verdict: .passed))
-            case .pull, .plug, .down, .up, .switchDown, .switchUp, .blackhole, .restore, .set:
+            default:
+                // Every other step is a fault step (it has a polarity); its operations come from
+                // the run plan, so a new fault kind needs no case here.
+                guard let polarity = step.action.faultPolarity else {
+                    throw BackendError(
+                        operation: "run step", object: "step \(index + 1)",
+                        detail: "\(step.action) is neither a fault, a wait, probe control nor an assertion")
+                }
                 // The fault window opens when the request is sent: the kernel may apply the
                 // change (and traffic may stop) before its acknowledgement is read.
-                state.faults.append(
-                    FaultMark(stepIndex: index, at: started, polarity: step.action.faultPolarity ?? .reconfiguration))
+                state.faults.append(FaultMark(stepIndex: index, at: started, polarity: polarity))
                 if case .set(let bond, let option, let value, let expected?) = step.action {
                     try await performExpectingRefusal(
                         step, operations: plan.steps[index].operations, index: index, started: started, bond: bond,
