@@ -20,7 +20,8 @@ struct PlanExecutionTests {
             .map { "Playbooks/" + $0 }.sorted()
     }
 
-    /// For each playbook record of a `--json` report: file → (verdict, executed operations).
+    /// For each playbook record of a `--json` report: playbook name → (verdict, executed operations).
+    /// The name, not the file: the instances of a `matrix:` file share it.
     static func executed(_ stdout: String) throws -> [String: (verdict: String, message: String, operations: [String]?)]
     {
         let json = try #require(
@@ -29,12 +30,9 @@ struct PlanExecutionTests {
         var result: [String: (verdict: String, message: String, operations: [String]?)] = [:]
         for run in runs {
             for playbook in (run["playbooks"] as? [[String: Any]]) ?? [] {
-                // Lab records name the file by its absolute path (the guest sees the repository there).
-                var file = try #require(playbook["file"] as? String)
-                if file.hasPrefix(FailoverBinary.repository + "/") {
-                    file.removeFirst(FailoverBinary.repository.count + 1)
-                }
-                result[file] = (
+                let name = try #require(playbook["name"] as? String)
+                #expect(result[name] == nil, "two records named \(name)")
+                result[name] = (
                     playbook["verdict"] as? String ?? "?", playbook["message"] as? String ?? "",
                     playbook["operations"] as? [String]
                 )
@@ -46,9 +44,8 @@ struct PlanExecutionTests {
     /// The operations the plan of `file` lists for run `runID`, as a passing run executes them:
     /// the operation of a `set` with `expect_error` is refused by the kernel (the step passes only
     /// then), so it changes nothing and is not in the ledger.
-    static func planned(_ file: String, runID: String) throws -> [String] {
-        let loaded = try PlaybookLoader.load(contentsOf: FailoverBinary.repository + "/" + file)
-        let plan = RunPlanCompiler.compile(loaded.playbook, names: RunNames(runID: runID))
+    static func planned(_ playbook: Playbook, runID: String) -> [String] {
+        let plan = RunPlanCompiler.compile(playbook, names: RunNames(runID: runID))
         let steps = plan.steps.flatMap { step -> [PlannedOperation] in
             if case .set(_, _, _, _?) = step.action { return [] }
             return step.operations
@@ -59,12 +56,17 @@ struct PlanExecutionTests {
     /// Compares plan and execution for `files`; a playbook with no recorded operations is an error.
     static func expectPlanEqualsExecution(_ files: [String], stdout: String, runID: String) throws {
         let records = try executed(stdout)
-        #expect(Set(records.keys) == Set(files), "\(records.keys.sorted())")
-        for file in files {
+        // Every instance of every file (a `matrix:` file has several).
+        let playbooks = try files.flatMap { file in
+            try PlaybookLoader.loadInstances(contentsOf: FailoverBinary.repository + "/" + file).map(\.playbook)
+        }
+        #expect(Set(records.keys) == Set(playbooks.map(\.name)), "\(records.keys.sorted())")
+        for playbook in playbooks {
+            let file = playbook.name
             let record = try #require(records[file], "no record of \(file)")
             #expect(record.verdict == "passed", "\(file): \(record.verdict): \(record.message)")
             let operations = try #require(record.operations, "\(file): no executed operations recorded")
-            let plan = try planned(file, runID: runID)
+            let plan = planned(playbook, runID: runID)
             #expect(!plan.isEmpty)
             let firstDifference = zip(plan, operations).enumerated().first { $0.element.0 != $0.element.1 }
             #expect(
@@ -93,7 +95,8 @@ struct PlanExecutionTests {
         .timeLimit(.minutes(10)))
     func everyShippedPlaybook() throws {
         let files = try Self.shippedPlaybooks()
-        #expect(files.count >= 20)
+        // 15 files since the seven mode playbooks became one matrix file (7 instances).
+        #expect(files.count >= 15)
         let results = try FailoverBinary.scratch()
         let temporary = try FailoverBinary.scratch()
         let result = try FailoverBinary.run(
