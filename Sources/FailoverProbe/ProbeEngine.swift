@@ -349,7 +349,7 @@ public actor ProbeEngine: TrafficProbes {
         }
         let judged = Self.judge(
             witness, base: base, probeReceived: Int(report.receiver.received),
-            probeOutage: report.windows.map(\.failoverTime.nanoseconds).max() ?? 0)
+            probeOutage: Self.longestLossPeriod(report))
         return Self.judgeWindows(witness, base: judged, capture: probeCapture, report: report, faults: faults)
     }
 
@@ -388,6 +388,20 @@ public actor ProbeEngine: TrafficProbes {
                 }.joined(separator: ", ")
         }
         return result
+    }
+
+    /// The longest single loss period of the run, from the send time of the delivered packet
+    /// before it to that of the one after it: the quantity the capture's largest gap measures. A
+    /// window's timestamp-method outage spans all of its loss periods (a `flap` has one per down
+    /// period, with traffic flowing between them), so it is compared only when no period is
+    /// bounded on both sides (an outage that never recovered).
+    static func longestLossPeriod(_ report: ProbeReport) -> Int64 {
+        let periods = report.run.lossPeriods.compactMap { period -> Int64? in
+            guard let before = period.deliveredBeforeSentNanoseconds, let after = period.deliveredAfterSentNanoseconds
+            else { return nil }
+            return Int64(bitPattern: after &- before)
+        }
+        return periods.max() ?? report.windows.map(\.failoverTime.nanoseconds).max() ?? 0
     }
 
     /// The witness's largest gap is between receive times; the probe's outage between send times
