@@ -43,6 +43,9 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
     case readBackBondOptions(NamespacedLink, mode: BondMode, options: BondOptions)
     /// A check: waits until every one of `links` is admin up with carrier.
     case waitUntilUp([NamespacedLink])
+    /// A wait between two operations of one step (a `flap`): this long after the previous
+    /// operation was acknowledged.
+    case pause(Duration)
     /// Something the plan cannot do (the loader never lets one through): executing it is an error.
     case unsupported(String)
 
@@ -95,6 +98,8 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
                 ["ip", "-n", bond.namespace, "link", "set", bond.name, "type", "bond"]
                     + [PlanRenderer.ipLinkOptionName(option), value]
             ]
+        case .pause(let duration):
+            return [["sleep", PlanRenderer.secondsText(duration)]]
         case .readBackBondOptions, .waitUntilUp, .unsupported:
             return []
         }
@@ -383,6 +388,10 @@ public enum RunPlanCompiler {
             guard let port = bridgePort(ref) else { return [.unsupported("blackhole needs a cable to a switch")] }
             let forwarding: Bool = if case .restore = action { true } else { false }
             return [.setBridgePortState(port, forwarding: forwarding)]
+        case .flap(let ref, let times, let down, let up):
+            guard let far = farEnd(ref) else { return [.unsupported("no cable at \(ref)")] }
+            let cycle: [RunOperation] = [.setLinkState(far, up: false), .pause(down), .setLinkState(far, up: true)]
+            return (1...max(times, 1)).flatMap { cycle + ($0 < times ? [.pause(up)] : []) }
         case .set(let bond, let option, let value, _):
             return [.setBondOption(link(bond), option: option, value: value)]
         case .hold, .startProbe, .stopProbe, .expect:

@@ -73,10 +73,25 @@ public final class NamespaceBackend: NetworkBackend {
     public func perform(_ operations: [PlannedOperation]) async throws -> MonotonicInstant {
         var ack = MonotonicTime.now()
         for planned in operations {
+            if case .pause(let duration) = planned.operation {
+                // Timed from the previous operation's acknowledgement, not from when we got here.
+                let deadline = ack &+ UInt64(max(duration.totalNanoseconds, 0))
+                try await sleep(untilMonotonic: deadline)
+                await ledger.record(planned)
+                continue
+            }
             ack = try await execute(planned)
             logger.debug("fault injected", metadata: ["operation": "\(planned)", "ack": "\(ack)"])
         }
         return MonotonicInstant(nanoseconds: ack)
+    }
+
+    /// Sleeps until `deadline` (CLOCK_MONOTONIC nanoseconds); returns at once if it has passed.
+    /// Cancellable, so a signal during a `flap` ends the run at once.
+    private func sleep(untilMonotonic deadline: UInt64) async throws {
+        let now = MonotonicTime.now()
+        guard deadline > now else { return }
+        try await Task.sleep(for: .nanoseconds(Int64(clamping: deadline - now)))
     }
 
     /// Executes one operation and records it in the ledger once it succeeded. Returns when the
@@ -201,6 +216,9 @@ public final class NamespaceBackend: NetworkBackend {
             ack = MonotonicTime.now()
         case .waitUntilUp(let links):
             try await waitUntilUp(links)
+            ack = MonotonicTime.now()
+        case .pause(let duration):
+            try await sleep(untilMonotonic: MonotonicTime.now() &+ UInt64(max(duration.totalNanoseconds, 0)))
             ack = MonotonicTime.now()
         case .unsupported(let reason):
             throw BackendError(operation: "execute", object: planned.location?.description ?? "plan", detail: reason)

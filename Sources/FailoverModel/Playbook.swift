@@ -81,6 +81,9 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     /// All frames on a cable dropped, carrier kept (grey failure).
     case blackhole(InterfaceRef)
     case restore(InterfaceRef)
+    /// Repeated carrier loss: the far end of the cable goes down for `down`, comes back up, and
+    /// after `up` goes down again, `times` times in all; the cable ends plugged.
+    case flap(InterfaceRef, times: Int, down: Duration, up: Duration)
     /// A bond option at run time (`active_slave`, `primary`, `primary_reselect`, …).
     /// `expectError` (an errno name such as `EPERM`): the kernel is expected to refuse it with
     /// that errno; the step is then checked like an assertion instead of erroring the run.
@@ -103,6 +106,8 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
         case .switchUp(let name): "switch_up \(name)"
         case .blackhole(let ref): "blackhole \(ref)"
         case .restore(let ref): "restore \(ref)"
+        case .flap(let ref, let times, let down, let up):
+            "flap \(ref) \(times) times (down \(down.playbookText), up \(up.playbookText))"
         case .set(let bond, let option, let value, let expectError):
             "set \(bond) \(option)=\(value)" + (expectError.map { ", expecting \($0)" } ?? "")
         case .hold(let duration): "hold \(duration.playbookText)"
@@ -116,7 +121,7 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     /// and assertions). Every fault step opens a new fault window.
     public var faultPolarity: FaultPolarity? {
         switch self {
-        case .pull, .down, .switchDown, .blackhole: .failure
+        case .pull, .down, .switchDown, .blackhole, .flap: .failure
         case .plug, .up, .switchUp, .restore: .repair
         case .set: .reconfiguration
         case .hold, .expect, .startProbe, .stopProbe: nil

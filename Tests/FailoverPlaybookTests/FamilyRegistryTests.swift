@@ -53,6 +53,10 @@ struct FamilyRegistryTests {
         "switch_up": ("sw1", "switch_up sw1"),
         "blackhole": ("server/eth1", "blackhole server/eth1"),
         "restore": ("server/eth1", "restore server/eth1"),
+        "flap": (
+            "{interface: server/eth1, times: 2, down: 200ms, up: 300ms}",
+            "flap server/eth1 2 times (down 200ms, up 300ms)"
+        ),
         "set": ("{bond: server/bond0, primary: eth1}", "set server/bond0 primary=eth1"),
         "hold": ("100ms", "hold 100ms"),
         "start_probe": ("p1", "start_probe p1"),
@@ -159,8 +163,8 @@ struct FamilyRegistryTests {
                     + PlaybookDecoder.assertionKeys.joined(separator: ", ")
             ])
         #expect(
-            diagnostics("flapp: server/eth0") == [
-                "t.yaml:17:5: error: unknown key 'flapp' in step 2 (steps[1]); valid keys: "
+            diagnostics("cut_power: server/eth0") == [
+                "t.yaml:17:5: error: unknown key 'cut_power' in step 2 (steps[1]); valid keys: "
                     + PlaybookDecoder.stepKeys.joined(separator: ", ")
             ])
     }

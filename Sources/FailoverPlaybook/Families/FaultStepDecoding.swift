@@ -15,7 +15,42 @@ extension PlaybookDecoder {
         StepEntry(key: "switch_up") { $0.decodeSwitchName($1).map { [.switchUp($0)] } ?? [] },
         StepEntry(key: "blackhole") { $0.reader.ref($1.value, $1.path).map { [.blackhole($0)] } ?? [] },
         StepEntry(key: "restore") { $0.reader.ref($1.value, $1.path).map { [.restore($0)] } ?? [] },
+        StepEntry(key: "flap") { $0.decodeFlap($1) },
     ]
+
+    /// `flap: {interface: host/eth0, times: 3, down: 200ms, up: 300ms}`.
+    func decodeFlap(_ input: StepInput) -> [StepAction] {
+        let path = input.path
+        guard
+            let view = reader.mapping(
+                input.value, path, expected: "a mapping like {interface: host/eth0, times: 3, down: 200ms, up: 300ms}")
+        else { return [] }
+        let allowed = ["interface", "times", "down", "up"]
+        var ok = reader.checkKeys(view, allowed: allowed, context: "flap step")
+        func need(_ key: String) -> Node? {
+            if let node = view[key] { return node }
+            if !reader.misspelled(key, in: view, allowed: allowed) {
+                reader.error(input.value, "\(path): flap needs '\(key)'")
+            }
+            ok = false
+            return nil
+        }
+        /// A duration from 1 ms to 60 s.
+        func period(_ key: String) -> Duration? {
+            guard let node = need(key), let duration = reader.duration(node, "\(path).\(key)") else { return nil }
+            guard duration >= .milliseconds(1), duration <= .seconds(60) else {
+                reader.error(node, "\(path).\(key): must be from 1ms to 60s, found \(duration.playbookText)")
+                return nil
+            }
+            return duration
+        }
+        let ref = need("interface").flatMap { reader.ref($0, "\(path).interface") }
+        let times = need("times").flatMap { reader.int($0, "\(path).times", range: 1...100) }
+        let down = period("down")
+        let up = period("up")
+        guard ok, let ref, let times, let down, let up else { return [] }
+        return [.flap(ref, times: times, down: down, up: up)]
+    }
 
     func decodeSwitchName(_ input: StepInput) -> String? {
         reader.string(input.value, input.path, expected: "a switch name")
@@ -28,7 +63,7 @@ extension PlaybookDecoder {
             step.marks["target"]
             ?? SourceMark(location: context.index.location(step.location), path: "steps[\(index)]")
         switch step.action {
-        case .pull(let ref), .plug(let ref):
+        case .pull(let ref), .plug(let ref), .flap(let ref, _, _, _):
             context.requireCableEnd(ref, at: mark)
         case .down(let ref), .up(let ref):
             context.requireInterface(ref, at: mark)
