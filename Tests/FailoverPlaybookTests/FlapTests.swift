@@ -14,20 +14,9 @@ struct FlapTests {
     static let line = head.split(separator: "\n", omittingEmptySubsequences: false).count
     static let at = "t.yaml:\(line):"
 
-    func diagnostics(_ step: String) -> [String] {
-        do {
-            _ = try PlaybookLoader.load(yaml: Self.head + "  - " + step + "\n", file: "t.yaml")
-            return []
-        } catch let error as PlaybookError {
-            return error.diagnostics.map(\.description)
-        } catch {
-            return ["\(error)"]
-        }
-    }
-
-    func load(_ step: String) throws -> Playbook {
-        try PlaybookLoader.load(yaml: Self.head + "  - " + step + "\n", file: "t.yaml").playbook
-    }
+    /// The registry tests' loaders: the step goes after the same head.
+    func diagnostics(_ step: String) -> [String] { FamilyRegistryTests().diagnostics(step) }
+    func load(_ step: String) throws -> Playbook { try FamilyRegistryTests().load(step) }
 
     @Test("decodes to the model with its polarity: a failure")
     func decodes() throws {
