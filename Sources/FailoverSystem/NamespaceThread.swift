@@ -48,6 +48,16 @@ public enum NamespaceThread {
     }
 
     private static func spawnAndJoin(_ box: Box, label: String) throws(SystemError) {
+        pthread_join(try create(box, label: label), nil)
+    }
+
+    /// Starts a long-running thread (a monitor loop). Join it with the returned handle.
+    public static func start(label: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) -> JoinHandle {
+        JoinHandle(thread: try create(Box(body), label: label))
+    }
+
+    /// A new thread running `box.body`; the box is retained until the thread has taken it.
+    private static func create(_ box: Box, label: String) throws(SystemError) -> pthread_t {
         var thread = pthread_t()
         let context = Unmanaged.passRetained(box).toOpaque()
         let status = pthread_create(
@@ -62,26 +72,7 @@ public enum NamespaceThread {
             Unmanaged<Box>.fromOpaque(context).release()
             throw SystemError(operation: "pthread_create", object: label, errno: Errno(rawValue: status))
         }
-        pthread_join(thread, nil)
-    }
-
-    /// Starts a long-running thread (a monitor loop). Join it with the returned handle.
-    public static func start(label: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) -> JoinHandle {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(Box(body)).toOpaque()
-        let status = pthread_create(
-            &thread, nil,
-            { raw in
-                guard let raw else { return nil }
-                let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-                box.body()
-                return nil
-            }, context)
-        guard status == 0 else {
-            Unmanaged<Box>.fromOpaque(context).release()
-            throw SystemError(operation: "pthread_create", object: label, errno: Errno(rawValue: status))
-        }
-        return JoinHandle(thread: thread)
+        return thread
     }
 
     /// A thread started by `start`; join it exactly once.

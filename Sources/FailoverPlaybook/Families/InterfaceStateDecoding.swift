@@ -78,18 +78,16 @@ extension PlaybookDecoder {
     }
 
     func decodeCarrier(_ input: AssertionInput) -> Assertion? {
-        guard let ref = input.ref(), checkInterface(ref, input.subjectNode, input.subjectPath),
-            let node = input.need("is"), let text = reader.string(node, "\(input.path).is")
-        else { return nil }
-        guard text == "up" || text == "down" else {
-            reader.error(node, "\(input.path).is: expected up or down, found '\(text)'")
-            return nil
-        }
-        return .carrier(ref, expected: text == "up")
+        upOrDown(input).map { .carrier($0.ref, expected: $0.up) }
     }
 
     /// `admin_state: {interface: h/if, is: up|down}`: IFF_UP, on any interface of the host.
     func decodeAdminState(_ input: AssertionInput) -> Assertion? {
+        upOrDown(input).map { .adminState($0.ref, expected: $0.up) }
+    }
+
+    /// An interface of the host and `is: up|down`.
+    private func upOrDown(_ input: AssertionInput) -> (ref: InterfaceRef, up: Bool)? {
         guard let ref = input.ref(), checkInterface(ref, input.subjectNode, input.subjectPath),
             let node = input.need("is"), let text = reader.string(node, "\(input.path).is")
         else { return nil }
@@ -97,7 +95,7 @@ extension PlaybookDecoder {
             reader.error(node, "\(input.path).is: expected up or down, found '\(text)'")
             return nil
         }
-        return .adminState(ref, expected: text == "up")
+        return (ref, text == "up")
     }
 
     func decodeMAC(_ input: AssertionInput) -> Assertion? {
