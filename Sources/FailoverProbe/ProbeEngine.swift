@@ -350,7 +350,9 @@ public actor ProbeEngine: TrafficProbes {
         let judged = Self.judge(
             witness, base: base, probeReceived: Int(report.receiver.received),
             probeOutage: Self.longestLossPeriod(report))
-        return Self.judgeWindows(witness, base: judged, capture: probeCapture, report: report, faults: faults)
+        return Self.judgeWindows(
+            witness, base: judged, capture: probeCapture, report: report, faults: faults,
+            senderLatenessBound: senderLatenessBound)
     }
 
     /// Attributes the capture's gaps to fault windows by the send times its packets carry (the same
@@ -358,13 +360,14 @@ public actor ProbeEngine: TrafficProbes {
     /// periods with the probe's: a loss period filed under the wrong step disagrees.
     static func judgeWindows(
         _ witness: PcapWitness, base: ProbeWitnessRecord, capture: ProbeCapture, report: ProbeReport,
-        faults: [ProbeFault]
+        faults: [ProbeFault], senderLatenessBound: UInt64 = ProbeAnalysis.maximumSenderLatenessNanoseconds
     ) -> ProbeWitnessRecord {
         var result = base
         guard !report.windows.isEmpty, witness.sendTimes.count == witness.sequences.count else { return result }
         var witnessCapture = capture
         witnessCapture.arrivals = witness.arrivals
-        let seen = ProbeAnalysis.analyze(witnessCapture, faults: faults)
+        // The same rule and edge tolerance as the probe's own figures.
+        let seen = ProbeAnalysis.analyze(witnessCapture, faults: faults, senderLatenessBound: senderLatenessBound)
         var windows: [ProbeWitnessWindow] = []
         for window in report.windows {
             guard let step = window.stepIndex else { continue }

@@ -111,6 +111,35 @@ struct ProbeIncrementalTests {
         #expect(report.windows.first?.failoverTime.nanoseconds == 51_000_000)
         #expect(report.beforeFirstFault.sent == 150_000)
     }
+
+    @Test("settled loss periods are attributed with the current edge tolerance: a changed lateness bound re-files them")
+    func settledPeriodsFollowTheBound() {
+        // 1000 pps, loss 100...899 (the packet before it left at 99 ms), fault at 800 ms: 701 ms after
+        // it, inside the tolerance of a 700 ms bound (TCG) and outside that of the 100 ms host bound.
+        let attempted = 5000
+        let synthetic = SyntheticCapture(attempted: attempted, order: SyntheticCapture.allBut(attempted, [100...899]))
+        let capture = synthetic.capture()
+        var analyzer = ProbeAnalyzer(configuration: capture.configuration)
+        analyzer.ingest(capture.arrivals, limit: UInt64(attempted))
+        let judge = SyntheticCapture.sent(attempted - 1) - 50_000_000
+        analyzer.settle(sender: capture.sender, judgeBefore: judge)
+        #expect(analyzer.periods.count == 1)
+        let faults = [ProbeFault(stepIndex: 2, at: SyntheticCapture.at(ms: 800))]
+        func report() -> ProbeReport {
+            analyzer.report(
+                sender: capture.sender, receiver: capture.receiver, judgeSentBefore: judge, complete: false,
+                drainNanoseconds: 0, faults: faults)
+        }
+        let host = report()
+        #expect(host.beforeFirstFault.lost == 800)
+        #expect(host.windows.first?.lost == 0)
+        analyzer.latenessBound = 700_000_000
+        let tcg = report()
+        #expect(tcg.beforeFirstFault.lost == 0)
+        #expect(tcg.windows.first?.lost == 800)
+        analyzer.latenessBound = ProbeAnalysis.maximumSenderLatenessNanoseconds
+        #expect(report().beforeFirstFault.lost == 800)
+    }
 }
 
 @Suite("Unmeasured windows")
