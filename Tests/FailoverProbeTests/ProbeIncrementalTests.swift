@@ -311,4 +311,32 @@ struct ProbeWitnessWindowTests {
         #expect(!moved.agrees)
         #expect(moved.detail.contains("step 2: capture 60 lost in 2, probe 50 in 1"))
     }
+
+    @Test(
+        "the witness attributes with the probe's lateness bound: under TCG both file a stalled pull's loss under the pull"
+    )
+    func witnessUsesTheRunsBound() throws {
+        // 1000 pps; the last packet before the loss left at 99 ms, the pull came at 500 ms (a 400 ms
+        // stall, inside TCG's 700 ms bound, outside the host's 100 ms): the probe files it under the pull.
+        let missing = [100...599]
+        let capture = SyntheticCapture(attempted: 1000, order: SyntheticCapture.allBut(1000, missing)).capture()
+        let faults = [ProbeFault(stepIndex: 3, at: SyntheticCapture.at(ms: 500), kind: .failure)]
+        let bound: UInt64 = 700_000_000
+        let report = ProbeAnalysis.analyze(capture, faults: faults, senderLatenessBound: bound)
+        #expect(report.window(step: 3)?.lost == 500)
+        let base = ProbeWitnessRecord(
+            tool: "tcpdump", file: "w.pcap", interface: "b/eth0", matching: 0, uniqueSequences: 0,
+            largestGapNanoseconds: nil, droppedByKernel: nil, toleranceNanoseconds: 2_000_000, receivedAgrees: true,
+            outageAgrees: true, detail: "")
+        let judged = ProbeEngine.judgeWindows(
+            Self.witness(missing: missing), base: base, capture: capture, report: report, faults: faults,
+            senderLatenessBound: bound)
+        #expect(judged.windowsAgree == true, "\(judged.detail)")
+        #expect(judged.windowLoss?.map(\.lost) == [500])
+        // With the host bound the capture's gap is loss before the pull: it disagrees with that report.
+        let hostBound = ProbeEngine.judgeWindows(
+            Self.witness(missing: missing), base: base, capture: capture, report: report, faults: faults)
+        #expect(hostBound.windowsAgree == false)
+        #expect(hostBound.windowLoss?.map(\.lost) == [0])
+    }
 }
