@@ -393,18 +393,19 @@ public actor ProbeEngine: TrafficProbes {
         return result
     }
 
-    /// The longest single loss period of the run, from the send time of the delivered packet
-    /// before it to that of the one after it: the quantity the capture's largest gap measures. A
-    /// window's timestamp-method outage spans all of its loss periods (a `flap` has one per down
-    /// period, with traffic flowing between them), so it is compared only when no period is
-    /// bounded on both sides (an outage that never recovered).
+    /// The longest single loss period of the run bounded on both sides, from the send time of the
+    /// delivered packet before it to that of the one after it: the quantity the capture's largest
+    /// gap measures. A loss period with no delivered packet after it (an outage that had not
+    /// recovered when the probe stopped) leaves no gap between captured packets, so it has nothing
+    /// to be compared with: 0 when no period is bounded (the counts are still compared exactly, and
+    /// the per-window loss is compared by `judgeWindows`).
     static func longestLossPeriod(_ report: ProbeReport) -> Int64 {
         let periods = report.run.lossPeriods.compactMap { period -> Int64? in
             guard let before = period.deliveredBeforeSentNanoseconds, let after = period.deliveredAfterSentNanoseconds
             else { return nil }
             return Int64(bitPattern: after &- before)
         }
-        return periods.max() ?? report.windows.map(\.failoverTime.nanoseconds).max() ?? 0
+        return periods.max() ?? 0
     }
 
     /// The witness's largest gap is between receive times; the probe's outage between send times
