@@ -28,7 +28,9 @@ public struct RunOrchestrator: Sendable {
     public func run() async throws -> RunOutcome {
         // First, before anything is created: SIGINT/SIGTERM from here on are never lost.
         try SignalCancellation.shared.install()
-        let loaded = try PlaybookFiles.loadAll(options.playbooks, quietWarnings: options.guest != nil)
+        let files = try PlaybookFiles.loadAll(options.playbooks, quietWarnings: options.guest != nil)
+        // In the kernel lab, the instances of a matrix file that the host ran itself are left out.
+        let loaded = options.guest.map { GuestProtocol.select(files, names: $0.instances) } ?? files
         if let problem = Privileges.problem() ?? RunPrivileges.problem() {
             throw OrchestrationError(.noPermission, problem)
         }
@@ -104,7 +106,9 @@ public struct RunOrchestrator: Sendable {
                 await runHere(placement.host, names: names, capabilities: capabilities, captureDirectory: captures))
         }
         if !placement.lab.isEmpty {
-            records += try await runInLab(placement.lab, names: names, output: output)
+            records += try await runInLab(
+                placement.lab, select: GuestProtocol.selection(lab: placement.lab, all: loaded), names: names,
+                output: output)
         }
         let invocation = FileManager.default.currentDirectoryPath
         let directory = try resultsFailure { try output.write(records, baseDirectory: invocation) }
@@ -195,7 +199,9 @@ public struct RunOrchestrator: Sendable {
     }
 
     /// Runs all playbooks in one VM per kernel; the same binary runs inside with `--vm never`.
-    func runInLab(_ playbooks: [Playbook], names: RunNames, output: ResultsDirectory) async throws -> [RunRecord] {
+    func runInLab(
+        _ playbooks: [Playbook], select: [String]?, names: RunNames, output: ResultsDirectory
+    ) async throws -> [RunRecord] {
         let kernelImages: [KernelImage]
         do {
             kernelImages =
@@ -224,7 +230,7 @@ public struct RunOrchestrator: Sendable {
             let recordPath = output.run.path(of: recordName)
             let argv = GuestProtocol.argv(
                 executable: executable, recordPath: recordPath, runID: names.runID, logLevel: options.guestLogLevel,
-                witness: options.witness, playbookFiles: playbooks.map(\.file), cwd: cwd)
+                witness: options.witness, playbookFiles: playbooks.map(\.file), select: select, cwd: cwd)
             let request = VMRunRequest(
                 kernel: kernel, argv: argv, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
                 workingDirectory: cwd, writableDirectories: [absolute(directory, cwd: cwd)],
