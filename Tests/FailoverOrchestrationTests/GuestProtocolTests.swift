@@ -1,3 +1,4 @@
+import FailoverModel
 import FailoverOrchestration
 import Foundation
 import Testing
