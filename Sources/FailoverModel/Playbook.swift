@@ -168,14 +168,19 @@ public struct Expectation: Sendable, Hashable, Codable, CustomStringConvertible 
     /// start of the step.
     public var notBefore: Duration?
     public var location: SourceLocation?
+    /// Parts: `key`, the assertion's key; and each of its sub-keys' values by the sub-key
+    /// (`interface`, `bond`, `probe`, `is`, `same_as`, …), for the checks of references.
+    public var marks: SourceMarks
 
     public init(
-        _ assertion: Assertion, wait: Wait = .immediate, notBefore: Duration? = nil, location: SourceLocation? = nil
+        _ assertion: Assertion, wait: Wait = .immediate, notBefore: Duration? = nil, location: SourceLocation? = nil,
+        marks: SourceMarks = SourceMarks()
     ) {
         self.assertion = assertion
         self.wait = wait
         self.notBefore = notBefore
         self.location = location
+        self.marks = marks
     }
 
     public var description: String {
@@ -235,8 +240,8 @@ public enum MACExpectation: Sendable, Hashable, Codable, CustomStringConvertible
     }
 }
 
-/// The families of assertions: each owns, for its kinds, decoding (FailoverPlaybook/Families),
-/// evaluation and plan text (FailoverCore/Families).
+/// The families of assertions: each owns, for its kinds, decoding, evaluation and plan text
+/// (one folder each in FailoverFamilies).
 public enum AssertionFamilyID: String, Sendable, Hashable, Codable, CaseIterable {
     /// Interface and bond state the kernel reports (active_slave, bond_mode, mii_status,
     /// link_failures, carrier, mac).
@@ -289,7 +294,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    /// The family that evaluates it and shows it in a plan (FailoverCore/Families).
+    /// The family that evaluates it and shows it in a plan (FailoverFamilies).
     public var family: AssertionFamilyID {
         switch self {
         case .activeSlave, .bondMode, .miiStatus, .linkFailures, .carrier, .adminState, .mac: .interfaceState
