@@ -14,7 +14,7 @@ import SystemPackage
 ///
 /// ```swift
 /// let engine = ProbeEngine(playbook: playbook, names: names, logger: logger, witnessDirectory: dir)
-/// let runner = PlaybookRunner(backend: backend, probes: engine, clock: clock, families: families, logger: logger)
+/// let runner = PlaybookRunner(backend: backend, probes: engine, clock: clock, logger: logger, families: families)
 /// ```
 public actor ProbeEngine: TrafficProbes {
     /// One probe direction as resolved for this run.
