@@ -578,7 +578,8 @@ public struct PlaybookRunner: Sendable {
         let backend = self.backend
         let sources = AssertionSources(
             state: { try await backend.state(of: $0) },
-            probes: { try await requireProbes().evaluate($0, stepIndex: stepIndex, faults: faults) })
+            probes: { try await requireProbes().evaluate($0, stepIndex: stepIndex, faults: faults) },
+            neighbours: { try await backend.neighbours(of: $0) })
         return try await families.family(of: assertion).check(assertion, sources: sources)
     }
 }

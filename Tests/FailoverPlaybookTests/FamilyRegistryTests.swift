@@ -44,6 +44,7 @@ struct FamilyRegistryTests {
         "outage": ("{probe: p1, at_most: 200ms}", "outage"),
         "reordered": ("{probe: p1, is: 0}", "reordered"),
         "option": ("{bond: server/bond0, name: updelay, is: 0}", "option"),
+        "neighbour": ("{host: client, ip: 198.18.0.1, mac: {same_as: server/bond0}, within: 1s}", "neighbour"),
     ]
 
     /// One valid use of every step key, and how the model spells the step.
@@ -222,8 +223,8 @@ struct FamilyRegistryTests {
     @Test("an unregistered assertion or step key is a load-time error at its line and column")
     func unregisteredKeyIsAnError() {
         #expect(
-            diagnostics("expect: {neighbour: {interface: server/eth0, is: up}}") == [
-                "t.yaml:17:14: error: unknown key 'neighbour' in expect; valid keys: "
+            diagnostics("expect: {arp_cache: {interface: server/eth0, is: up}}") == [
+                "t.yaml:17:14: error: unknown key 'arp_cache' in expect; valid keys: "
                     + Self.registry.assertionKeys.joined(separator: ", ")
             ])
         #expect(

@@ -21,13 +21,17 @@ public struct AssertionSources {
     public var state: (InterfaceRef) async throws -> InterfaceState
     /// The probes' evaluation of a probe assertion (nil: no probe engine, or a timeline read).
     public var probes: ((Assertion) async throws -> ProbeEvaluation)?
+    /// A host's neighbour table, read from the kernel now (nil: not available here).
+    public var neighbours: ((String) async throws -> [Neighbour])?
 
     public init(
         state: @escaping (InterfaceRef) async throws -> InterfaceState,
-        probes: ((Assertion) async throws -> ProbeEvaluation)? = nil
+        probes: ((Assertion) async throws -> ProbeEvaluation)? = nil,
+        neighbours: ((String) async throws -> [Neighbour])? = nil
     ) {
         self.state = state
         self.probes = probes
+        self.neighbours = neighbours
     }
 }
 
