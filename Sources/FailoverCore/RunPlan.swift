@@ -46,6 +46,8 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
     /// A wait between two operations of one step (a `flap`): this long after the previous
     /// operation was acknowledged.
     case pause(Duration)
+    /// A ucarp peer started in its host's namespace under the process supervisor; teardown stops it.
+    case startPeer(CarpPeer)
     /// Something the plan cannot do (the loader never lets one through): executing it is an error.
     case unsupported(String)
 
@@ -100,6 +102,13 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
             ]
         case .pause(let duration):
             return [["sleep", PlanRenderer.secondsText(duration)]]
+        case .startPeer(let peer):
+            return [
+                ["ip", "netns", "exec", peer.namespace, "ucarp"]
+                    + peer.ucarpArguments(
+                        upscript: CarpPeer.renderedUpscript, downscript: CarpPeer.renderedDownscript,
+                        passfile: CarpPeer.renderedPassfile(peer))
+            ]
         case .readBackBondOptions, .waitUntilUp, .unsupported:
             return []
         }
@@ -132,6 +141,7 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
                 .link(NamespacedLink(namespace: peerNamespace, name: peerName)),
             ]
         case .createBond(let bond, _, _, _): [.link(bond)]
+        case .startPeer(let peer): [.process(namespace: peer.namespace, name: peer.name)]
         default: []
         }
     }
@@ -140,6 +150,8 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
     public enum Created: Sendable, Hashable {
         case namespace(String)
         case link(NamespacedLink)
+        /// A supervised process inside `namespace`, named as in the plan (`carp-outside-r1`).
+        case process(namespace: String, name: String)
     }
 }
 
@@ -325,6 +337,27 @@ public enum RunPlanCompiler {
             links.sorted().map { NamespacedLink(namespace: ns(role), name: $0) }
         }
         if !waited.isEmpty { add(.waitUntilUp(waited), nil) }
+        // CARP peers, once every interface is up with its address (ucarp needs a running interface).
+        if !topology.carp.isEmpty { build.append(.section("CARP peers (ucarp)")) }
+        for group in topology.carp {
+            build.append(.note("\(group.name): vhid \(group.vhid), VIP \(group.vip), advbase \(group.advbase) s"))
+            for member in group.members {
+                guard let host = topology.host(named: member.node),
+                    let source = host.addresses(of: member.interface).first(where: { $0.family == .ipv4 })
+                else {
+                    add(.unsupported("CARP member \(member.ref) has no IPv4 address"), group.location)
+                    continue
+                }
+                add(
+                    .startPeer(
+                        CarpPeer(
+                            group: group.name, host: member.node, namespace: ns(member.node),
+                            interface: member.interface,
+                            sourceAddress: IPAddress(family: .ipv4, bytes: source.bytes), vip: group.vip,
+                            vhid: group.vhid, advbase: group.advbase, advskew: member.advskew,
+                            preempt: group.preempt, password: group.password)), group.location)
+            }
+        }
 
         let steps = playbook.steps.enumerated().map { index, step in
             PlannedStep(

@@ -48,6 +48,7 @@ public struct PlaybookChecker: Sendable {
         var context = CheckContext(index: TopologyIndex(playbook), allowAnyAddresses: allowAnyAddresses)
         ObjectChecks.run(&context)
         TopologyChecks.run(&context)
+        CarpChecks.run(&context)
         for (index, step) in playbook.steps.enumerated() {
             for checker in stepCheckers { checker.check(step, at: index, in: &context) }
         }
