@@ -59,13 +59,7 @@ final class PeerSupervisor: Sendable {
 
     /// Starts `peer` and waits until it reported its first state. Returns the CLOCK_MONOTONIC instant.
     func start(_ peer: CarpPeer) async throws -> UInt64 {
-        guard let ucarp = Self.ucarpCandidates.first(where: { access($0, X_OK) == 0 }) else {
-            throw BackendError(
-                operation: "start ucarp", object: peer.description,
-                detail:
-                    "ucarp is not installed (looked for \(Self.ucarpCandidates.joined(separator: ", "))): install the Debian package ucarp (apt-get install ucarp)"
-            )
-        }
+        let ucarp = try Self.locateUcarp(for: peer)
         let directory: SafeDirectory
         do {
             directory = try peerDirectory()
@@ -141,6 +135,18 @@ final class PeerSupervisor: Sendable {
         let status = await running.process.stop(signal: SIGTERM, grace: Self.stopGrace)
         running.follower.stop()
         logger.debug("ucarp stopped", metadata: ["peer": "\(running.peer)", "status": "\(status)"])
+    }
+
+    /// The first executable of `candidates`; else an error naming the Debian package.
+    static func locateUcarp(for peer: CarpPeer, candidates: [String] = ucarpCandidates) throws -> String {
+        guard let ucarp = candidates.first(where: { access($0, X_OK) == 0 }) else {
+            throw BackendError(
+                operation: "start ucarp", object: peer.description,
+                detail:
+                    "ucarp is not installed (looked for \(candidates.joined(separator: ", "))): install the Debian package ucarp (apt-get install ucarp)"
+            )
+        }
+        return ucarp
     }
 
     /// `MASTER`, `BACKUP`, `INIT` from ucarp's `Switching to state: X` line (`src/carp.c`).

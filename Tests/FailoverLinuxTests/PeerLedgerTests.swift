@@ -34,6 +34,26 @@ struct PeerLedgerTests {
             ])
     }
 
+    @Test("no ucarp: an error naming the Debian package; an executable candidate is taken")
+    func missingUcarp() throws {
+        let peer = CarpPeer(
+            group: "g", host: "r1", namespace: "fo1-r1", interface: "eth0",
+            sourceAddress: try #require(IPAddress("198.18.0.11")), vip: try #require(InterfaceAddress("198.18.0.1/24")),
+            vhid: 1, advbase: 1, advskew: 0, preempt: false, password: CarpPassword("pw"))
+        #expect(throws: (any Error).self) {
+            try PeerSupervisor.locateUcarp(for: peer, candidates: ["/nonexistent/ucarp"])
+        }
+        do {
+            _ = try PeerSupervisor.locateUcarp(for: peer, candidates: ["/nonexistent/ucarp"])
+        } catch {
+            #expect(
+                "\(error)"
+                    == "start ucarp ucarp g on r1/eth0: ucarp is not installed (looked for /nonexistent/ucarp): install the Debian package ucarp (apt-get install ucarp)"
+            )
+        }
+        #expect(try PeerSupervisor.locateUcarp(for: peer, candidates: ["/nonexistent/ucarp", "/bin/sh"]) == "/bin/sh")
+    }
+
     @Test("ucarp's state lines: MASTER, BACKUP; other lines are none")
     func transitions() {
         #expect(

@@ -189,6 +189,15 @@ struct CarpTopologyTests {
             ])
     }
 
+    @Test("default addresses skip the VIP: r2/eth0 without an address gets 198.18.0.3, not the VIP 198.18.0.1")
+    func defaultsSkipVIP() throws {
+        let yaml = Self.yaml(Self.group()).replacingOccurrences(
+            of: "address: {eth0: 198.18.0.12/24, eth1: 198.19.0.12/24}", with: "address: {eth1: 198.19.0.12/24}")
+        let playbook = try Self.load(yaml)
+        let r2 = try #require(playbook.topology.host(named: "r2"))
+        #expect(r2.addresses(of: "eth0").first?.description == "198.18.0.3/24")
+    }
+
     @Test("one vhid twice on one switch is an error; on two switches (the seed's two groups) it is not")
     func duplicateVHID() {
         let second = Self.group(name: "inside", vip: "198.19.0.1/24", vhid: "1", interface: "eth1")
