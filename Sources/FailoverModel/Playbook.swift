@@ -235,8 +235,8 @@ public enum MACExpectation: Sendable, Hashable, Codable, CustomStringConvertible
     }
 }
 
-/// The families of assertions: each owns, for its kinds, decoding (FailoverPlaybook/Families),
-/// evaluation and plan text (FailoverCore/Families).
+/// The families of assertions: each owns, for its kinds, decoding, evaluation and plan text
+/// (one folder each in FailoverFamilies).
 public enum AssertionFamilyID: String, Sendable, Hashable, Codable, CaseIterable {
     /// Interface and bond state the kernel reports (active_slave, bond_mode, mii_status,
     /// link_failures, carrier, mac).
@@ -289,7 +289,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    /// The family that evaluates it and shows it in a plan (FailoverCore/Families).
+    /// The family that evaluates it and shows it in a plan (FailoverFamilies).
     public var family: AssertionFamilyID {
         switch self {
         case .activeSlave, .bondMode, .miiStatus, .linkFailures, .carrier, .adminState, .mac: .interfaceState

@@ -1,5 +1,6 @@
 internal import CNetShims
 import FailoverCore
+import FailoverFamilies
 import FailoverLinux
 import FailoverModel
 import FailoverNetlink
@@ -182,7 +183,8 @@ public struct RunOrchestrator: Sendable {
                     senderLatenessAllowance: tcg ? VMTiming.tcgAllowance : .zero)
             }
             let runner = PlaybookRunner(
-                backend: backend, probes: probes, clock: clock, timing: timing, logger: logger)
+                backend: backend, probes: probes, clock: clock, timing: timing, logger: logger,
+                families: StandardFamilies.evaluators)
             // Progress: one line at the start and one with the verdict (stderr; in the guest stdout, which
             // the host shows as `vm|` lines; the full summary comes at the end).
             let position = "[\(index + 1)/\(playbooks.count)]"

@@ -2,8 +2,10 @@ import FailoverModel
 import Yams
 
 /// Turns a composed YAML tree into a `Playbook`, collecting every problem with its location.
-final class PlaybookDecoder {
-    let reader: NodeReader
+public final class PlaybookDecoder {
+    public let reader: NodeReader
+    /// The families whose steps and assertions this decoder reads.
+    public let registry: DecodingRegistry
     var allowAnyAddresses = false
 
     // Topology as decoded, for reference checks in steps, probes and assertions.
@@ -19,7 +21,10 @@ final class PlaybookDecoder {
     ]
     static let hostKeys = ["cables", "bonds", "address", "addresses", "routes"]
 
-    init(file: String) { reader = NodeReader(file: file) }
+    init(file: String, registry: DecodingRegistry) {
+        reader = NodeReader(file: file)
+        self.registry = registry
+    }
 
     func location(_ node: Node?) -> SourceLocation { reader.location(node) }
 
@@ -345,7 +350,7 @@ final class PlaybookDecoder {
         }
     }
 
-    static func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
+    package static func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
 
 }
 

@@ -36,7 +36,7 @@ extension PlaybookDecoder {
     }
 
     /// A cable end or a bond of the host (or `lo` when allowed).
-    func checkInterface(_ ref: InterfaceRef, _ node: Node, _ path: String, allowLoopback: Bool = true) -> Bool {
+    package func checkInterface(_ ref: InterfaceRef, _ node: Node, _ path: String, allowLoopback: Bool = true) -> Bool {
         guard let host = knownHost(ref, node, path) else { return false }
         let names = host.interfaceNames + host.bonds.map(\.name)
         guard names.contains(ref.interface) || (allowLoopback && ref.interface == "lo") else {
@@ -46,7 +46,7 @@ extension PlaybookDecoder {
         return true
     }
 
-    func checkBond(_ ref: InterfaceRef, _ node: Node, _ path: String) -> BondDecl? {
+    package func checkBond(_ ref: InterfaceRef, _ node: Node, _ path: String) -> BondDecl? {
         guard let host = knownHost(ref, node, path) else { return nil }
         guard let bond = bond(at: ref) else {
             reader.error(node, "\(path): no bond \(ref); bonds of \(ref.host): \(Self.list(host.bonds.map(\.name)))")
@@ -55,14 +55,14 @@ extension PlaybookDecoder {
         return bond
     }
 
-    func checkSlave(_ ref: InterfaceRef, _ node: Node, _ path: String, orBond: Bool) -> Bool {
+    package func checkSlave(_ ref: InterfaceRef, _ node: Node, _ path: String, orBond: Bool) -> Bool {
         guard checkInterface(ref, node, path, allowLoopback: false) else { return false }
         if bondOfSlave(ref) != nil || (orBond && bond(at: ref) != nil) { return true }
         reader.error(node, "\(path): \(ref) is not a bond slave\(orBond ? " or a bond" : "")")
         return false
     }
 
-    func checkSwitch(_ name: String, _ node: Node, _ path: String) -> Bool {
+    package func checkSwitch(_ name: String, _ node: Node, _ path: String) -> Bool {
         guard switches.contains(where: { $0.name == name }) else {
             reader.error(node, "\(path): no switch \(name); switches: \(Self.list(switches.map(\.name)))")
             return false
@@ -70,7 +70,7 @@ extension PlaybookDecoder {
         return true
     }
 
-    func checkProbe(_ name: String, _ node: Node, _ path: String) -> ProbeSpec? {
+    package func checkProbe(_ name: String, _ node: Node, _ path: String) -> ProbeSpec? {
         guard let probe = probes.first(where: { $0.name == name }) else {
             reader.error(node, "\(path): no probe \(name); probes: \(Self.list(probes.map(\.name)))")
             return nil
@@ -229,11 +229,11 @@ extension PlaybookDecoder {
                 reader.error(view.entries[1].keyNode, "\(path): a step has exactly one action; found \(keys)")
                 continue
             }
-            guard let entry = Self.stepEntry(first.key) else {
+            guard let entry = registry.stepEntry(first.key) else {
                 reader.error(
                     first.keyNode,
                     NodeReader.unknownKeyMessage(
-                        first.key, allowed: Self.stepKeys, context: "step \(index + 1) (\(path))"))
+                        first.key, allowed: registry.stepKeys, context: "step \(index + 1) (\(path))"))
                 continue
             }
             let here = location(first.keyNode)
@@ -248,7 +248,7 @@ extension PlaybookDecoder {
     }
 
     /// Waits, probe control and assertions: steps that change nothing on the network.
-    static let controlSteps: [StepEntry] = [
+    public static let controlSteps: [StepEntry] = [
         StepEntry(key: "hold") { decoder, input in
             decoder.reader.duration(input.value, input.path).map { [.hold($0)] } ?? []
         },
@@ -293,10 +293,10 @@ extension PlaybookDecoder {
         if entries.isEmpty { reader.error(value, "\(path): expect needs at least one assertion") }
         var result: [Expectation] = []
         for (entry, entryPath) in entries {
-            guard let kind = Self.assertionEntry(entry.key) else {
+            guard let kind = registry.assertionEntry(entry.key) else {
                 reader.error(
                     entry.keyNode,
-                    NodeReader.unknownKeyMessage(entry.key, allowed: Self.assertionKeys, context: "expect"))
+                    NodeReader.unknownKeyMessage(entry.key, allowed: registry.assertionKeys, context: "expect"))
                 continue
             }
             if let expectation = decodeAssertion(kind, entry.keyNode, entry.value, entryPath, faultSoFar: faultSoFar) {
@@ -332,8 +332,8 @@ extension PlaybookDecoder {
     }
 
     /// The keys that time an assertion; every time is measured from the start of the step.
-    static let timingKeys = ["within"] + windowKeys
-    static let windowKeys = ["not_before", "throughout", "never"]
+    package static let timingKeys = ["within"] + windowKeys
+    package static let windowKeys = ["not_before", "throughout", "never"]
 
     /// `within` (upper bound, `auto` derived), `not_before` (lower bound, with `within`),
     /// `throughout` / `never` (a window the condition must hold / not hold in). Nil (after
@@ -406,7 +406,8 @@ extension PlaybookDecoder {
         return (wait, notBefore)
     }
 
-    func decodeComparison(_ view: MappingView, _ value: Node, _ path: String, _ key: String) -> CountComparison? {
+    package func decodeComparison(_ view: MappingView, _ value: Node, _ path: String, _ key: String) -> CountComparison?
+    {
         let given = ["is", "at_least", "at_most"].filter(view.has)
         guard given.count == 1, let node = view[given[0]] else {
             reader.error(value, "\(path): \(key) needs exactly one of 'is', 'at_least', 'at_most'")

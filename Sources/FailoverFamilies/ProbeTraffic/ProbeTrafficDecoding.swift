@@ -1,4 +1,5 @@
 import FailoverModel
+import FailoverPlaybook
 import Yams
 
 /// The probe traffic family: figures a probe measured over a scope (the whole run or the last

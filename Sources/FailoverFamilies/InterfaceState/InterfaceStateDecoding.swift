@@ -1,9 +1,10 @@
 import FailoverModel
+import FailoverPlaybook
 import Yams
 
 /// The interface and bond state family: what the kernel reports about an interface, observed on
 /// the timeline (bond mode and permanent MACs are static and read once). Evaluated in
-/// FailoverCore/Families/InterfaceStateFamily.swift.
+/// InterfaceStateFamily.swift.
 extension PlaybookDecoder {
     static let interfaceStateAssertions: [AssertionEntry] = [
         AssertionEntry(key: "active_slave", subject: "bond", keys: ["is"], timing: .timeline) {

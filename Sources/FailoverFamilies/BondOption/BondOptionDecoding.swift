@@ -1,4 +1,5 @@
 import FailoverModel
+import FailoverPlaybook
 import Yams
 
 /// The bond option family: `set` changes options at run time (a reconfiguration, or a refusal
