@@ -48,6 +48,8 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
     case pause(Duration)
     /// A ucarp peer started in its host's namespace under the process supervisor; teardown stops it.
     case startPeer(CarpPeer)
+    /// A signal (`KILL`, `TERM`, `STOP`, `CONT`, `USR2`) to the running peer `name` in `namespace`.
+    case signalPeer(namespace: String, name: String, signal: String)
     /// Something the plan cannot do (the loader never lets one through): executing it is an error.
     case unsupported(String)
 
@@ -109,6 +111,8 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
                         upscript: CarpPeer.renderedUpscript, downscript: CarpPeer.renderedDownscript,
                         passfile: CarpPeer.renderedPassfile(peer))
             ]
+        case .signalPeer(let namespace, let name, let signal):
+            return [["ip", "netns", "exec", namespace, "kill", "-\(signal)", "<pid of \(name)>"]]
         case .readBackBondOptions, .waitUntilUp, .unsupported:
             return []
         }
@@ -427,6 +431,11 @@ public enum RunPlanCompiler {
             return (1...max(times, 1)).flatMap { cycle + ($0 < times ? [.pause(up)] : []) }
         case .set(let bond, let option, let value, _):
             return [.setBondOption(link(bond), option: option, value: value)]
+        case .peer(let fault, let group, let node):
+            guard topology.carp.first(where: { $0.name == group })?.member(on: node) != nil else {
+                return [.unsupported("no CARP peer \(node) in group \(group)")]
+            }
+            return [.signalPeer(namespace: ns(node), name: "carp-\(group)-\(node)", signal: fault.signalName)]
         case .hold, .startProbe, .stopProbe, .expect:
             return []
         }

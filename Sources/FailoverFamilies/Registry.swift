@@ -10,6 +10,7 @@ public enum StandardFamilies {
         InterfaceStateFamily(),
         ProbeTrafficFamily(),
         BondOptionFamily(),
+        CarpPeerFamily(),
     ]
 
     /// Given to `PlaybookLoader` (the keys a playbook may use, their decoders and checks).

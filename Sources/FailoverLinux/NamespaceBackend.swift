@@ -239,6 +239,8 @@ public final class NamespaceBackend: NetworkBackend {
             ack = MonotonicTime.now()
         case .startPeer(let peer):
             ack = try await peers.start(peer)
+        case .signalPeer(_, let name, let signal):
+            ack = try peers.signal(name, named: signal)
         case .unsupported(let reason):
             throw BackendError(operation: "execute", object: planned.location?.description ?? "plan", detail: reason)
         }

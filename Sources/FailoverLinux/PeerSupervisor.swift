@@ -97,6 +97,14 @@ final class PeerSupervisor: Sendable {
                     kind: "carp_state", detail: "\(peer.group) vhid \(peer.vhid): \(transition)"))
         }
         state.withLock { $0.running[peer.name] = Running(peer: peer, process: process, follower: follower) }
+        Task {
+            let status = await process.waitForExit()
+            log?.append(
+                ObservationRecord(
+                    time: MonotonicInstant(nanoseconds: MonotonicTime.now()), host: peer.host,
+                    interface: peer.interface, kind: "carp_state",
+                    detail: "\(peer.group) vhid \(peer.vhid): EXITED (\(status))"))
+        }
         logger.debug(
             "ucarp started", metadata: ["peer": "\(peer)", "pid": "\(process.pid)", "stderr": "\(stderrPath)"])
         do {
@@ -116,12 +124,29 @@ final class PeerSupervisor: Sendable {
         return MonotonicTime.now()
     }
 
-    /// Sends `signal` to the peer `name` (faults on peers).
-    func signal(_ name: String, _ signal: Int32) throws {
-        guard let running = state.withLock({ $0.running[name] }) else {
+    /// Sends the signal `signalName` (`KILL`, `TERM`, `STOP`, `CONT`, `USR2`) to the peer `name` (a
+    /// fault) and logs it on the peer's timeline (`carp_signal`). Returns when it was sent.
+    func signal(_ name: String, named signalName: String) throws -> UInt64 {
+        let signals: [String: Int32] = [
+            "KILL": SIGKILL, "TERM": SIGTERM, "STOP": SIGSTOP, "CONT": SIGCONT, "USR2": SIGUSR2,
+        ]
+        guard let number = signals[signalName] else {
+            throw BackendError(operation: "signal peer", object: name, detail: "unknown signal \(signalName)")
+        }
+        let (running, log) = state.withLock { ($0.running[name], $0.log) }
+        guard let running else {
             throw BackendError(operation: "signal peer", object: name, detail: "no such peer running")
         }
-        running.process.signal(signal)
+        guard running.process.exitStatus == nil else {
+            throw BackendError(operation: "signal peer", object: name, detail: "ucarp has exited already")
+        }
+        running.process.signal(number)
+        let time = MonotonicTime.now()
+        log?.append(
+            ObservationRecord(
+                time: MonotonicInstant(nanoseconds: time), host: running.peer.host, interface: running.peer.interface,
+                kind: "carp_signal", detail: "\(running.peer.group) vhid \(running.peer.vhid): SIG\(signalName)"))
+        return time
     }
 
     /// The running peer's process (tests, faults).

@@ -112,3 +112,28 @@ extension CarpGroup {
         return (masterDown + poll - 1) / poll * poll
     }
 }
+
+/// A fault on a CARP peer: a signal to its ucarp (ucarp 1.5.2 `src/ucarp.c`, `src/carp.c`).
+public enum PeerFault: String, Sendable, Hashable, Codable, CaseIterable {
+    /// SIGKILL: no down script; a master's VIP stays configured (an orphan).
+    case kill = "kill_peer"
+    /// SIGTERM with `--shutdown`: a master runs its down script (removes the VIP), then ucarp exits.
+    case stop = "stop_peer"
+    /// SIGSTOP: no adverts, no state change, the VIP stays.
+    case freeze
+    /// SIGCONT: a frozen peer runs again.
+    case thaw
+    /// SIGUSR2: a master goes BACKUP (down script), waits 3 s, then listens normally.
+    case demote
+
+    /// The signal's name without `SIG`.
+    public var signalName: String {
+        switch self {
+        case .kill: "KILL"
+        case .stop: "TERM"
+        case .freeze: "STOP"
+        case .thaw: "CONT"
+        case .demote: "USR2"
+        }
+    }
+}

@@ -88,6 +88,8 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     /// `expectError` (an errno name such as `EPERM`): the kernel is expected to refuse it with
     /// that errno; the step is then checked like an assertion instead of erroring the run.
     case set(bond: InterfaceRef, option: String, value: String, expectError: String? = nil)
+    /// A signal to a CARP peer (the ucarp of `node` in `group`): kill, stop, freeze, thaw, demote.
+    case peer(PeerFault, group: String, node: String)
     /// A fixed wait: the only one; used for "nothing changes" checks.
     case hold(Duration)
     /// Starts / stops a probe declared with `start: manual`.
@@ -110,6 +112,7 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
             "flap \(ref) \(times) times (down \(down.playbookText), up \(up.playbookText))"
         case .set(let bond, let option, let value, let expectError):
             "set \(bond) \(option)=\(value)" + (expectError.map { ", expecting \($0)" } ?? "")
+        case .peer(let fault, let group, let node): "\(fault.rawValue) \(group)/\(node)"
         case .hold(let duration): "hold \(duration.playbookText)"
         case .startProbe(let name): "start_probe \(name)"
         case .stopProbe(let name): "stop_probe \(name)"
@@ -124,6 +127,7 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
         case .pull, .down, .switchDown, .blackhole, .flap: .failure
         case .plug, .up, .switchUp, .restore: .repair
         case .set: .reconfiguration
+        case .peer(let fault, _, _): fault == .thaw ? .repair : .failure
         case .hold, .expect, .startProbe, .stopProbe: nil
         }
     }
@@ -245,6 +249,8 @@ public enum AssertionFamilyID: String, Sendable, Hashable, Codable, CaseIterable
     case bondOption = "bond_option"
     /// Figures of a traffic probe (loss, no_loss, outage, reordered).
     case probeTraffic = "probe_traffic"
+    /// CARP peers: which nodes hold a group's VIP, which is master (vip_owner, master).
+    case carpPeer = "carp_peer"
 }
 
 public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -271,6 +277,11 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// A bond option's current value as the kernel reports it (netlink IFLA_BOND_*), in the
     /// spelling `set` uses (`200`, `active`, `eth1`, `none`).
     case option(bond: InterfaceRef, name: String, expected: String)
+    /// The nodes holding a CARP group's VIP (netlink address events), exactly this set.
+    case vipOwner(group: String, expected: [String])
+    /// The CARP master of a group (nil: none): the one live, unfrozen peer whose last state line
+    /// is MASTER.
+    case carpMaster(group: String, expected: String?)
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -286,6 +297,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .outage: "outage"
         case .reordered: "reordered"
         case .option: "option"
+        case .vipOwner: "vip_owner"
+        case .carpMaster: "master"
         }
     }
 
@@ -295,6 +308,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .activeSlave, .bondMode, .miiStatus, .linkFailures, .carrier, .adminState, .mac: .interfaceState
         case .option: .bondOption
         case .loss, .outage, .reordered: .probeTraffic
+        case .vipOwner, .carpMaster: .carpPeer
         }
     }
 
@@ -306,6 +320,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
             ref.description
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
+        case .vipOwner(let group, _), .carpMaster(let group, _): "CARP group \(group)"
         }
     }
 
@@ -315,7 +330,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
             .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref
-        case .loss, .outage, .reordered: nil
+        case .loss, .outage, .reordered, .vipOwner, .carpMaster: nil
         }
     }
 
@@ -331,6 +346,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .loss(_, _, let comparison), .reordered(_, _, let comparison): comparison.description
         case .outage(_, _, let method, let atMost): "<= \(atMost.playbookText) (\(method.rawValue))"
         case .option(_, _, let expected): expected.isEmpty ? "\"\"" : expected
+        case .vipOwner(_, let expected): expected.isEmpty ? "none" : expected.joined(separator: ", ")
+        case .carpMaster(_, let expected): expected ?? "none"
         }
     }
 

@@ -22,12 +22,20 @@ public struct AssertionSources {
     /// The probes' evaluation of a probe assertion (nil: no probe engine, or a timeline read).
     public var probes: ((Assertion) async throws -> ProbeEvaluation)?
 
+    /// The observation log, after a barrier (every event emitted before the call is in it); nil
+    /// where there is none. CARP assertions read VIP ownership and peer states from it.
+    public var observations: (() async throws -> [ObservationRecord])?
+    /// The run's topology (CARP groups), where known.
+    public var topology: Topology?
     public init(
         state: @escaping (InterfaceRef) async throws -> InterfaceState,
-        probes: ((Assertion) async throws -> ProbeEvaluation)? = nil
+        probes: ((Assertion) async throws -> ProbeEvaluation)? = nil,
+        observations: (() async throws -> [ObservationRecord])? = nil, topology: Topology? = nil
     ) {
         self.state = state
         self.probes = probes
+        self.observations = observations
+        self.topology = topology
     }
 }
 
