@@ -90,11 +90,11 @@ extension PlaybookDecoder {
             require(group, [node], at: mark)
         case .expect(let expectations):
             for expectation in expectations {
-                let where_ = SourceMark(
+                let expectMark = SourceMark(
                     location: context.index.location(expectation.location ?? step.location), path: "steps[\(index)]")
                 switch expectation.assertion {
-                case .vipOwner(let group, let nodes): require(group, nodes, at: where_)
-                case .carpMaster(let group, let node): require(group, node.map { [$0] } ?? [], at: where_)
+                case .vipOwner(let group, let nodes): require(group, nodes, at: expectMark)
+                case .carpMaster(let group, let node): require(group, node.map { [$0] } ?? [], at: expectMark)
                 default: break
                 }
             }
