@@ -70,7 +70,7 @@ struct CarpPeerIntegrationTests {
     }
 
     @Test(
-        "the lower advskew holds the VIP within advbase×3 + advskew/256; after SIGKILL of the master the backup takes it within its own formula and the old master keeps an orphan; teardown leaves nothing"
+        "the lower advskew holds the VIP within its master-down timer, seen at ucarp's poll timeout; after SIGKILL of the master the backup takes it within its own formula and the old master keeps an orphan; teardown leaves nothing"
     )
     func electionAndKill() async throws {
         let names = RunNames.random()
