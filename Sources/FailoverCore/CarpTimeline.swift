@@ -33,6 +33,22 @@ public enum CarpTimeline {
         return state.filter { $0.value == "MASTER" && frozen[$0.key] != true }.keys.sorted()
     }
 
+    /// The members holding the VIP whose ucarp has exited or is frozen (SIGSTOP without SIGCONT), sorted.
+    public static func orphans(of group: CarpGroup, in records: [ObservationRecord]) -> [String] {
+        let prefix = "\(group.name) vhid \(group.vhid): "
+        var dead: [String: Bool] = [:]
+        for record in records where record.detail.hasPrefix(prefix) && group.member(on: record.host) != nil {
+            let value = String(record.detail.dropFirst(prefix.count))
+            switch record.kind {
+            case "carp_state" where value.hasPrefix("EXITED"): dead[record.host] = true
+            case "carp_signal" where value == "SIGSTOP": dead[record.host] = true
+            case "carp_signal" where value == "SIGCONT": dead[record.host] = false
+            default: break
+            }
+        }
+        return owners(of: group, in: records).filter { dead[$0] == true }
+    }
+
     /// The group's ownership and state changes in order, for a failure message:
     /// `r1 +VIP at 3.012s, r1 MASTER at 3.012s, r1 SIGKILL at 5.100s, …` (times from the first record).
     public static func ownershipText(_ group: CarpGroup, _ records: [ObservationRecord]) -> String {

@@ -282,6 +282,9 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The CARP master of a group (nil: none): the one live, unfrozen peer whose last state line
     /// is MASTER.
     case carpMaster(group: String, expected: String?)
+    /// The nodes holding a CARP group's VIP while their ucarp is dead (killed, exited) or frozen:
+    /// orphaned VIPs, exactly this set (empty: none).
+    case orphanVIP(group: String, expected: [String])
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -299,6 +302,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .option: "option"
         case .vipOwner: "vip_owner"
         case .carpMaster: "master"
+        case .orphanVIP: "orphan_vip"
         }
     }
 
@@ -308,7 +312,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .activeSlave, .bondMode, .miiStatus, .linkFailures, .carrier, .adminState, .mac: .interfaceState
         case .option: .bondOption
         case .loss, .outage, .reordered: .probeTraffic
-        case .vipOwner, .carpMaster: .carpPeer
+        case .vipOwner, .carpMaster, .orphanVIP: .carpPeer
         }
     }
 
@@ -320,7 +324,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
             ref.description
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
-        case .vipOwner(let group, _), .carpMaster(let group, _): "CARP group \(group)"
+        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _): "CARP group \(group)"
         }
     }
 
@@ -330,7 +334,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
             .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref
-        case .loss, .outage, .reordered, .vipOwner, .carpMaster: nil
+        case .loss, .outage, .reordered, .vipOwner, .carpMaster, .orphanVIP: nil
         }
     }
 
@@ -346,7 +350,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .loss(_, _, let comparison), .reordered(_, _, let comparison): comparison.description
         case .outage(_, _, let method, let atMost): "<= \(atMost.playbookText) (\(method.rawValue))"
         case .option(_, _, let expected): expected.isEmpty ? "\"\"" : expected
-        case .vipOwner(_, let expected): expected.isEmpty ? "none" : expected.joined(separator: ", ")
+        case .vipOwner(_, let expected), .orphanVIP(_, let expected):
+            expected.isEmpty ? "none" : expected.joined(separator: ", ")
         case .carpMaster(_, let expected): expected ?? "none"
         }
     }

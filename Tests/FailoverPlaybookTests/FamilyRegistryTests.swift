@@ -46,6 +46,7 @@ struct FamilyRegistryTests {
         "option": ("{bond: server/bond0, name: updelay, is: 0}", "option"),
         "vip_owner": ("{group: g1, is: [client]}", "vip_owner"),
         "master": ("{group: g1, is: none}", "master"),
+        "orphan_vip": ("{group: g1, is: none}", "orphan_vip"),
     ]
 
     /// One valid use of every step key, and how the model spells the step.

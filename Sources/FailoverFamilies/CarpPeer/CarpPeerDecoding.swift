@@ -20,6 +20,10 @@ extension PlaybookDecoder {
             key: "master", subject: "group", keys: ["is"],
             timing: .withinOnly(reason: "master: read from ucarp's state lines, polled until within")
         ) { $0.decoder.decodeCarpMaster($0) },
+        AssertionEntry(
+            key: "orphan_vip", subject: "group", keys: ["is"],
+            timing: .withinOnly(reason: "orphan_vip: read from the address events and peer exits, polled until within")
+        ) { $0.decoder.decodeOrphanVIP($0) },
     ]
 
     func decodePeerFault(_ fault: PeerFault, _ input: StepInput) -> [StepAction] {
@@ -47,14 +51,23 @@ extension PlaybookDecoder {
     }
 
     func decodeVIPOwner(_ input: AssertionInput) -> Assertion? {
+        decodeNodeSet(input).map { .vipOwner(group: $0.group, expected: $0.nodes) }
+    }
+
+    func decodeOrphanVIP(_ input: AssertionInput) -> Assertion? {
+        decodeNodeSet(input).map { .orphanVIP(group: $0.group, expected: $0.nodes) }
+    }
+
+    /// `{group: G, is: [nodes] | none}`.
+    private func decodeNodeSet(_ input: AssertionInput) -> (group: String, nodes: [String])? {
         guard let group = reader.string(input.subjectNode, input.subjectPath, expected: "a CARP group name"),
             let node = input.need("is")
         else { return nil }
-        if case .scalar(let scalar) = node, scalar.string == "none" { return .vipOwner(group: group, expected: []) }
+        if case .scalar(let scalar) = node, scalar.string == "none" { return (group, []) }
         guard let items = reader.list(node, "\(input.path).is") else { return nil }
         let names = items.enumerated().compactMap { reader.string($1, "\(input.path).is[\($0)]", expected: "a host") }
         guard names.count == items.count else { return nil }
-        return .vipOwner(group: group, expected: names.sorted())
+        return (group, names.sorted())
     }
 
     func decodeCarpMaster(_ input: AssertionInput) -> Assertion? {
@@ -93,7 +106,8 @@ extension PlaybookDecoder {
                 let expectMark = SourceMark(
                     location: context.index.location(expectation.location ?? step.location), path: "steps[\(index)]")
                 switch expectation.assertion {
-                case .vipOwner(let group, let nodes): require(group, nodes, at: expectMark)
+                case .vipOwner(let group, let nodes), .orphanVIP(let group, let nodes):
+                    require(group, nodes, at: expectMark)
                 case .carpMaster(let group, let node): require(group, node.map { [$0] } ?? [], at: expectMark)
                 default: break
                 }

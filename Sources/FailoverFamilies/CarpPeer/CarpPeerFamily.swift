@@ -40,6 +40,14 @@ public struct CarpPeerFamily: Family, AssertionFamily {
             let text = masters.isEmpty ? "none" : masters.joined(separator: ", ")
             let holds = masters == (expected.map { [$0] } ?? [])
             return Check(holds: holds, actual: holds ? text : "\(text); \(CarpTimeline.ownershipText(carp, records))")
+        case .orphanVIP(let group, let expected):
+            guard let carp = topology.carp.first(where: { $0.name == group }) else {
+                return Check(holds: false, actual: "n/a", error: "no CARP group \(group)")
+            }
+            let orphans = CarpTimeline.orphans(of: carp, in: records)
+            let text = orphans.isEmpty ? "none" : orphans.joined(separator: ", ")
+            let holds = orphans == expected.sorted()
+            return Check(holds: holds, actual: holds ? text : "\(text); \(CarpTimeline.ownershipText(carp, records))")
         default:
             return Check(holds: false, actual: "n/a", error: "\(assertion.key) is not a CARP peer assertion")
         }
@@ -47,7 +55,7 @@ public struct CarpPeerFamily: Family, AssertionFamily {
 
     public func planLook(_ assertion: Assertion, plan: PlanContext) -> String {
         switch assertion {
-        case .vipOwner(let group, _), .carpMaster(let group, _):
+        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _):
             guard let carp = plan.topology.carp.first(where: { $0.name == group }) else {
                 return PlanRenderer.comment("(no CARP group \(group))")
             }
