@@ -49,6 +49,31 @@ public enum CarpTimeline {
         return owners(of: group, in: records).filter { dead[$0] == true }
     }
 
+    /// The periods in which two or more members held the VIP at once: start, end (nil: still
+    /// open at the last record) and the holders, from the address records in time order.
+    public static func overlaps(of group: CarpGroup, in records: [ObservationRecord]) -> [(
+        start: MonotonicInstant, end: MonotonicInstant?, nodes: [String]
+    )] {
+        let added = "added \(group.vip)"
+        let removed = "removed \(group.vip)"
+        var holders: Set<String> = []
+        var result: [(start: MonotonicInstant, end: MonotonicInstant?, nodes: [String])] = []
+        var open: (start: MonotonicInstant, nodes: Set<String>)?
+        for record in records.sorted(by: { $0.time < $1.time })
+        where record.kind == "address" && group.member(on: record.host) != nil {
+            if record.detail == added { holders.insert(record.host) }
+            if record.detail == removed { holders.remove(record.host) }
+            if holders.count >= 2 {
+                if open == nil { open = (record.time, holders) } else { open?.nodes.formUnion(holders) }
+            } else if let period = open {
+                result.append((period.start, record.time, period.nodes.sorted()))
+                open = nil
+            }
+        }
+        if let period = open { result.append((period.start, nil, period.nodes.sorted())) }
+        return result
+    }
+
     /// The group's ownership and state changes in order, for a failure message:
     /// `r1 +VIP at 3.012s, r1 MASTER at 3.012s, r1 SIGKILL at 5.100s, …` (times from the first record).
     public static func ownershipText(_ group: CarpGroup, _ records: [ObservationRecord]) -> String {

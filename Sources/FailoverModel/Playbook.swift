@@ -285,6 +285,9 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The nodes holding a CARP group's VIP while their ucarp is dead (killed, exited) or frozen:
     /// orphaned VIPs, exactly this set (empty: none).
     case orphanVIP(group: String, expected: [String])
+    /// At no instant of the run so far did two nodes hold the group's VIP (split brain), from the
+    /// timestamped ownership log.
+    case singleMaster(group: String)
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -303,6 +306,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .vipOwner: "vip_owner"
         case .carpMaster: "master"
         case .orphanVIP: "orphan_vip"
+        case .singleMaster: "single_master"
         }
     }
 
@@ -312,7 +316,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .activeSlave, .bondMode, .miiStatus, .linkFailures, .carrier, .adminState, .mac: .interfaceState
         case .option: .bondOption
         case .loss, .outage, .reordered: .probeTraffic
-        case .vipOwner, .carpMaster, .orphanVIP: .carpPeer
+        case .vipOwner, .carpMaster, .orphanVIP, .singleMaster: .carpPeer
         }
     }
 
@@ -324,7 +328,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
             ref.description
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
-        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _): "CARP group \(group)"
+        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group):
+            "CARP group \(group)"
         }
     }
 
@@ -334,7 +339,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
             .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref
-        case .loss, .outage, .reordered, .vipOwner, .carpMaster, .orphanVIP: nil
+        case .loss, .outage, .reordered, .vipOwner, .carpMaster, .orphanVIP, .singleMaster: nil
         }
     }
 
@@ -353,6 +358,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .vipOwner(_, let expected), .orphanVIP(_, let expected):
             expected.isEmpty ? "none" : expected.joined(separator: ", ")
         case .carpMaster(_, let expected): expected ?? "none"
+        case .singleMaster: "at most one VIP holder at every instant of the run"
         }
     }
 

@@ -82,6 +82,26 @@ struct CarpPeerFamilyTests {
         #expect(try await check(.vipOwner(group: "outside", expected: []), stopped).holds)
     }
 
+    @Test(
+        "single_master: fails after the kill naming the overlap (start, nodes, still open); holds before r2's VIP; a closed overlap has an end"
+    )
+    func singleMaster() async throws {
+        let split = try await check(.singleMaster(group: "outside"), Self.killed)
+        #expect(!split.holds && split.error == nil)
+        #expect(split.actual.hasPrefix("r1 and r2 held the VIP from 9172ms to the end of the log (still); timeline: "))
+        #expect(try await check(.singleMaster(group: "outside"), Array(Self.killed.prefix(7))).holds)
+        let healed = Self.killed + [Self.record(9500, "r1", "address", "removed 198.18.0.1/24")]
+        let closed = try await check(.singleMaster(group: "outside"), healed)
+        #expect(closed.actual.hasPrefix("r1 and r2 held the VIP from 9172ms to 9500ms; "), "\(closed.actual)")
+        // A handover (remove then add) is never two holders.
+        let handover =
+            Array(Self.killed.prefix(4)) + [
+                Self.record(5000, "r1", "address", "removed 198.18.0.1/24"),
+                Self.record(5001, "r2", "address", "added 198.18.0.1/24"),
+            ]
+        #expect(try await check(.singleMaster(group: "outside"), handover).holds)
+    }
+
     @Test("no observation log, or an unknown group: errored, never passed")
     func errored() async throws {
         let noLog = try await check(.vipOwner(group: "outside", expected: []), nil)

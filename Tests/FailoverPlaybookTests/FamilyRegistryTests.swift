@@ -47,6 +47,7 @@ struct FamilyRegistryTests {
         "vip_owner": ("{group: g1, is: [client]}", "vip_owner"),
         "master": ("{group: g1, is: none}", "master"),
         "orphan_vip": ("{group: g1, is: none}", "orphan_vip"),
+        "single_master": ("{group: g1}", "single_master"),
     ]
 
     /// One valid use of every step key, and how the model spells the step.

@@ -24,6 +24,14 @@ extension PlaybookDecoder {
             key: "orphan_vip", subject: "group", keys: ["is"],
             timing: .withinOnly(reason: "orphan_vip: read from the address events and peer exits, polled until within")
         ) { $0.decoder.decodeOrphanVIP($0) },
+        AssertionEntry(
+            key: "single_master", subject: "group", keys: [],
+            timing: .once("single_master: over the whole run so far, from the ownership log, checked once")
+        ) { input in
+            input.decoder.reader.string(input.subjectNode, input.subjectPath, expected: "a CARP group name").map {
+                .singleMaster(group: $0)
+            }
+        },
     ]
 
     func decodePeerFault(_ fault: PeerFault, _ input: StepInput) -> [StepAction] {
@@ -109,6 +117,7 @@ extension PlaybookDecoder {
                 case .vipOwner(let group, let nodes), .orphanVIP(let group, let nodes):
                     require(group, nodes, at: expectMark)
                 case .carpMaster(let group, let node): require(group, node.map { [$0] } ?? [], at: expectMark)
+                case .singleMaster(let group): require(group, [], at: expectMark)
                 default: break
                 }
             }

@@ -48,6 +48,21 @@ public struct CarpPeerFamily: Family, AssertionFamily {
             let text = orphans.isEmpty ? "none" : orphans.joined(separator: ", ")
             let holds = orphans == expected.sorted()
             return Check(holds: holds, actual: holds ? text : "\(text); \(CarpTimeline.ownershipText(carp, records))")
+        case .singleMaster(let group):
+            guard let carp = topology.carp.first(where: { $0.name == group }) else {
+                return Check(holds: false, actual: "n/a", error: "no CARP group \(group)")
+            }
+            let overlaps = CarpTimeline.overlaps(of: carp, in: records)
+            guard !overlaps.isEmpty else { return Check(holds: true, actual: "never two holders") }
+            let start = records.first?.time.nanoseconds ?? 0
+            func ms(_ instant: MonotonicInstant) -> String {
+                "\(Int((Double(instant.nanoseconds &- start) / 1e6).rounded()))ms"
+            }
+            let text = overlaps.map { period in
+                "\(period.nodes.joined(separator: " and ")) held the VIP from \(ms(period.start)) to "
+                    + (period.end.map(ms) ?? "the end of the log (still)")
+            }.joined(separator: "; ")
+            return Check(holds: false, actual: "\(text); \(CarpTimeline.ownershipText(carp, records))")
         default:
             return Check(holds: false, actual: "n/a", error: "\(assertion.key) is not a CARP peer assertion")
         }
@@ -55,7 +70,7 @@ public struct CarpPeerFamily: Family, AssertionFamily {
 
     public func planLook(_ assertion: Assertion, plan: PlanContext) -> String {
         switch assertion {
-        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _):
+        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group):
             guard let carp = plan.topology.carp.first(where: { $0.name == group }) else {
                 return PlanRenderer.comment("(no CARP group \(group))")
             }
