@@ -34,8 +34,9 @@ func carpTestPlaybook(password: String) -> Playbook {
 struct CarpPeerIntegrationTests {
     let logger = Logger(label: "test.carp")
     static let password = "Zq8-carp-pw"
-    /// Scheduling, ucarp's poll loop and the script's `ip` run (measured well under 100 ms; 500 ms of slack).
-    static let allowance: Int64 = 500_000_000
+    /// Scheduling, ucarp's poll loop and the script's `ip` run: well under 100 ms on an idle machine; ucarp ran
+    /// ~0.9 s late once while a compiler used both cores of this machine.
+    static let allowance: Int64 = 1_000_000_000
     /// How early a transition may come against its timer: ucarp's timers are gettimeofday-based,
     /// the log line is read within 5 ms.
     static let earliness: Int64 = 50_000_000
