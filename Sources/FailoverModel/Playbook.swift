@@ -172,14 +172,19 @@ public struct Expectation: Sendable, Hashable, Codable, CustomStringConvertible 
     /// start of the step.
     public var notBefore: Duration?
     public var location: SourceLocation?
+    /// Parts: `key`, the assertion's key; and each of its sub-keys' values by the sub-key
+    /// (`interface`, `bond`, `probe`, `is`, `same_as`, …), for the checks of references.
+    public var marks: SourceMarks
 
     public init(
-        _ assertion: Assertion, wait: Wait = .immediate, notBefore: Duration? = nil, location: SourceLocation? = nil
+        _ assertion: Assertion, wait: Wait = .immediate, notBefore: Duration? = nil, location: SourceLocation? = nil,
+        marks: SourceMarks = SourceMarks()
     ) {
         self.assertion = assertion
         self.wait = wait
         self.notBefore = notBefore
         self.location = location
+        self.marks = marks
     }
 
     public var description: String {

@@ -11,6 +11,7 @@ public struct BondOptionFamily: Family, AssertionFamily {
     public var name: String { "bond_option" }
     public var stepEntries: [StepEntry] { PlaybookDecoder.bondOptionSteps }
     public var assertionEntries: [AssertionEntry] { PlaybookDecoder.bondOptionAssertions }
+    public var checkers: [any StepChecker] { [PlaybookDecoder.setStepChecker, PlaybookDecoder.optionChecker] }
     public var evaluators: [AssertionFamilyID: any AssertionFamily] { [.bondOption: self] }
 
     public func readsTimeline(_ assertion: Assertion) -> Bool { false }

@@ -11,6 +11,7 @@ public struct InterfaceStateFamily: Family, AssertionFamily {
 
     public var name: String { "interface_state" }
     public var assertionEntries: [AssertionEntry] { PlaybookDecoder.interfaceStateAssertions }
+    public var checkers: [any StepChecker] { [PlaybookDecoder.interfaceStateChecker] }
     public var evaluators: [AssertionFamilyID: any AssertionFamily] { [.interfaceState: self] }
 
     public func readsTimeline(_ assertion: Assertion) -> Bool {

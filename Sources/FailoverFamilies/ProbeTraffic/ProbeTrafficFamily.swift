@@ -10,6 +10,7 @@ public struct ProbeTrafficFamily: Family, AssertionFamily {
 
     public var name: String { "probe_traffic" }
     public var assertionEntries: [AssertionEntry] { PlaybookDecoder.probeTrafficAssertions }
+    public var checkers: [any StepChecker] { [PlaybookDecoder.probeTrafficChecker] }
     public var evaluators: [AssertionFamilyID: any AssertionFamily] { [.probeTraffic: self] }
 
     public func readsTimeline(_ assertion: Assertion) -> Bool { false }
