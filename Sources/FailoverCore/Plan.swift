@@ -68,6 +68,13 @@ public enum PlanRenderer {
         }
         out.line("")
         out.comment("--- teardown ---")
+        let peers = plan.buildOperations.compactMap { planned -> CarpPeer? in
+            if case .startPeer(let peer) = planned.operation { return peer }
+            return nil
+        }
+        for peer in peers.reversed() {
+            out.comment("stop \(peer.name): SIGTERM (--shutdown runs the down script), SIGKILL after 3 s")
+        }
         for namespace in plan.namespaces.reversed() { out.command(["ip", "netns", "del", namespace]) }
         return out.text
     }

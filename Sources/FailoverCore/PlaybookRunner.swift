@@ -309,7 +309,8 @@ public struct PlaybookRunner: Sendable {
                     continue
                 }
                 results[index] = try await decide(
-                    member, timeline: timeline, horizon: horizon, stepIndex: stepIndex, log: log, faults: faults)
+                    member, timeline: timeline, horizon: horizon, stepIndex: stepIndex, log: log, faults: faults,
+                    topology: playbook.topology)
             }
             let pending = members.indices.filter { results[$0] == nil }
             guard let next = pending.map({ members[$0].end }).min() else { break }
@@ -427,7 +428,7 @@ public struct PlaybookRunner: Sendable {
     /// is in `timeline`); nil while it cannot be decided yet.
     private func decide(
         _ member: Member, timeline: Timeline, horizon: MonotonicInstant, stepIndex: Int, log: ObservationLog,
-        faults: [FaultMark]
+        faults: [FaultMark], topology: Topology
     ) async throws -> AssertionRecord? {
         let assertion = member.expectation.assertion
         func record(_ verdict: Verdict, actual: String, at: MonotonicInstant?, message: String?) -> AssertionRecord {
@@ -438,7 +439,8 @@ public struct PlaybookRunner: Sendable {
             let readAt = clock.now()
             let result: Check
             do {
-                result = try await evaluate(assertion, stepIndex: stepIndex, faults: faults)
+                result = try await evaluate(
+                    assertion, stepIndex: stepIndex, faults: faults, log: log, topology: topology)
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
@@ -574,12 +576,18 @@ public struct PlaybookRunner: Sendable {
         return result
     }
 
-    private func evaluate(_ assertion: Assertion, stepIndex: Int, faults: [FaultMark]) async throws -> Check {
+    private func evaluate(
+        _ assertion: Assertion, stepIndex: Int, faults: [FaultMark], log: ObservationLog, topology: Topology
+    ) async throws -> Check {
         let backend = self.backend
         let sources = AssertionSources(
             state: { try await backend.state(of: $0) },
             probes: { try await requireProbes().evaluate($0, stepIndex: stepIndex, faults: faults) },
-            neighbours: { try await backend.neighbours(of: $0) })
+            neighbours: { try await backend.neighbours(of: $0) },
+            observations: {
+                try await backend.synchronize()
+                return log.records
+            }, topology: topology)
         return try await families.family(of: assertion).check(assertion, sources: sources)
     }
 }

@@ -46,6 +46,10 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
     /// A wait between two operations of one step (a `flap`): this long after the previous
     /// operation was acknowledged.
     case pause(Duration)
+    /// A ucarp peer started in its host's namespace under the process supervisor; teardown stops it.
+    case startPeer(CarpPeer)
+    /// A signal (`KILL`, `TERM`, `STOP`, `CONT`, `USR2`) to the running peer `name` in `namespace`.
+    case signalPeer(namespace: String, name: String, signal: String)
     /// Something the plan cannot do (the loader never lets one through): executing it is an error.
     case unsupported(String)
 
@@ -100,6 +104,15 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
             ]
         case .pause(let duration):
             return [["sleep", PlanRenderer.secondsText(duration)]]
+        case .startPeer(let peer):
+            return [
+                ["ip", "netns", "exec", peer.namespace, "ucarp"]
+                    + peer.ucarpArguments(
+                        upscript: CarpPeer.renderedUpscript, downscript: CarpPeer.renderedDownscript,
+                        passfile: CarpPeer.renderedPassfile(peer))
+            ]
+        case .signalPeer(let namespace, let name, let signal):
+            return [["ip", "netns", "exec", namespace, "kill", "-\(signal)", "<pid of \(name)>"]]
         case .readBackBondOptions, .waitUntilUp, .unsupported:
             return []
         }
@@ -132,6 +145,7 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
                 .link(NamespacedLink(namespace: peerNamespace, name: peerName)),
             ]
         case .createBond(let bond, _, _, _): [.link(bond)]
+        case .startPeer(let peer): [.process(namespace: peer.namespace, name: peer.name)]
         default: []
         }
     }
@@ -140,6 +154,8 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
     public enum Created: Sendable, Hashable {
         case namespace(String)
         case link(NamespacedLink)
+        /// A supervised process inside `namespace`, named as in the plan (`carp-outside-r1`).
+        case process(namespace: String, name: String)
     }
 }
 
@@ -325,6 +341,27 @@ public enum RunPlanCompiler {
             links.sorted().map { NamespacedLink(namespace: ns(role), name: $0) }
         }
         if !waited.isEmpty { add(.waitUntilUp(waited), nil) }
+        // CARP peers, once every interface is up with its address (ucarp needs a running interface).
+        if !topology.carp.isEmpty { build.append(.section("CARP peers (ucarp)")) }
+        for group in topology.carp {
+            build.append(.note("\(group.name): vhid \(group.vhid), VIP \(group.vip), advbase \(group.advbase) s"))
+            for member in group.members {
+                guard let host = topology.host(named: member.node),
+                    let source = host.addresses(of: member.interface).first(where: { $0.family == .ipv4 })
+                else {
+                    add(.unsupported("CARP member \(member.ref) has no IPv4 address"), group.location)
+                    continue
+                }
+                add(
+                    .startPeer(
+                        CarpPeer(
+                            group: group.name, host: member.node, namespace: ns(member.node),
+                            interface: member.interface,
+                            sourceAddress: IPAddress(family: .ipv4, bytes: source.bytes), vip: group.vip,
+                            vhid: group.vhid, advbase: group.advbase, advskew: member.advskew,
+                            preempt: group.preempt, password: group.password)), group.location)
+            }
+        }
 
         let steps = playbook.steps.enumerated().map { index, step in
             PlannedStep(
@@ -394,6 +431,11 @@ public enum RunPlanCompiler {
             return (1...max(times, 1)).flatMap { cycle + ($0 < times ? [.pause(up)] : []) }
         case .set(let bond, let option, let value, _):
             return [.setBondOption(link(bond), option: option, value: value)]
+        case .peer(let fault, let group, let node):
+            guard topology.carp.first(where: { $0.name == group })?.member(on: node) != nil else {
+                return [.unsupported("no CARP peer \(node) in group \(group)")]
+            }
+            return [.signalPeer(namespace: ns(node), name: "carp-\(group)-\(node)", signal: fault.signalName)]
         case .hold, .startProbe, .stopProbe, .expect:
             return []
         }

@@ -8,11 +8,14 @@ public actor BackendLedger {
         case namespace(String)
         /// An interface inside one of our namespaces.
         case link(namespace: String, name: String)
+        /// A supervised process (a ucarp peer) running inside one of our namespaces.
+        case process(namespace: String, name: String)
 
         public var description: String {
             switch self {
             case .namespace(let name): "namespace \(name)"
             case .link(let namespace, let name): "link \(namespace)/\(name)"
+            case .process(let namespace, let name): "process \(name) in \(namespace)"
             }
         }
 
@@ -21,6 +24,7 @@ public actor BackendLedger {
             switch self {
             case .namespace(let name): name
             case .link(let namespace, _): namespace
+            case .process(let namespace, _): namespace
             }
         }
 
@@ -28,6 +32,7 @@ public actor BackendLedger {
             switch created {
             case .namespace(let name): self = .namespace(name)
             case .link(let link): self = .link(namespace: link.namespace, name: link.name)
+            case .process(let namespace, let name): self = .process(namespace: namespace, name: name)
             }
         }
     }
@@ -46,7 +51,8 @@ public actor BackendLedger {
 
     /// Returns what must be undone, newest first, and marks it taken (a second call returns only
     /// what was executed since). Entries inside a namespace that is itself in the ledger are left
-    /// out: deleting the namespace removes them.
+    /// out: deleting the namespace removes them. Processes are kept: they are stopped (before their
+    /// namespace goes, which reverse order gives).
     public func takeUndoPlan() -> [Entry] {
         let pending = executed[undone...]
         undone = executed.count
@@ -66,7 +72,10 @@ public actor BackendLedger {
                 return nil
             })
         return entries.reversed().filter { entry in
-            if case .namespace = entry { return true }
+            switch entry {
+            case .namespace, .process: return true
+            case .link: break
+            }
             return !namespaces.contains(entry.namespace)
         }
     }

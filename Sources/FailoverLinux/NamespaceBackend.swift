@@ -2,6 +2,7 @@ internal import CNetShims
 public import FailoverCore
 public import FailoverModel
 import FailoverNetlink
+public import FailoverSystem
 public import Logging
 import Synchronization
 
@@ -38,11 +39,16 @@ public final class NamespaceBackend: NetworkBackend {
     public let ledger = BackendLedger()
     /// How long `build` waits for every declared interface to come up.
     public let readinessTimeout: Duration
+    /// The run's ucarp peers.
+    let peers: PeerSupervisor
 
-    /// - Parameter readinessTimeout: how long `build` waits for carrier on every interface.
-    public init(logger: Logger, readinessTimeout: Duration = .seconds(10)) {
+    /// - Parameters:
+    ///   - readinessTimeout: how long `build` waits for carrier on every interface.
+    ///   - peerDirectory: where peers' scripts and output go (the run's results); nil: a temporary directory.
+    public init(logger: Logger, readinessTimeout: Duration = .seconds(10), peerDirectory: SafeDirectory? = nil) {
         self.logger = logger
         self.readinessTimeout = readinessTimeout
+        self.peers = PeerSupervisor(directory: peerDirectory, logger: logger)
     }
 
     // MARK: build
@@ -51,7 +57,15 @@ public final class NamespaceBackend: NetworkBackend {
         // Claim the run id first, so `failover cleanup` elsewhere leaves this run alone.
         try RunOwnership.claim(runID: plan.runID)
         state.withLock { $0.claimedRunID = plan.runID }
-        for planned in plan.buildOperations {
+        peers.attach(log)
+        // Peers come last in the plan; they start once the observers watch (their first VIP is seen).
+        let operations = plan.buildOperations
+        let firstPeer =
+            operations.firstIndex {
+                if case .startPeer = $0.operation { return true }
+                return false
+            } ?? operations.endIndex
+        for planned in operations[..<firstPeer] {
             _ = try await execute(planned)
         }
         // Observers, one per namespace, started on the settled state.
@@ -62,6 +76,9 @@ public final class NamespaceBackend: NetworkBackend {
                     role: context.role, namespace: context.namespace, namespaceFD: context.fd, log: log)
             }
             state.withLock { $0.observers.append(observer) }
+        }
+        for planned in operations[firstPeer...] {
+            _ = try await execute(planned)
         }
         logger.debug("topology built", metadata: ["run.id": "\(plan.runID)", "namespaces": "\(contexts.count)"])
     }
@@ -220,6 +237,10 @@ public final class NamespaceBackend: NetworkBackend {
         case .pause(let duration):
             try await sleep(untilMonotonic: MonotonicTime.now() &+ UInt64(max(duration.totalNanoseconds, 0)))
             ack = MonotonicTime.now()
+        case .startPeer(let peer):
+            ack = try await peers.start(peer)
+        case .signalPeer(_, let name, let signal):
+            ack = try peers.signal(name, named: signal)
         case .unsupported(let reason):
             throw BackendError(operation: "execute", object: planned.location?.description ?? "plan", detail: reason)
         }
@@ -477,6 +498,8 @@ public final class NamespaceBackend: NetworkBackend {
         for entry in await ledger.takeUndoPlan() {
             do {
                 switch entry {
+                case .process(_, let name):
+                    await peers.stop(name)
                 case .namespace(let name):
                     try NetworkNamespace.delete(name)
                     if let runID = state.withLock({ $0.claimedRunID }) {

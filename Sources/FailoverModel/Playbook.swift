@@ -88,6 +88,8 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     /// `expectError` (an errno name such as `EPERM`): the kernel is expected to refuse it with
     /// that errno; the step is then checked like an assertion instead of erroring the run.
     case set(bond: InterfaceRef, option: String, value: String, expectError: String? = nil)
+    /// A signal to a CARP peer (the ucarp of `node` in `group`): kill, stop, freeze, thaw, demote.
+    case peer(PeerFault, group: String, node: String)
     /// A fixed wait: the only one; used for "nothing changes" checks.
     case hold(Duration)
     /// Starts / stops a probe declared with `start: manual`.
@@ -110,6 +112,7 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
             "flap \(ref) \(times) times (down \(down.playbookText), up \(up.playbookText))"
         case .set(let bond, let option, let value, let expectError):
             "set \(bond) \(option)=\(value)" + (expectError.map { ", expecting \($0)" } ?? "")
+        case .peer(let fault, let group, let node): "\(fault.rawValue) \(group)/\(node)"
         case .hold(let duration): "hold \(duration.playbookText)"
         case .startProbe(let name): "start_probe \(name)"
         case .stopProbe(let name): "stop_probe \(name)"
@@ -124,6 +127,7 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
         case .pull, .down, .switchDown, .blackhole, .flap: .failure
         case .plug, .up, .switchUp, .restore: .repair
         case .set: .reconfiguration
+        case .peer(let fault, _, _): fault == .thaw ? .repair : .failure
         case .hold, .expect, .startProbe, .stopProbe: nil
         }
     }
@@ -252,6 +256,8 @@ public enum AssertionFamilyID: String, Sendable, Hashable, Codable, CaseIterable
     case probeTraffic = "probe_traffic"
     /// A host's neighbour table (ARP / NDP cache): the `neighbour` assertion.
     case neighbour
+    /// CARP peers: which nodes hold a group's VIP, which is master (vip_owner, master).
+    case carpPeer = "carp_peer"
 }
 
 /// The state of a neighbour-table entry (NUD_* of <linux/neighbour.h>), as `ip neigh` spells it.
@@ -305,6 +311,17 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     case option(bond: InterfaceRef, name: String, expected: String)
     /// A host's neighbour-table entry for `ip` (`ip neigh show to IP` in its namespace).
     case neighbour(host: String, ip: IPAddress, expected: NeighbourExpectation)
+    /// The nodes holding a CARP group's VIP (netlink address events), exactly this set.
+    case vipOwner(group: String, expected: [String])
+    /// The CARP master of a group (nil: none): the one live, unfrozen peer whose last state line
+    /// is MASTER.
+    case carpMaster(group: String, expected: String?)
+    /// The nodes holding a CARP group's VIP while their ucarp is dead (killed, exited) or frozen:
+    /// orphaned VIPs, exactly this set (empty: none).
+    case orphanVIP(group: String, expected: [String])
+    /// At no instant of the run so far did two nodes hold the group's VIP (split brain), from the
+    /// timestamped ownership log.
+    case singleMaster(group: String)
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -321,6 +338,10 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .reordered: "reordered"
         case .option: "option"
         case .neighbour: "neighbour"
+        case .vipOwner: "vip_owner"
+        case .carpMaster: "master"
+        case .orphanVIP: "orphan_vip"
+        case .singleMaster: "single_master"
         }
     }
 
@@ -331,6 +352,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .option: .bondOption
         case .loss, .outage, .reordered: .probeTraffic
         case .neighbour: .neighbour
+        case .vipOwner, .carpMaster, .orphanVIP, .singleMaster: .carpPeer
         }
     }
 
@@ -343,6 +365,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
         case .neighbour(let host, let ip, _): "\(host) neighbour \(ip)"
+        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group):
+            "CARP group \(group)"
         }
     }
 
@@ -353,6 +377,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
             .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref
         case .loss, .outage, .reordered, .neighbour: nil
+        case .loss, .outage, .reordered, .vipOwner, .carpMaster, .orphanVIP, .singleMaster: nil
         }
     }
 
@@ -369,6 +394,10 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .outage(_, _, let method, let atMost): "<= \(atMost.playbookText) (\(method.rawValue))"
         case .option(_, _, let expected): expected.isEmpty ? "\"\"" : expected
         case .neighbour(_, _, let expected): expected.description
+        case .vipOwner(_, let expected), .orphanVIP(_, let expected):
+            expected.isEmpty ? "none" : expected.joined(separator: ", ")
+        case .carpMaster(_, let expected): expected ?? "none"
+        case .singleMaster: "at most one VIP holder at every instant of the run"
         }
     }
 

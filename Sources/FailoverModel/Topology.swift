@@ -5,11 +5,24 @@ public struct Topology: Sendable, Hashable, Codable {
     public var switches: [Switch]
     public var hosts: [Host]
     public var cables: [Cable]
+    /// CARP groups (ucarp peers on hosts' interfaces), in declaration order.
+    public var carp: [CarpGroup]
 
-    public init(switches: [Switch] = [], hosts: [Host] = [], cables: [Cable] = []) {
+    public init(switches: [Switch] = [], hosts: [Host] = [], cables: [Cable] = [], carp: [CarpGroup] = []) {
         self.switches = switches
         self.hosts = hosts
         self.cables = cables
+        self.carp = carp
+    }
+
+    private enum CodingKeys: String, CodingKey { case switches, hosts, cables, carp }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        switches = try container.decode([Switch].self, forKey: .switches)
+        hosts = try container.decode([Host].self, forKey: .hosts)
+        cables = try container.decode([Cable].self, forKey: .cables)
+        carp = try container.decodeIfPresent([CarpGroup].self, forKey: .carp) ?? []
     }
 
     public func host(named name: String) -> Host? { hosts.first { $0.name == name } }

@@ -83,8 +83,9 @@ public struct RunOrchestrator: Sendable {
             }
             let recordName = (guest.recordPath as NSString).lastPathComponent
             let captures = try resultsFailure { try capturesDirectory(in: here, for: loaded) }
+            let peers = try resultsFailure { try peersDirectory(in: here, for: loaded) }
             let record = await runHere(
-                loaded, names: names, capabilities: capabilities, captureDirectory: captures
+                loaded, names: names, capabilities: capabilities, captureDirectory: captures, peerDirectory: peers
             ) { partial in
                 if let data = try? JSONEncoder().encode(partial) {
                     try? here.replaceFile(recordName, contents: Array(data))
@@ -103,8 +104,11 @@ public struct RunOrchestrator: Sendable {
         var records: [RunRecord] = []
         if !placement.host.isEmpty {
             let captures = try resultsFailure { try capturesDirectory(in: output.run, for: placement.host) }
+            let peers = try resultsFailure { try peersDirectory(in: output.run, for: placement.host) }
             records.append(
-                await runHere(placement.host, names: names, capabilities: capabilities, captureDirectory: captures))
+                await runHere(
+                    placement.host, names: names, capabilities: capabilities, captureDirectory: captures,
+                    peerDirectory: peers))
         }
         if !placement.lab.isEmpty {
             records += try await runInLab(
@@ -138,7 +142,7 @@ public struct RunOrchestrator: Sendable {
     /// Witness captures go to `captureDirectory` (`captures/` in the run's results directory).
     func runHere(
         _ playbooks: [Playbook], names: RunNames, capabilities: KernelCapabilities, captureDirectory: SafeDirectory?,
-        afterEach: (RunRecord) -> Void = { _ in }
+        peerDirectory: SafeDirectory? = nil, afterEach: (RunRecord) -> Void = { _ in }
     ) async -> RunRecord {
         let clock = LinuxMonotonicClock()
         let inGuest = options.guest != nil
@@ -173,7 +177,7 @@ public struct RunOrchestrator: Sendable {
                     LabRecords.skipped(playbook, at: clock.now(), reason: "interrupted before it started"))
                 continue
             }
-            let backend = NamespaceBackend(logger: logger)
+            let backend = NamespaceBackend(logger: logger, peerDirectory: peerDirectory)
             var probes: (any TrafficProbes)?
             if !playbook.probes.isEmpty {
                 probes = ProbeEngine(
@@ -281,6 +285,12 @@ public struct RunOrchestrator: Sendable {
             records.append(record)
         }
         return records
+    }
+
+    /// `peers/` in `directory` when some playbook runs CARP peers (their scripts and log output).
+    func peersDirectory(in directory: SafeDirectory, for playbooks: [Playbook]) throws -> SafeDirectory? {
+        guard playbooks.contains(where: { !$0.topology.carp.isEmpty }) else { return nil }
+        return try directory.subdirectory("peers")
     }
 
     /// `captures/` in `directory` when `--witness` will capture (some playbook has probes), else nil.

@@ -52,6 +52,10 @@ extension PlaybookDecoder {
                 }
             }
         }
+        // CARP VIPs are not a host's address, but no default may take them either.
+        for group in carp where group.vip.family == .ipv4 && group.vip.bytes[0...2] == [198, 18, 0] {
+            usedLAN.insert(Int(group.vip.bytes[3]))
+        }
         var next = 1
         func nextLAN() -> Int? {
             while usedLAN.contains(next) { next += 1 }

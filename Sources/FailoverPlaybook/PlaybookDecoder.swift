@@ -14,6 +14,7 @@ public final class PlaybookDecoder {
     var hosts: [String: HostDecl] = [:]
     var cables: [Cable] = []
     var probes: [ProbeSpec] = []
+    var carp: [CarpGroup] = []
 
     static let topKeys = [
         "name", "description", "seed", "references", "topology", "probes", "steps", "allow_any_addresses", "matrix",
@@ -63,7 +64,7 @@ public final class PlaybookDecoder {
             reader.error(root, "playbook: missing required key 'steps'")
         }
         let topology = Topology(
-            switches: switches, hosts: hostOrder.compactMap { hosts[$0]?.host }, cables: cables)
+            switches: switches, hosts: hostOrder.compactMap { hosts[$0]?.host }, cables: cables, carp: carp)
         return Playbook(
             name: name, description: description, seed: seed, references: references, topology: topology,
             probes: probes, steps: steps, file: reader.file)
@@ -91,7 +92,7 @@ public final class PlaybookDecoder {
 
     func decodeTopology(_ node: Node) {
         guard let view = reader.mapping(node, "topology") else { return }
-        reader.checkKeys(view, allowed: ["switches", "hosts"], context: "topology")
+        reader.checkKeys(view, allowed: ["switches", "hosts", "carp"], context: "topology")
         if let node = view["switches"], let items = reader.list(node, "topology.switches") {
             for (index, item) in items.enumerated() {
                 let path = "topology.switches[\(index)]"
@@ -124,6 +125,7 @@ public final class PlaybookDecoder {
             decodeHost(entry.key, entry.keyNode, entry.value, path)
         }
         resolveCables()
+        if let node = view["carp"] { decodeCarp(node) }
         // Slaves, addresses, routes, ranges and mode warnings: PlaybookChecker, on the model.
         assignDefaultAddresses()
     }

@@ -14,10 +14,10 @@ struct FamilyRegistryTests {
         name: registry
         topology:
           switches: [sw1]
+          carp: [{name: g1, vip: 198.18.0.100/24, vhid: 1, password: pw, members: [{node: client, interface: eth0}]}]
           hosts:
             client:
               cables: {eth0: sw1}
-              address: {eth0: 198.18.0.2/24}
             server:
               cables: {eth0: sw1, eth1: sw1}
               bonds:
@@ -45,6 +45,10 @@ struct FamilyRegistryTests {
         "reordered": ("{probe: p1, is: 0}", "reordered"),
         "option": ("{bond: server/bond0, name: updelay, is: 0}", "option"),
         "neighbour": ("{host: client, ip: 198.18.0.1, mac: {same_as: server/bond0}, within: 1s}", "neighbour"),
+        "vip_owner": ("{group: g1, is: [client]}", "vip_owner"),
+        "master": ("{group: g1, is: none}", "master"),
+        "orphan_vip": ("{group: g1, is: none}", "orphan_vip"),
+        "single_master": ("{group: g1}", "single_master"),
     ]
 
     /// One valid use of every step key, and how the model spells the step.
@@ -57,6 +61,11 @@ struct FamilyRegistryTests {
         "switch_up": ("sw1", "switch_up sw1"),
         "blackhole": ("server/eth1", "blackhole server/eth1"),
         "restore": ("server/eth1", "restore server/eth1"),
+        "kill_peer": ("{group: g1, node: client}", "kill_peer g1/client"),
+        "stop_peer": ("{group: g1, node: client}", "stop_peer g1/client"),
+        "freeze": ("{group: g1, node: client}", "freeze g1/client"),
+        "thaw": ("{group: g1, node: client}", "thaw g1/client"),
+        "demote": ("{group: g1, node: client}", "demote g1/client"),
         "flap": (
             "{interface: server/eth1, times: 2, down: 200ms, up: 300ms}",
             "flap server/eth1 2 times (down 200ms, up 300ms)"

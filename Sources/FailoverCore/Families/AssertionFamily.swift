@@ -24,14 +24,22 @@ public struct AssertionSources {
     /// A host's neighbour table, read from the kernel now (nil: not available here).
     public var neighbours: ((String) async throws -> [Neighbour])?
 
+    /// The observation log, after a barrier (every event emitted before the call is in it); nil
+    /// where there is none. CARP assertions read VIP ownership and peer states from it.
+    public var observations: (() async throws -> [ObservationRecord])?
+    /// The run's topology (CARP groups), where known.
+    public var topology: Topology?
     public init(
         state: @escaping (InterfaceRef) async throws -> InterfaceState,
         probes: ((Assertion) async throws -> ProbeEvaluation)? = nil,
-        neighbours: ((String) async throws -> [Neighbour])? = nil
+        neighbours: ((String) async throws -> [Neighbour])? = nil,
+        observations: (() async throws -> [ObservationRecord])? = nil, topology: Topology? = nil
     ) {
         self.state = state
         self.probes = probes
         self.neighbours = neighbours
+        self.observations = observations
+        self.topology = topology
     }
 }
 

@@ -1,0 +1,86 @@
+public import FailoverCore
+public import FailoverModel
+public import FailoverPlaybook
+
+/// CARP peers (ucarp): faults on a peer (signals) and who holds the VIP / who is master, read from
+/// the observation log: the netlink address events of every node (VIP ownership) and ucarp's
+/// `Switching to state:` lines, exits and the signals we sent (mastership). Polled until `within`.
+/// Decoded in CarpPeerDecoding.swift.
+public struct CarpPeerFamily: Family, AssertionFamily {
+    public init() {}
+
+    public var name: String { "carp_peer" }
+    public var stepEntries: [StepEntry] { PlaybookDecoder.carpPeerSteps }
+    public var assertionEntries: [AssertionEntry] { PlaybookDecoder.carpPeerAssertions }
+    public var checkers: [any StepChecker] { [PlaybookDecoder.carpPeerChecker] }
+    public var evaluators: [AssertionFamilyID: any AssertionFamily] { [.carpPeer: self] }
+
+    public func readsTimeline(_ assertion: Assertion) -> Bool { false }
+
+    public func check(_ assertion: Assertion, sources: AssertionSources) async throws -> Check {
+        guard let observations = sources.observations, let topology = sources.topology else {
+            return Check(holds: false, actual: "n/a", error: "\(assertion.key): no observation log to read")
+        }
+        let records = try await observations()
+        switch assertion {
+        case .vipOwner(let group, let expected):
+            guard let carp = topology.carp.first(where: { $0.name == group }) else {
+                return Check(holds: false, actual: "n/a", error: "no CARP group \(group)")
+            }
+            let owners = CarpTimeline.owners(of: carp, in: records)
+            let text = owners.isEmpty ? "none" : owners.joined(separator: ", ")
+            return Check(
+                holds: owners == expected.sorted(),
+                actual: owners == expected.sorted() ? text : "\(text); \(CarpTimeline.ownershipText(carp, records))")
+        case .carpMaster(let group, let expected):
+            guard let carp = topology.carp.first(where: { $0.name == group }) else {
+                return Check(holds: false, actual: "n/a", error: "no CARP group \(group)")
+            }
+            let masters = CarpTimeline.masters(of: carp, in: records)
+            let text = masters.isEmpty ? "none" : masters.joined(separator: ", ")
+            let holds = masters == (expected.map { [$0] } ?? [])
+            return Check(holds: holds, actual: holds ? text : "\(text); \(CarpTimeline.ownershipText(carp, records))")
+        case .orphanVIP(let group, let expected):
+            guard let carp = topology.carp.first(where: { $0.name == group }) else {
+                return Check(holds: false, actual: "n/a", error: "no CARP group \(group)")
+            }
+            let orphans = CarpTimeline.orphans(of: carp, in: records)
+            let text = orphans.isEmpty ? "none" : orphans.joined(separator: ", ")
+            let holds = orphans == expected.sorted()
+            return Check(holds: holds, actual: holds ? text : "\(text); \(CarpTimeline.ownershipText(carp, records))")
+        case .singleMaster(let group):
+            guard let carp = topology.carp.first(where: { $0.name == group }) else {
+                return Check(holds: false, actual: "n/a", error: "no CARP group \(group)")
+            }
+            let overlaps = CarpTimeline.overlaps(of: carp, in: records)
+            guard !overlaps.isEmpty else { return Check(holds: true, actual: "never two holders") }
+            let start = records.first?.time.nanoseconds ?? 0
+            func ms(_ instant: MonotonicInstant) -> String {
+                "\(Int((Double(instant.nanoseconds &- start) / 1e6).rounded()))ms"
+            }
+            let text = overlaps.map { period in
+                "\(period.nodes.joined(separator: " and ")) held the VIP from \(ms(period.start)) to "
+                    + (period.end.map(ms) ?? "the end of the log (still)")
+            }.joined(separator: "; ")
+            return Check(holds: false, actual: "\(text); \(CarpTimeline.ownershipText(carp, records))")
+        default:
+            return Check(holds: false, actual: "n/a", error: "\(assertion.key) is not a CARP peer assertion")
+        }
+    }
+
+    public func planLook(_ assertion: Assertion, plan: PlanContext) -> String {
+        switch assertion {
+        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group):
+            guard let carp = plan.topology.carp.first(where: { $0.name == group }) else {
+                return PlanRenderer.comment("(no CARP group \(group))")
+            }
+            return carp.members.map {
+                PlanRenderer.command([
+                    "ip", "-n", plan.ns($0.node), "-4", "addr", "show", "dev", $0.interface, "to", carp.vip.addressText,
+                ])
+            }.joined(separator: "\n")
+        default:
+            return PlanRenderer.comment("(not a CARP peer assertion)")
+        }
+    }
+}
