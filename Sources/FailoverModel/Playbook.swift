@@ -376,8 +376,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
             .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref
-        case .loss, .outage, .reordered, .neighbour: nil
-        case .loss, .outage, .reordered, .vipOwner, .carpMaster, .orphanVIP, .singleMaster: nil
+        case .loss, .outage, .reordered, .neighbour, .vipOwner, .carpMaster, .orphanVIP, .singleMaster: nil
         }
     }
 
