@@ -400,7 +400,9 @@ public struct PlaybookRunner: Sendable {
             member.deadline = DeadlineRecord(
                 nanoseconds: duration.totalNanoseconds, source: "playbook", allowanceNanoseconds: 0)
         case .derived:
-            let (base, _) = DerivedDeadline.deadline(for: assertion, in: playbook.topology)
+            let (base, _) =
+                families.family(of: assertion).derivedDeadline(assertion, in: playbook.topology)
+                ?? DerivedDeadline.deadline(for: assertion, in: playbook.topology)
             let total = base + timing.allowance
             member.end = origin.advanced(by: total)
             member.timing.mode = "within"

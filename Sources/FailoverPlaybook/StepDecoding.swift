@@ -324,7 +324,13 @@ extension PlaybookDecoder {
         var upper: Duration?
         if let node = view["within"] {
             if case .scalar(let scalar) = node, scalar.string == "auto" {
-                wait = .derived
+                if kind.derivesDeadline {
+                    wait = .derived
+                } else {
+                    reader.error(
+                        node, "\(path).within: auto: no deadline is derived for \(kind.key); give a duration like 2s")
+                    ok = false
+                }
             } else if let duration = reader.duration(node, "\(path).within") {
                 wait = .within(duration)
                 upper = duration

@@ -110,3 +110,45 @@ struct CarpPeerFamilyTests {
         #expect(!unknown.holds && unknown.error == "no CARP group inside")
     }
 }
+
+/// `within: auto` on CARP assertions: the slowest member's takeover from the group's timers, plus
+/// the daemon allowance; refused at load time on kinds that derive no deadline.
+@Suite("CARP within: auto")
+struct CarpDerivedDeadlineTests {
+    static func deadline(_ assertion: Assertion, _ topology: Topology) -> Duration? {
+        StandardFamilies.evaluators.family(of: assertion).derivedDeadline(assertion, in: topology)?.0
+    }
+
+    @Test("advbase 1, advskews 0 and 100: ⌈3.390 / 1.390⌉ × 1.390 s = 4.170 s + 1 s; advskew 0 alone: 3 s + 1 s")
+    func formula() {
+        let topology = CarpPeerFamilyTests.topology
+        #expect(Self.deadline(.carpMaster(group: "outside", expected: "r2"), topology) == .milliseconds(5170))
+        #expect(Self.deadline(.vipOwner(group: "outside", expected: []), topology) == .milliseconds(5170))
+        #expect(Self.deadline(.orphanVIP(group: "outside", expected: []), topology) == .milliseconds(5170))
+        var fast = CarpPeerFamilyTests.group
+        fast.members = [CarpMember(node: "r1", interface: "eth0"), CarpMember(node: "r2", interface: "eth0")]
+        #expect(Self.deadline(.carpMaster(group: "outside", expected: nil), Topology(carp: [fast])) == .seconds(4))
+        // Not a takeover: no derivation (and the loader refuses `auto` on it, below).
+        #expect(Self.deadline(.singleMaster(group: "outside"), topology) == nil)
+        #expect(Self.deadline(.carpMaster(group: "nowhere", expected: nil), topology) == nil)
+    }
+
+    @Test("auto is accepted on master / vip_owner / orphan_vip and interface state, refused where nothing derives it")
+    func loading() throws {
+        let registry = FamilyRegistryTests()
+        let playbook = try registry.load("expect: {master: {group: g1, is: client, within: auto}}")
+        guard case .expect(let members) = try #require(playbook.steps.last).action else {
+            Issue.record("not an expect step")
+            return
+        }
+        #expect(members.first?.wait == .derived)
+        #expect(
+            registry.diagnostics("expect: {neighbour: {host: client, ip: 198.18.0.1, within: auto}}") == [
+                "t.yaml:17:64: error: steps[1].expect.neighbour.within: auto: no deadline is derived for neighbour; "
+                    + "give a duration like 2s"
+            ])
+        #expect(
+            registry.diagnostics("expect: {option: {bond: server/bond0, name: updelay, is: 0, within: auto}}").first?
+                .contains("auto: no deadline is derived for option") == true)
+    }
+}

@@ -14,6 +14,13 @@ public protocol AssertionFamily: Sendable {
     /// What a reader of the plan would run to look at what `assertion` checks (a command line,
     /// or a comment when there is no shell equivalent).
     func planLook(_ assertion: Assertion, plan: PlanContext) -> String
+    /// The deadline `within: auto` stands for, without the run's timing allowance, and the rule
+    /// that gave it; nil: the bond timers' rule (`DerivedDeadline`) applies.
+    func derivedDeadline(_ assertion: Assertion, in topology: Topology) -> (Duration, String)?
+}
+
+extension AssertionFamily {
+    public func derivedDeadline(_ assertion: Assertion, in topology: Topology) -> (Duration, String)? { nil }
 }
 
 /// Where a check reads from: the kernel's (or the timeline's) interface states, and the probes.

@@ -14,15 +14,18 @@ extension PlaybookDecoder {
     static let carpPeerAssertions: [AssertionEntry] = [
         AssertionEntry(
             key: "vip_owner", subject: "group", keys: ["is"],
-            timing: .withinOnly(reason: "vip_owner: read from the address events, polled until within")
+            timing: .withinOnly(reason: "vip_owner: read from the address events, polled until within"),
+            derivesDeadline: true
         ) { $0.decoder.decodeVIPOwner($0) },
         AssertionEntry(
             key: "master", subject: "group", keys: ["is"],
-            timing: .withinOnly(reason: "master: read from ucarp's state lines, polled until within")
+            timing: .withinOnly(reason: "master: read from ucarp's state lines, polled until within"),
+            derivesDeadline: true
         ) { $0.decoder.decodeCarpMaster($0) },
         AssertionEntry(
             key: "orphan_vip", subject: "group", keys: ["is"],
-            timing: .withinOnly(reason: "orphan_vip: read from the address events and peer exits, polled until within")
+            timing: .withinOnly(reason: "orphan_vip: read from the address events and peer exits, polled until within"),
+            derivesDeadline: true
         ) { $0.decoder.decodeOrphanVIP($0) },
         AssertionEntry(
             key: "single_master", subject: "group", keys: [],

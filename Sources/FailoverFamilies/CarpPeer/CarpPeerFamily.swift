@@ -17,6 +17,31 @@ public struct CarpPeerFamily: Family, AssertionFamily {
 
     public func readsTimeline(_ assertion: Assertion) -> Bool { false }
 
+    /// What a user-space daemon may lag behind its timers when the machine is busy: ucarp's poll
+    /// wake-ups were measured up to ~0.9 s late with both cores compiling (seed-004 runs).
+    public static let daemonAllowance: Duration = .seconds(1)
+
+    /// `within: auto` for `vip_owner`, `master` and `orphan_vip`: the slowest member's takeover,
+    /// ⌈master-down / poll⌉ × poll (`CarpGroup.takeoverNanoseconds`: ucarp checks its master-down
+    /// timer, advbase × 3 + advskew/256 s, only when its poll of advbase + advskew/256 s returns),
+    /// from the last advert heard, which is at or before the step's start, plus `daemonAllowance`.
+    /// It bounds a takeover after a master dies, stops or demotes, and a preferred node's return
+    /// with preempt (it takes over at the first advert it hears, within one interval).
+    public func derivedDeadline(_ assertion: Assertion, in topology: Topology) -> (Duration, String)? {
+        let group: String
+        switch assertion {
+        case .vipOwner(let name, _), .carpMaster(let name, _), .orphanVIP(let name, _): group = name
+        default: return nil
+        }
+        guard let carp = topology.carp.first(where: { $0.name == group }), !carp.members.isEmpty else { return nil }
+        let slowest = carp.members.map(\.advskew).max() ?? 0
+        let takeover = CarpGroup.takeoverNanoseconds(advbase: carp.advbase, advskew: slowest)
+        let rule =
+            "CARP takeover of group \(group): ⌈(3 × advbase \(carp.advbase)s + advskew \(slowest)/256 s) / "
+            + "(advbase + advskew/256 s)⌉ × (advbase + advskew/256 s) + \(Self.daemonAllowance.playbookText) daemon allowance"
+        return (.nanoseconds(takeover) + Self.daemonAllowance, rule)
+    }
+
     public func check(_ assertion: Assertion, sources: AssertionSources) async throws -> Check {
         guard let observations = sources.observations, let topology = sources.topology else {
             return Check(holds: false, actual: "n/a", error: "\(assertion.key): no observation log to read")

@@ -47,17 +47,30 @@ public struct AssertionEntry: Sendable {
     /// The other sub-keys, timing keys aside, in the order diagnostics list them.
     public var keys: [String]
     public var timing: Timing
+    /// `within: auto` is accepted: the family derives a deadline from the topology's timers
+    /// (bond monitors for interface state, CARP timers for peers). Elsewhere `auto` is a load error.
+    public var derivesDeadline: Bool
     /// Reports every problem at its node; nil when there was one.
     public var decode: @Sendable (AssertionInput) -> Assertion?
 
+    /// `derivesDeadline` defaults to true on the observation timeline (interface state: the bond's
+    /// timers), false otherwise.
     public init(
-        key: String, subject: String, keys: [String], timing: Timing,
+        key: String, subject: String, keys: [String], timing: Timing, derivesDeadline: Bool? = nil,
         decode: @escaping @Sendable (AssertionInput) -> Assertion?
     ) {
         self.key = key
         self.subject = subject
         self.keys = keys
         self.timing = timing
+        self.derivesDeadline =
+            derivesDeadline
+            ?? {
+                switch timing {
+                case .timeline, .onceWith: true
+                case .once, .withinOnly, .probeFigure: false
+                }
+            }()
         self.decode = decode
     }
 
