@@ -50,6 +50,12 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
     case startPeer(CarpPeer)
     /// A signal (`KILL`, `TERM`, `STOP`, `CONT`, `USR2`) to the running peer `name` in `namespace`.
     case signalPeer(namespace: String, name: String, signal: String)
+    /// Drops (or, `drop` false, stops dropping) the frames carrying IP protocol `ipProtocol` that the
+    /// switch's bridge forwards from or to `port`, with an nftables table `table` of family bridge
+    /// (forward hook) in the switch's namespace: the host behind the port keeps its carrier and all
+    /// other traffic. Packet sockets (ucarp reads adverts with libpcap) see frames before a host's
+    /// own netfilter, so the filter is in the switch. Teardown deletes the namespace and the table.
+    case filterProtocol(port: NamespacedLink, table: String, ipProtocol: Int, drop: Bool)
     /// Something the plan cannot do (the loader never lets one through): executing it is an error.
     case unsupported(String)
 
@@ -113,9 +119,33 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
             ]
         case .signalPeer(let namespace, let name, let signal):
             return [["ip", "netns", "exec", namespace, "kill", "-\(signal)", "<pid of \(name)>"]]
+        case .filterProtocol(let port, let table, let ipProtocol, let drop):
+            return Self.nftCommands(port: port.name, table: table, ipProtocol: ipProtocol, drop: drop).map {
+                ["ip", "netns", "exec", port.namespace] + $0
+            }
         case .readBackBondOptions, .waitUntilUp, .unsupported:
             return []
         }
+    }
+
+    /// The `nft` command lines of `filterProtocol`, as the backend runs them in the namespace.
+    public static func nftCommands(port: String, table: String, ipProtocol: Int, drop: Bool) -> [[String]] {
+        guard drop else { return [["nft", "delete", "table", "bridge", table]] }
+        return [
+            ["nft", "add", "table", "bridge", table],
+            [
+                "nft", "add", "chain", "bridge", table, "forward", "{", "type", "filter", "hook", "forward", "priority",
+                "0", ";", "}",
+            ],
+            [
+                "nft", "add", "rule", "bridge", table, "forward", "iifname", port, "ip", "protocol", "\(ipProtocol)",
+                "drop",
+            ],
+            [
+                "nft", "add", "rule", "bridge", table, "forward", "oifname", port, "ip", "protocol", "\(ipProtocol)",
+                "drop",
+            ],
+        ]
     }
 
     /// One line naming the operation and every value in it: its commands, or the check.
@@ -436,6 +466,15 @@ public enum RunPlanCompiler {
                 return [.unsupported("no CARP peer \(node) in group \(group)")]
             }
             return [.signalPeer(namespace: ns(node), name: "carp-\(group)-\(node)", signal: fault.signalName)]
+        case .partition(let group, let node), .heal(let group, let node):
+            guard let member = topology.carp.first(where: { $0.name == group })?.member(on: node) else {
+                return [.unsupported("no CARP peer \(node) in group \(group)")]
+            }
+            guard let port = bridgePort(member.ref) else {
+                return [.unsupported("partition needs \(member.ref) cabled to a switch (the filter is in the switch)")]
+            }
+            let drop: Bool = if case .partition = action { true } else { false }
+            return [.filterProtocol(port: port, table: "fo_carp_\(node)", ipProtocol: 112, drop: drop)]
         case .hold, .startProbe, .stopProbe, .expect:
             return []
         }

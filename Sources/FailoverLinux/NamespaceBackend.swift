@@ -241,6 +241,20 @@ public final class NamespaceBackend: NetworkBackend {
             ack = try await peers.start(peer)
         case .signalPeer(_, let name, let signal):
             ack = try peers.signal(name, named: signal)
+        case .filterProtocol(let port, let table, let ipProtocol, let drop):
+            let namespace = port.namespace
+            let commands = RunOperation.nftCommands(port: port.name, table: table, ipProtocol: ipProtocol, drop: drop)
+            for argv in commands {
+                let result = try wrap("run nft", namespace) {
+                    try SupervisedProcess.run(["/usr/sbin/nft"] + argv.dropFirst(), networkNamespace: namespace)
+                }
+                guard result.status.exitCode == 0 else {
+                    throw BackendError(
+                        operation: argv.joined(separator: " "), object: namespace,
+                        detail: "\(result.status): \(result.stderr.isEmpty ? "(no message)" : result.stderr)")
+                }
+            }
+            ack = MonotonicTime.now()
         case .unsupported(let reason):
             throw BackendError(operation: "execute", object: planned.location?.description ?? "plan", detail: reason)
         }

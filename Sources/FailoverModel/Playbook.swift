@@ -90,6 +90,11 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     case set(bond: InterfaceRef, option: String, value: String, expectError: String? = nil)
     /// A signal to a CARP peer (the ucarp of `node` in `group`): kill, stop, freeze, thaw, demote.
     case peer(PeerFault, group: String, node: String)
+    /// CARP adverts (IP protocol 112) to and from `node` dropped in its namespace (nftables), the
+    /// carrier and all other traffic kept: a partition of the group, which makes a backup that
+    /// hears no master take over (two masters: split brain). `heal` removes the filter.
+    case partition(group: String, node: String)
+    case heal(group: String, node: String)
     /// A fixed wait: the only one; used for "nothing changes" checks.
     case hold(Duration)
     /// Starts / stops a probe declared with `start: manual`.
@@ -113,6 +118,8 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
         case .set(let bond, let option, let value, let expectError):
             "set \(bond) \(option)=\(value)" + (expectError.map { ", expecting \($0)" } ?? "")
         case .peer(let fault, let group, let node): "\(fault.rawValue) \(group)/\(node)"
+        case .partition(let group, let node): "partition \(group)/\(node)"
+        case .heal(let group, let node): "heal \(group)/\(node)"
         case .hold(let duration): "hold \(duration.playbookText)"
         case .startProbe(let name): "start_probe \(name)"
         case .stopProbe(let name): "stop_probe \(name)"
@@ -128,6 +135,8 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
         case .plug, .up, .switchUp, .restore: .repair
         case .set: .reconfiguration
         case .peer(let fault, _, _): fault == .thaw ? .repair : .failure
+        case .partition: .failure
+        case .heal: .repair
         case .hold, .expect, .startProbe, .stopProbe: nil
         }
     }
@@ -322,6 +331,9 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// At no instant of the run so far did two nodes hold the group's VIP (split brain), from the
     /// timestamped ownership log.
     case singleMaster(group: String)
+    /// The opposite, for a playbook that provokes a partition: at some instant of the run so far
+    /// two nodes held the group's VIP (the split brain was produced, and seen).
+    case splitBrain(group: String)
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -342,6 +354,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .carpMaster: "master"
         case .orphanVIP: "orphan_vip"
         case .singleMaster: "single_master"
+        case .splitBrain: "split_brain"
         }
     }
 
@@ -352,7 +365,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .option: .bondOption
         case .loss, .outage, .reordered: .probeTraffic
         case .neighbour: .neighbour
-        case .vipOwner, .carpMaster, .orphanVIP, .singleMaster: .carpPeer
+        case .vipOwner, .carpMaster, .orphanVIP, .singleMaster, .splitBrain: .carpPeer
         }
     }
 
@@ -365,7 +378,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
         case .neighbour(let host, let ip, _): "\(host) neighbour \(ip)"
-        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group):
+        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group),
+            .splitBrain(let group):
             "CARP group \(group)"
         }
     }
@@ -376,7 +390,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
             .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref
-        case .loss, .outage, .reordered, .neighbour, .vipOwner, .carpMaster, .orphanVIP, .singleMaster: nil
+        case .loss, .outage, .reordered, .neighbour, .vipOwner, .carpMaster, .orphanVIP, .singleMaster, .splitBrain:
+            nil
         }
     }
 
@@ -397,6 +412,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
             expected.isEmpty ? "none" : expected.joined(separator: ", ")
         case .carpMaster(_, let expected): expected ?? "none"
         case .singleMaster: "at most one VIP holder at every instant of the run"
+        case .splitBrain: "two VIP holders at some instant of the run"
         }
     }
 

@@ -102,6 +102,16 @@ struct CarpPeerFamilyTests {
         #expect(try await check(.singleMaster(group: "outside"), handover).holds)
     }
 
+    @Test("split_brain: the opposite of single_master: holds once two nodes held the VIP, fails on a handover")
+    func splitBrain() async throws {
+        let split = try await check(.splitBrain(group: "outside"), Self.killed)
+        #expect(split.holds && split.actual.hasPrefix("r1 and r2 held the VIP from 9172ms"))
+        // One record earlier (r2's address not yet added): never two holders, and the timeline is named.
+        let before = try await check(.splitBrain(group: "outside"), Array(Self.killed.prefix(7)))
+        #expect(!before.holds && before.error == nil)
+        #expect(before.actual.hasPrefix("never two holders; timeline: r1 BACKUP at 0ms"), "\(before.actual)")
+    }
+
     @Test("no observation log, or an unknown group: errored, never passed")
     func errored() async throws {
         let noLog = try await check(.vipOwner(group: "outside", expected: []), nil)

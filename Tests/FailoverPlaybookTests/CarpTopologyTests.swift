@@ -242,6 +242,30 @@ struct CarpTopologyTests {
         #expect(!noPreempt.buildOperations.contains { $0.operation.description.contains("--preempt") })
     }
 
+    @Test("partition / heal: an nftables bridge filter on the node's switch port for IP protocol 112, and its removal")
+    func partitionPlan() throws {
+        let yaml = Self.yaml(Self.group()).replacingOccurrences(
+            of: "  - hold: 1s", with: "  - partition: {group: outside, node: r2}\n  - heal: {group: outside, node: r2}")
+        let plan = RunPlanCompiler.compile(try Self.load(yaml), names: RunNames(runID: "000000"))
+        let operations = plan.steps.flatMap(\.operations).map(\.operation)
+        #expect(operations.count == 2)
+        let lines = operations.map(\.description)
+        let prefix = "ip netns exec fo000000-sw1 nft "
+        let expected: [String] = [
+            prefix + "add table bridge fo_carp_r2",
+            prefix + "add chain bridge fo_carp_r2 forward { type filter hook forward priority 0 ; }",
+            prefix + "add rule bridge fo_carp_r2 forward iifname r2-eth0 ip protocol 112 drop",
+            prefix + "add rule bridge fo_carp_r2 forward oifname r2-eth0 ip protocol 112 drop",
+        ]
+        #expect(lines.first == expected.joined(separator: " && "))
+        #expect(lines.last == "ip netns exec fo000000-sw1 nft delete table bridge fo_carp_r2")
+        #expect(plan.steps.map(\.action.faultPolarity) == [.failure, .repair])
+        // Unknown member: a load error at the step, not a run-time surprise.
+        let wrong = Self.yaml(Self.group()).replacingOccurrences(
+            of: "  - hold: 1s", with: "  - partition: {group: outside, node: client}")
+        #expect(Self.diagnostics(wrong).first?.contains("client is not a member of CARP group outside") == true)
+    }
+
     @Test("the master-down interval: advbase × 3 + advskew/256 s (ucarp src/carp.c)")
     func masterDown() {
         #expect(CarpGroup.masterDownNanoseconds(advbase: 1, advskew: 100) == 3_390_625_000)

@@ -49,6 +49,7 @@ struct FamilyRegistryTests {
         "master": ("{group: g1, is: none}", "master"),
         "orphan_vip": ("{group: g1, is: none}", "orphan_vip"),
         "single_master": ("{group: g1}", "single_master"),
+        "split_brain": ("{group: g1}", "split_brain"),
     ]
 
     /// One valid use of every step key, and how the model spells the step.
@@ -66,6 +67,8 @@ struct FamilyRegistryTests {
         "freeze": ("{group: g1, node: client}", "freeze g1/client"),
         "thaw": ("{group: g1, node: client}", "thaw g1/client"),
         "demote": ("{group: g1, node: client}", "demote g1/client"),
+        "partition": ("{group: g1, node: client}", "partition g1/client"),
+        "heal": ("{group: g1, node: client}", "heal g1/client"),
         "flap": (
             "{interface: server/eth1, times: 2, down: 200ms, up: 300ms}",
             "flap server/eth1 2 times (down 200ms, up 300ms)"

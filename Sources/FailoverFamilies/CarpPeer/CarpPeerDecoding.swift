@@ -7,9 +7,20 @@ import Yams
 /// (`{group, is: [nodes] | none}`) and `master` (`{group, is: node | none}`). Groups and nodes are
 /// checked on the model (`carpPeerChecker`). Evaluated in CarpPeerFamily.swift.
 extension PlaybookDecoder {
-    static let carpPeerSteps: [StepEntry] = PeerFault.allCases.map { fault in
-        StepEntry(key: fault.rawValue) { decoder, input in decoder.decodePeerFault(fault, input) }
-    }
+    static let carpPeerSteps: [StepEntry] =
+        PeerFault.allCases.map { fault in
+            StepEntry(key: fault.rawValue) { decoder, input in
+                decoder.decodePeerStep(fault.rawValue, input) { .peer(fault, group: $0, node: $1) }
+            }
+        } + [
+            // Adverts dropped to and from a node (nftables in its namespace), and the filter removed.
+            StepEntry(key: "partition") { decoder, input in
+                decoder.decodePeerStep("partition", input) { .partition(group: $0, node: $1) }
+            },
+            StepEntry(key: "heal") { decoder, input in
+                decoder.decodePeerStep("heal", input) { .heal(group: $0, node: $1) }
+            },
+        ]
 
     static let carpPeerAssertions: [AssertionEntry] = [
         AssertionEntry(
@@ -35,20 +46,30 @@ extension PlaybookDecoder {
                 .singleMaster(group: $0)
             }
         },
+        AssertionEntry(
+            key: "split_brain", subject: "group", keys: [],
+            timing: .once("split_brain: over the whole run so far, from the ownership log, checked once")
+        ) { input in
+            input.decoder.reader.string(input.subjectNode, input.subjectPath, expected: "a CARP group name").map {
+                .splitBrain(group: $0)
+            }
+        },
     ]
 
-    func decodePeerFault(_ fault: PeerFault, _ input: StepInput) -> [StepAction] {
+    /// `{group: G, node: N}` of a step on one peer of a group.
+    func decodePeerStep(_ key: String, _ input: StepInput, make: (String, String) -> StepAction) -> [StepAction] {
         let path = input.path
         guard
             let view = reader.mapping(
                 input.value, path, expected: "a mapping like {group: outside, node: r1}")
         else { return [] }
         let allowed = ["group", "node"]
-        var ok = reader.checkKeys(view, allowed: allowed, context: "\(fault.rawValue) step")
+        var ok = reader.checkKeys(view, allowed: allowed, context: "\(key) step")
+        let kind = key
         func need(_ key: String) -> String? {
             guard let node = view[key] else {
                 if !reader.misspelled(key, in: view, allowed: allowed) {
-                    reader.error(input.value, "\(path): \(fault.rawValue) needs '\(key)'")
+                    reader.error(input.value, "\(path): \(kind) needs '\(key)'")
                 }
                 ok = false
                 return nil
@@ -58,7 +79,7 @@ extension PlaybookDecoder {
         let group = need("group")
         let node = need("node")
         guard ok, let group, let node else { return [] }
-        return [.peer(fault, group: group, node: node)]
+        return [make(group, node)]
     }
 
     func decodeVIPOwner(_ input: AssertionInput) -> Assertion? {
@@ -110,7 +131,7 @@ extension PlaybookDecoder {
             }
         }
         switch step.action {
-        case .peer(_, let group, let node):
+        case .peer(_, let group, let node), .partition(let group, let node), .heal(let group, let node):
             require(group, [node], at: mark)
         case .expect(let expectations):
             for expectation in expectations {
@@ -120,7 +141,7 @@ extension PlaybookDecoder {
                 case .vipOwner(let group, let nodes), .orphanVIP(let group, let nodes):
                     require(group, nodes, at: expectMark)
                 case .carpMaster(let group, let node): require(group, node.map { [$0] } ?? [], at: expectMark)
-                case .singleMaster(let group): require(group, [], at: expectMark)
+                case .singleMaster(let group), .splitBrain(let group): require(group, [], at: expectMark)
                 default: break
                 }
             }

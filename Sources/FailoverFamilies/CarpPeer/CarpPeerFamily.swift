@@ -73,12 +73,18 @@ public struct CarpPeerFamily: Family, AssertionFamily {
             let text = orphans.isEmpty ? "none" : orphans.joined(separator: ", ")
             let holds = orphans == expected.sorted()
             return Check(holds: holds, actual: holds ? text : "\(text); \(CarpTimeline.ownershipText(carp, records))")
-        case .singleMaster(let group):
+        case .singleMaster(let group), .splitBrain(let group):
             guard let carp = topology.carp.first(where: { $0.name == group }) else {
                 return Check(holds: false, actual: "n/a", error: "no CARP group \(group)")
             }
+            let expectsSplit: Bool = if case .splitBrain = assertion { true } else { false }
             let overlaps = CarpTimeline.overlaps(of: carp, in: records)
-            guard !overlaps.isEmpty else { return Check(holds: true, actual: "never two holders") }
+            guard !overlaps.isEmpty else {
+                return Check(
+                    holds: !expectsSplit,
+                    actual: expectsSplit
+                        ? "never two holders; \(CarpTimeline.ownershipText(carp, records))" : "never two holders")
+            }
             let start = records.first?.time.nanoseconds ?? 0
             func ms(_ instant: MonotonicInstant) -> String {
                 "\(Int((Double(instant.nanoseconds &- start) / 1e6).rounded()))ms"
@@ -87,7 +93,7 @@ public struct CarpPeerFamily: Family, AssertionFamily {
                 "\(period.nodes.joined(separator: " and ")) held the VIP from \(ms(period.start)) to "
                     + (period.end.map(ms) ?? "the end of the log (still)")
             }.joined(separator: "; ")
-            return Check(holds: false, actual: "\(text); \(CarpTimeline.ownershipText(carp, records))")
+            return Check(holds: expectsSplit, actual: "\(text); \(CarpTimeline.ownershipText(carp, records))")
         default:
             return Check(holds: false, actual: "n/a", error: "\(assertion.key) is not a CARP peer assertion")
         }
@@ -95,7 +101,8 @@ public struct CarpPeerFamily: Family, AssertionFamily {
 
     public func planLook(_ assertion: Assertion, plan: PlanContext) -> String {
         switch assertion {
-        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group):
+        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group),
+            .splitBrain(let group):
             guard let carp = plan.topology.carp.first(where: { $0.name == group }) else {
                 return PlanRenderer.comment("(no CARP group \(group))")
             }

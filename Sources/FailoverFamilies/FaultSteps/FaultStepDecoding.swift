@@ -77,7 +77,7 @@ extension PlaybookDecoder {
                     mark, "\(mark.path): blackhole needs a cable to a switch (v1); \(cable) is a host-to-host cable")
                 return
             }
-        case .set, .peer, .hold, .startProbe, .stopProbe, .expect:
+        case .set, .peer, .partition, .heal, .hold, .startProbe, .stopProbe, .expect:
             return
         }
     }
