@@ -38,23 +38,19 @@ extension PlaybookDecoder {
             timing: .withinOnly(reason: "orphan_vip: read from the address events and peer exits, polled until within"),
             derivesDeadline: true
         ) { $0.decoder.decodeOrphanVIP($0) },
-        AssertionEntry(
-            key: "single_master", subject: "group", keys: [],
-            timing: .once("single_master: over the whole run so far, from the ownership log, checked once")
-        ) { input in
-            input.decoder.reader.string(input.subjectNode, input.subjectPath, expected: "a CARP group name").map {
-                .singleMaster(group: $0)
-            }
-        },
-        AssertionEntry(
-            key: "split_brain", subject: "group", keys: [],
-            timing: .once("split_brain: over the whole run so far, from the ownership log, checked once")
-        ) { input in
-            input.decoder.reader.string(input.subjectNode, input.subjectPath, expected: "a CARP group name").map {
-                .splitBrain(group: $0)
-            }
-        },
+        overRun("single_master") { .singleMaster(group: $0) },
+        overRun("split_brain") { .splitBrain(group: $0) },
     ]
+
+    /// `{group: G}`, checked once over the whole run so far from the ownership log.
+    static func overRun(_ key: String, make: @escaping @Sendable (String) -> Assertion) -> AssertionEntry {
+        AssertionEntry(
+            key: key, subject: "group", keys: [],
+            timing: .once("\(key): over the whole run so far, from the ownership log, checked once")
+        ) { input in
+            input.decoder.reader.string(input.subjectNode, input.subjectPath, expected: "a CARP group name").map(make)
+        }
+    }
 
     /// `{group: G, node: N}` of a step on one peer of a group.
     func decodePeerStep(_ key: String, _ input: StepInput, make: (String, String) -> StepAction) -> [StepAction] {
