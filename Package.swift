@@ -74,6 +74,16 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // libpcap (libpcap-dev): the system library under FailoverCapture.
+        .systemLibrary(name: "CPcap"),
+        // Captures on libpcap inside namespaces, pcapng files, frame decoding (ARP, ND, LACP, VRRP/CARP).
+        .target(
+            name: "FailoverCapture",
+            dependencies: [
+                "CPcap", "FailoverSystem", "FailoverModel",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Report writers: JSON, JUnit, console summary.
         .target(name: "FailoverReport", dependencies: ["FailoverModel", "FailoverNetlink"]),
         // What the commands do: host/lab placement, kernel matrix, guest protocol, timing allowances,
@@ -119,6 +129,8 @@ let package = Package(
         .testTarget(name: "FailoverVMTests", dependencies: ["FailoverVM"]),
         .testTarget(name: "FailoverProbeTests", dependencies: ["FailoverProbe", "FailoverModel"]),
         .testTarget(
+            name: "FailoverCaptureTests", dependencies: ["FailoverCapture", "FailoverModel", "FailoverSystem"]),
+        .testTarget(
             name: "FailoverReportTests",
             dependencies: ["FailoverReport", "FailoverModel"],
             resources: [.copy("Fixtures")]
@@ -133,7 +145,7 @@ let package = Package(
             name: "FailoverIntegrationTests",
             dependencies: [
                 "FailoverLinux", "FailoverNetlink", "FailoverCore", "FailoverModel", "FailoverPlaybook", "FailoverVM",
-                "FailoverProbe", "FailoverSystem",
+                "FailoverProbe", "FailoverSystem", "FailoverCapture",
             ]
         ),
     ]
