@@ -158,6 +158,72 @@ struct CaptureTests {
         }
     }
 
+    static let tshark = ["/usr/bin/tshark", "/usr/sbin/tshark"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+
+    /// tshark's stdout (argv, no shell).
+    static func run(_ argv: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test(
+        "tshark reads our pcapng: both interface names, the step comment on the first frame after the mark",
+        .enabled(if: tshark != nil, "needs tshark"))
+    func tsharkReadsFile() throws {
+        let tshark = try #require(Self.tshark)
+        try Self.withPair { a, b in
+            let logger = Logger(label: "test")
+            let near = try LiveCapture.start(
+                CaptureRequest(namespace: a, interface: "va", label: "h1:eth0", filter: "arp"), logger: logger)
+            let far = try LiveCapture.start(
+                CaptureRequest(namespace: b, interface: "vb", label: "sw1:server-eth0", filter: "arp"), logger: logger)
+            try Self.send(
+                [Self.arp(operation: 1, senderIP: "198.18.0.10", targetIP: "198.18.0.10")], namespace: a,
+                interface: "va")
+            Self.waitFor(1, far)
+            let mark = MonotonicTime.now()
+            try Self.send(
+                [Self.arp(operation: 1, senderIP: "198.18.0.10", targetIP: "198.18.0.11")], namespace: a,
+                interface: "va")
+            Self.waitFor(2, far)
+            let results = [try near.stop(), try far.stop()]
+            // An AF_PACKET socket sees its own interface's outgoing frames: the near end has both too.
+            #expect(results.map(\.frames.count) == [2, 2])
+            let path = NSTemporaryDirectory() + "failover-capture-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try CaptureFile.write(
+                results, marks: [StepMark(monotonicNanoseconds: mark, text: "step 4: pull server/eth0")],
+                to: SafeDirectory.create(path), name: "capture.pcapng")
+            let output = try Self.run([
+                tshark, "-r", path + "/capture.pcapng", "-T", "fields", "-E", "separator=|", "-e",
+                "frame.interface_name",
+                "-e", "frame.comment", "-e", "arp.src.proto_ipv4", "-e", "arp.dst.proto_ipv4",
+            ])
+            let rows = output.split(separator: "\n").map {
+                $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            }
+            #expect(rows.count == 4, "tshark printed: \(output)")
+            #expect(Set(rows.map { $0.first ?? "" }) == ["h1:eth0", "sw1:server-eth0"])
+            // Frames in time order; the comment on the first frame at or after the mark: the near
+            // end's copy of the request (it is stamped before the far end's).
+            let comments = rows.map { $0.count > 1 ? $0[1] : "" }
+            #expect(comments == ["", "", "step 4: pull server/eth0", ""], "tshark printed: \(output)")
+            #expect(
+                rows.map { $0.count > 3 ? $0[3] : "" } == ["198.18.0.10", "198.18.0.10", "198.18.0.11", "198.18.0.11"])
+        }
+    }
+
     @Test("a bad filter and a missing interface are errors naming the namespace, interface and libpcap's text")
     func openErrors() throws {
         try Self.withPair { _, b in
