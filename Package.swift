@@ -32,6 +32,14 @@ let package = Package(
             name: "FailoverCore",
             dependencies: ["FailoverModel", .product(name: "Logging", package: "swift-log")]
         ),
+        // The families of steps and assertions, one folder each: decoding entries, checks on the
+        // model, evaluators, plan text; `StandardFamilies` is the one table of them.
+        .target(
+            name: "FailoverFamilies",
+            dependencies: [
+                "FailoverModel", "FailoverPlaybook", "FailoverCore", .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         // The one system layer: errors with errno and context, the errno wrapper, the clock,
         // namespace worker threads (setns), safe result files, and the process supervisor.
         .target(
@@ -91,7 +99,7 @@ let package = Package(
         .target(
             name: "FailoverOrchestration",
             dependencies: [
-                "CNetShims", "FailoverModel", "FailoverPlaybook", "FailoverCore", "FailoverLinux",
+                "CNetShims", "FailoverModel", "FailoverPlaybook", "FailoverCore", "FailoverFamilies", "FailoverLinux",
                 "FailoverNetlink", "FailoverVM", "FailoverReport", "FailoverProbe",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -119,10 +127,10 @@ let package = Package(
         // Unit tests: fast, deterministic, no root.
         .testTarget(
             name: "FailoverPlaybookTests",
-            dependencies: ["FailoverPlaybook", "FailoverModel", "FailoverCore"],
+            dependencies: ["FailoverPlaybook", "FailoverModel", "FailoverCore", "FailoverFamilies"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "FailoverCoreTests", dependencies: ["FailoverCore", "FailoverModel"]),
+        .testTarget(name: "FailoverCoreTests", dependencies: ["FailoverCore", "FailoverModel", "FailoverFamilies"]),
         .testTarget(name: "FailoverSystemTests", dependencies: ["FailoverSystem"]),
         .testTarget(name: "FailoverNetlinkTests", dependencies: ["FailoverNetlink"]),
         .testTarget(name: "FailoverLinuxTests", dependencies: ["FailoverLinux", "FailoverModel"]),
@@ -138,14 +146,14 @@ let package = Package(
         .testTarget(name: "FailoverCLITests", dependencies: ["failover"]),
         .testTarget(
             name: "FailoverOrchestrationTests",
-            dependencies: ["FailoverOrchestration", "FailoverModel", "FailoverPlaybook"]
+            dependencies: ["FailoverOrchestration", "FailoverModel", "FailoverPlaybook", "FailoverFamilies"]
         ),
         // Privileged integration tests: need root and FAILOVER_INTEGRATION=1.
         .testTarget(
             name: "FailoverIntegrationTests",
             dependencies: [
                 "FailoverLinux", "FailoverNetlink", "FailoverCore", "FailoverModel", "FailoverPlaybook", "FailoverVM",
-                "FailoverProbe", "FailoverSystem", "FailoverCapture",
+                "FailoverProbe", "FailoverSystem", "FailoverCapture", "FailoverFamilies",
             ]
         ),
     ]

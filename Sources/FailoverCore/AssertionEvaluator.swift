@@ -16,14 +16,15 @@ public struct Check: Sendable, Hashable {
 }
 
 /// Evaluates assertions on `InterfaceState` snapshots through their family
-/// (FailoverCore/Families). Pure logic; the snapshots come from the backend or the timeline.
+/// (an `AssertionFamilies` table, built in FailoverFamilies). Pure logic; the snapshots come from the backend or the timeline.
 public enum AssertionEvaluator {
     /// Checks `assertion` using `state(of:)` to read interfaces (probe assertions error here:
     /// they need the probes, see `AssertionFamily.check(_:sources:)`).
     public static func check(
-        _ assertion: Assertion, state: @escaping (InterfaceRef) async throws -> InterfaceState
+        _ assertion: Assertion, families: AssertionFamilies,
+        state: @escaping (InterfaceRef) async throws -> InterfaceState
     ) async throws -> Check {
-        try await AssertionFamilies.family(of: assertion).check(assertion, sources: AssertionSources(state: state))
+        try await families.family(of: assertion).check(assertion, sources: AssertionSources(state: state))
     }
 }
 
@@ -106,7 +107,11 @@ public struct Timeline: Sendable {
     }
 
     /// `assertion` evaluated on the observed states at `instant`.
-    public func check(_ assertion: Assertion, at instant: MonotonicInstant) async throws -> Check {
-        try await AssertionEvaluator.check(assertion) { InterfaceState(observed: state(of: $0, at: instant)) }
+    public func check(_ assertion: Assertion, at instant: MonotonicInstant, families: AssertionFamilies)
+        async throws -> Check
+    {
+        try await AssertionEvaluator.check(assertion, families: families) {
+            InterfaceState(observed: state(of: $0, at: instant))
+        }
     }
 }

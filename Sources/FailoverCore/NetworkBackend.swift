@@ -111,6 +111,9 @@ public protocol NetworkBackend: Sendable {
     /// The kernel's current view of `interface`.
     func state(of interface: InterfaceRef) async throws -> InterfaceState
 
+    /// The neighbour table (ARP and NDP caches) of a host's namespace, as the kernel holds it now.
+    func neighbours(of host: String) async throws -> [Neighbour]
+
     /// A barrier: returns once every kernel event emitted before the call is in the
     /// observation log, so that the log is complete up to the instant of the call.
     /// - Throws: when an observer cannot confirm it (the timeline is then unknown).
@@ -123,6 +126,33 @@ public protocol NetworkBackend: Sendable {
 
 extension NetworkBackend {
     public func executedOperations() async -> [PlannedOperation]? { nil }
+
+    /// Backends that cannot read neighbour tables: the `neighbour` assertion is errored on them.
+    public func neighbours(of host: String) async throws -> [Neighbour] {
+        throw BackendError(operation: "read neighbours", object: host, detail: "this backend has no neighbour tables")
+    }
+}
+
+/// One entry of a host's neighbour table (`ip neigh show`).
+public struct Neighbour: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The interface the entry is on.
+    public var interface: String
+    public var ip: IPAddress
+    /// The link-layer address; nil while unresolved.
+    public var mac: MACAddress?
+    public var state: NeighbourState
+
+    public init(interface: String, ip: IPAddress, mac: MACAddress?, state: NeighbourState) {
+        self.interface = interface
+        self.ip = ip
+        self.mac = mac
+        self.state = state
+    }
+
+    /// `198.18.0.1 dev eth0 lladdr 02:00:00:00:00:01 REACHABLE`, as `ip neigh` prints it.
+    public var description: String {
+        "\(ip) dev \(interface)" + (mac.map { " lladdr \($0)" } ?? "") + " \(state.rawValue.uppercased())"
+    }
 }
 
 /// An error of the environment or the backend (verdict *errored*, exit 70).

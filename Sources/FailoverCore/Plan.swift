@@ -13,14 +13,17 @@ public enum PlanRenderer {
     /// - Parameters:
     ///   - playbook: a loaded (valid) playbook.
     ///   - names: the run's names (`RunNames(runID: "000000")` for a stable plan).
+    ///   - families: the evaluators of the assertion families (their plan text).
     /// - Returns: a POSIX shell script, `#!/bin/sh` + `set -e`.
-    public static func render(_ playbook: Playbook, names: RunNames) -> String {
-        render(RunPlanCompiler.compile(playbook, names: names), playbook: playbook, names: names)
+    public static func render(_ playbook: Playbook, names: RunNames, families: AssertionFamilies) -> String {
+        render(RunPlanCompiler.compile(playbook, names: names), playbook: playbook, names: names, families: families)
     }
 
     /// Renders `plan` (compiled from `playbook` with `names`): its operations as commands, the
     /// playbook's name, probes and assertions as comments and reading commands.
-    public static func render(_ plan: RunPlan, playbook: Playbook, names: RunNames) -> String {
+    public static func render(_ plan: RunPlan, playbook: Playbook, names: RunNames, families: AssertionFamilies)
+        -> String
+    {
         var out = PlanText()
         let topology = playbook.topology
         func ns(_ role: String) -> String { names.namespace(role) }
@@ -61,7 +64,7 @@ public enum PlanRenderer {
             } else {
                 out.comment("step \(step.index + 1)\(whereText): \(step.action)")
             }
-            for line in stepLines(step, topology: topology, names: names) { out.line(line) }
+            for line in stepLines(step, topology: topology, names: names, families: families) { out.line(line) }
         }
         out.line("")
         out.comment("--- teardown ---")
@@ -164,7 +167,9 @@ public enum PlanRenderer {
 
     /// The script lines of one step: the commands of its operations (fault steps), else what
     /// the harness does (waits, probes) and what it reads for each assertion.
-    static func stepLines(_ step: PlannedStep, topology: Topology, names: RunNames) -> [String] {
+    static func stepLines(_ step: PlannedStep, topology: Topology, names: RunNames, families: AssertionFamilies)
+        -> [String]
+    {
         func ns(_ role: String) -> String { names.namespace(role) }
         if !step.operations.isEmpty {
             var lines = step.operations.flatMap { Self.lines($0.operation) }
@@ -185,7 +190,7 @@ public enum PlanRenderer {
             var looked: Set<String> = []
             for expectation in expectations {
                 lines.append(comment("  expect \(expectation)"))
-                let look = AssertionFamilies.family(of: expectation.assertion).planLook(
+                let look = families.family(of: expectation.assertion).planLook(
                     expectation.assertion, plan: PlanContext(topology: topology, names: names))
                 if looked.insert(look).inserted { lines.append(look) }
             }

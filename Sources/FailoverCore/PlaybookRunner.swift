@@ -24,11 +24,14 @@ public struct PlaybookRunner: Sendable {
     public var clock: any MonotonicClock
     public var timing: TimingPolicy
     public var logger: Logger
+    /// The evaluators of the assertion families (FailoverFamilies' `StandardFamilies.evaluators`).
+    public var families: AssertionFamilies
 
     public init(
         backend: any NetworkBackend, probes: (any TrafficProbes)? = nil, clock: any MonotonicClock,
-        timing: TimingPolicy = .exact, logger: Logger
+        timing: TimingPolicy = .exact, logger: Logger, families: AssertionFamilies
     ) {
+        self.families = families
         self.backend = backend
         self.probes = probes
         self.clock = clock
@@ -331,7 +334,7 @@ public struct PlaybookRunner: Sendable {
             for point in timeline.changeTimes(
                 of: Timeline.interfaces(of: assertion), after: member.end, through: MonotonicInstant(nanoseconds: .max))
             {
-                let later = try await timeline.check(assertion, at: point)
+                let later = try await timeline.check(assertion, at: point, families: families)
                 guard later.holds else { continue }
                 record.satisfiedAt = point
                 record.message = "became \(later.actual) \(member.elapsed(point)); \(deadlineText(member))"
@@ -379,7 +382,7 @@ public struct PlaybookRunner: Sendable {
         for expectation: Expectation, stepIndex: Int, origin: MonotonicInstant, playbook: Playbook
     ) -> Member {
         let assertion = expectation.assertion
-        let fromTimeline = AssertionFamilies.family(of: assertion).readsTimeline(assertion)
+        let fromTimeline = families.family(of: assertion).readsTimeline(assertion)
         var member = Member(
             expectation: expectation, origin: origin, notBefore: expectation.notBefore.map { origin.advanced(by: $0) },
             end: origin, deadline: nil,
@@ -465,7 +468,7 @@ public struct PlaybookRunner: Sendable {
         var points = [member.origin]
         points += timeline.changeTimes(of: refs, after: member.origin, through: through)
         for point in points {
-            let check = try await timeline.check(assertion, at: point)
+            let check = try await timeline.check(assertion, at: point, families: families)
             if let error = check.error { return record(.errored, actual: check.actual, at: nil, message: error) }
             switch member.expectation.wait {
             case .immediate, .within, .derived:
@@ -502,7 +505,7 @@ public struct PlaybookRunner: Sendable {
         }
         // Nothing decided on [origin, through]: wait unless the whole bound is known.
         guard horizon >= member.end else { return nil }
-        let atEnd = try await timeline.check(assertion, at: member.end)
+        let atEnd = try await timeline.check(assertion, at: member.end, families: families)
         switch member.expectation.wait {
         case .throughout, .never:
             return try await confirmed(
@@ -541,7 +544,9 @@ public struct PlaybookRunner: Sendable {
             let kernel: Check
             do {
                 let backend = self.backend
-                kernel = try await AssertionEvaluator.check(assertion) { try await backend.state(of: $0) }
+                kernel = try await AssertionEvaluator.check(assertion, families: families) {
+                    try await backend.state(of: $0)
+                }
                 try await backend.synchronize()
             } catch is CancellationError {
                 throw CancellationError()
@@ -555,7 +560,7 @@ public struct PlaybookRunner: Sendable {
             if !now.changeTimes(of: refs, after: readAt, through: MonotonicInstant(nanoseconds: .max)).isEmpty {
                 continue
             }
-            let logged = try await now.check(assertion, at: MonotonicInstant(nanoseconds: .max))
+            let logged = try await now.check(assertion, at: MonotonicInstant(nanoseconds: .max), families: families)
             if logged.actual != kernel.actual || logged.holds != kernel.holds || logged.error != kernel.error {
                 result.verdict = .errored
                 result.message =
@@ -573,8 +578,9 @@ public struct PlaybookRunner: Sendable {
         let backend = self.backend
         let sources = AssertionSources(
             state: { try await backend.state(of: $0) },
-            probes: { try await requireProbes().evaluate($0, stepIndex: stepIndex, faults: faults) })
-        return try await AssertionFamilies.family(of: assertion).check(assertion, sources: sources)
+            probes: { try await requireProbes().evaluate($0, stepIndex: stepIndex, faults: faults) },
+            neighbours: { try await backend.neighbours(of: $0) })
+        return try await families.family(of: assertion).check(assertion, sources: sources)
     }
 }
 

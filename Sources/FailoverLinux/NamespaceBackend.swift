@@ -333,6 +333,28 @@ public final class NamespaceBackend: NetworkBackend {
 
     // MARK: state
 
+    public func neighbours(of host: String) async throws -> [Neighbour] {
+        let context = try context(host)
+        return try wrap("read neighbours", context.namespace) {
+            let names = Dictionary(
+                try context.socket.links().map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
+            return try context.socket.neighbours().compactMap { entry -> Neighbour? in
+                // AF_INET and AF_INET6 only: a dump of every family also lists the bridge's FDB (AF_BRIDGE).
+                let family: InterfaceAddress.Family
+                switch (entry.family, entry.destination.count) {
+                case (2, 4): family = .ipv4
+                case (10, 16): family = .ipv6
+                default: return nil
+                }
+                let ip = IPAddress(family: family, bytes: entry.destination)
+                return Neighbour(
+                    interface: names[entry.index] ?? "#\(entry.index)", ip: ip,
+                    mac: entry.linkLayerAddress.flatMap { $0.count == 6 ? MACAddress(bytes: $0) : nil },
+                    state: NeighbourState(rawValue: entry.stateName) ?? .none)
+            }
+        }
+    }
+
     public func state(of interface: InterfaceRef) async throws -> InterfaceState {
         let context = try context(interface.host)
         let object = "\(context.namespace)/\(interface.interface)"

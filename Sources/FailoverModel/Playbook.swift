@@ -168,14 +168,19 @@ public struct Expectation: Sendable, Hashable, Codable, CustomStringConvertible 
     /// start of the step.
     public var notBefore: Duration?
     public var location: SourceLocation?
+    /// Parts: `key`, the assertion's key; and each of its sub-keys' values by the sub-key
+    /// (`interface`, `bond`, `probe`, `is`, `same_as`, …), for the checks of references.
+    public var marks: SourceMarks
 
     public init(
-        _ assertion: Assertion, wait: Wait = .immediate, notBefore: Duration? = nil, location: SourceLocation? = nil
+        _ assertion: Assertion, wait: Wait = .immediate, notBefore: Duration? = nil, location: SourceLocation? = nil,
+        marks: SourceMarks = SourceMarks()
     ) {
         self.assertion = assertion
         self.wait = wait
         self.notBefore = notBefore
         self.location = location
+        self.marks = marks
     }
 
     public var description: String {
@@ -235,8 +240,8 @@ public enum MACExpectation: Sendable, Hashable, Codable, CustomStringConvertible
     }
 }
 
-/// The families of assertions: each owns, for its kinds, decoding (FailoverPlaybook/Families),
-/// evaluation and plan text (FailoverCore/Families).
+/// The families of assertions: each owns, for its kinds, decoding, evaluation and plan text
+/// (one folder each in FailoverFamilies).
 public enum AssertionFamilyID: String, Sendable, Hashable, Codable, CaseIterable {
     /// Interface and bond state the kernel reports (active_slave, bond_mode, mii_status,
     /// link_failures, carrier, mac).
@@ -245,6 +250,33 @@ public enum AssertionFamilyID: String, Sendable, Hashable, Codable, CaseIterable
     case bondOption = "bond_option"
     /// Figures of a traffic probe (loss, no_loss, outage, reordered).
     case probeTraffic = "probe_traffic"
+    /// A host's neighbour table (ARP / NDP cache): the `neighbour` assertion.
+    case neighbour
+}
+
+/// The state of a neighbour-table entry (NUD_* of <linux/neighbour.h>), as `ip neigh` spells it.
+public enum NeighbourState: String, Sendable, Hashable, Codable, CaseIterable {
+    case incomplete, reachable, stale, delay, probe, failed, noarp, permanent, none
+
+    /// States in which the entry holds a usable link-layer address.
+    public var isValid: Bool { ![.incomplete, .failed, .none].contains(self) }
+}
+
+/// What a `neighbour` assertion expects of an entry: its MAC (if given) and its state (one of
+/// `states`; empty: any valid state, i.e. not incomplete, failed or none).
+public struct NeighbourExpectation: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var mac: MACExpectation?
+    public var states: [NeighbourState]
+
+    public init(mac: MACExpectation?, states: [NeighbourState]) {
+        self.mac = mac
+        self.states = states
+    }
+
+    public var description: String {
+        let state = states.isEmpty ? "valid" : states.map(\.rawValue).joined(separator: "|")
+        return mac.map { "\($0), \(state)" } ?? state
+    }
 }
 
 public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -271,6 +303,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// A bond option's current value as the kernel reports it (netlink IFLA_BOND_*), in the
     /// spelling `set` uses (`200`, `active`, `eth1`, `none`).
     case option(bond: InterfaceRef, name: String, expected: String)
+    /// A host's neighbour-table entry for `ip` (`ip neigh show to IP` in its namespace).
+    case neighbour(host: String, ip: IPAddress, expected: NeighbourExpectation)
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -286,15 +320,17 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .outage: "outage"
         case .reordered: "reordered"
         case .option: "option"
+        case .neighbour: "neighbour"
         }
     }
 
-    /// The family that evaluates it and shows it in a plan (FailoverCore/Families).
+    /// The family that evaluates it and shows it in a plan (FailoverFamilies).
     public var family: AssertionFamilyID {
         switch self {
         case .activeSlave, .bondMode, .miiStatus, .linkFailures, .carrier, .adminState, .mac: .interfaceState
         case .option: .bondOption
         case .loss, .outage, .reordered: .probeTraffic
+        case .neighbour: .neighbour
         }
     }
 
@@ -306,6 +342,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
             ref.description
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
+        case .neighbour(let host, let ip, _): "\(host) neighbour \(ip)"
         }
     }
 
@@ -315,7 +352,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
             .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref
-        case .loss, .outage, .reordered: nil
+        case .loss, .outage, .reordered, .neighbour: nil
         }
     }
 
@@ -331,6 +368,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .loss(_, _, let comparison), .reordered(_, _, let comparison): comparison.description
         case .outage(_, _, let method, let atMost): "<= \(atMost.playbookText) (\(method.rawValue))"
         case .option(_, _, let expected): expected.isEmpty ? "\"\"" : expected
+        case .neighbour(_, _, let expected): expected.description
         }
     }
 

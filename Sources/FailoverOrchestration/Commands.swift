@@ -1,4 +1,5 @@
 import FailoverCore
+import FailoverFamilies
 import FailoverLinux
 import FailoverModel
 import Logging
@@ -19,7 +20,9 @@ public enum PlanOrchestrator {
     public static func run(_ path: String, runID: String) throws {
         let loaded = try PlaybookFiles.loadAll([path])
         for playbook in loaded {
-            printOut(PlanRenderer.render(playbook, names: RunNames(runID: runID)))
+            printOut(
+                PlanRenderer.render(
+                    playbook, names: RunNames(runID: runID), families: StandardFamilies.evaluators))
         }
     }
 }

@@ -16,19 +16,41 @@ public enum GuestProtocol {
 
     /// The guest's command line: playbook paths are made absolute against `cwd` (the guest starts
     /// in the same directory, but the paths in the records are the user's).
+    ///
+    /// Each file is passed once: the guest expands a `matrix:` file into its instances again. When
+    /// only some instances of a file belong in the lab (`select`: the names of the lab's playbooks,
+    /// given when some instance of one of these files runs on the host), each is named with
+    /// `--guest-instance`, and the guest runs those only; otherwise the guest runs every instance.
     public static func argv(
         executable: String, recordPath: String, runID: String, logLevel: String, witness: Bool,
-        playbookFiles: [String], cwd: String
+        playbookFiles: [String], select: [String]? = nil, cwd: String
     ) -> [String] {
         var argv = [executable, "run", "--vm", "never", "--guest-record", recordPath, "--run-id", runID]
         argv += ["--log-level", logLevel]
         argv += ["--guest-accelerator", acceleratorPlaceholder]
         if witness { argv.append("--witness") }
-        // Each file once: the guest expands a `matrix:` file into its instances again.
+        for name in select ?? [] { argv += ["--guest-instance", name] }
         var files: [String] = []
         for file in playbookFiles.map({ absolute($0, cwd: cwd) }) where !files.contains(file) { files.append(file) }
         argv += files
         return argv
+    }
+
+    /// The names the guest must restrict itself to, or nil when it runs every playbook of the lab's
+    /// files: nil unless some playbook of those files (`all`, as loaded on the host) is not in `lab`.
+    public static func selection(lab: [Playbook], all: [Playbook]) -> [String]? {
+        let files = Set(lab.map(\.file))
+        let names = Set(lab.map(\.name))
+        let elsewhere = all.contains { files.contains($0.file) && !names.contains($0.name) }
+        guard elsewhere else { return nil }
+        var ordered: [String] = []
+        for playbook in lab where !ordered.contains(playbook.name) { ordered.append(playbook.name) }
+        return ordered
+    }
+
+    /// The playbooks the guest runs: those named by `--guest-instance`, or all when none is named.
+    public static func select(_ playbooks: [Playbook], names: [String]) -> [Playbook] {
+        names.isEmpty ? playbooks : playbooks.filter { names.contains($0.name) }
     }
 }
 

@@ -1,4 +1,5 @@
 internal import CNetShims
+import FailoverFamilies
 import FailoverModel
 import FailoverPlaybook
 import Foundation
@@ -44,7 +45,9 @@ public enum PlaybookFiles {
         for path in try expand(paths) {
             do {
                 // A `matrix:` playbook gives one playbook per instance.
-                for loaded in try PlaybookLoader.loadInstances(contentsOf: path) {
+                for loaded in try PlaybookLoader.loadInstances(
+                    contentsOf: path, registry: StandardFamilies.decoding)
+                {
                     if !quietWarnings { for warning in loaded.warnings { printError(warning.description) } }
                     playbooks.append(loaded.playbook)
                 }

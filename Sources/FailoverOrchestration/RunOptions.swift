@@ -22,9 +22,13 @@ public struct RunOptions: Sendable {
         /// The accelerator the host's qemu runs under (`kvm` or `tcg`), as the host filled it in.
         public var accelerator: String?
 
-        public init(recordPath: String, accelerator: String?) {
+        /// The playbooks to run, by name (`--guest-instance`); empty: every playbook of the files.
+        public var instances: [String] = []
+
+        public init(recordPath: String, accelerator: String?, instances: [String] = []) {
             self.recordPath = recordPath
             self.accelerator = accelerator
+            self.instances = instances
         }
     }
 

@@ -1,5 +1,6 @@
 internal import CNetShims
 import FailoverCore
+import FailoverFamilies
 import FailoverLinux
 import FailoverModel
 import FailoverNetlink
@@ -28,7 +29,9 @@ public struct RunOrchestrator: Sendable {
     public func run() async throws -> RunOutcome {
         // First, before anything is created: SIGINT/SIGTERM from here on are never lost.
         try SignalCancellation.shared.install()
-        let loaded = try PlaybookFiles.loadAll(options.playbooks, quietWarnings: options.guest != nil)
+        let files = try PlaybookFiles.loadAll(options.playbooks, quietWarnings: options.guest != nil)
+        // In the kernel lab, the instances of a matrix file that the host ran itself are left out.
+        let loaded = options.guest.map { GuestProtocol.select(files, names: $0.instances) } ?? files
         if let problem = Privileges.problem() ?? RunPrivileges.problem() {
             throw OrchestrationError(.noPermission, problem)
         }
@@ -104,7 +107,9 @@ public struct RunOrchestrator: Sendable {
                 await runHere(placement.host, names: names, capabilities: capabilities, captureDirectory: captures))
         }
         if !placement.lab.isEmpty {
-            records += try await runInLab(placement.lab, names: names, output: output)
+            records += try await runInLab(
+                placement.lab, select: GuestProtocol.selection(lab: placement.lab, all: loaded), names: names,
+                output: output)
         }
         let invocation = FileManager.default.currentDirectoryPath
         let directory = try resultsFailure { try output.write(records, baseDirectory: invocation) }
@@ -178,7 +183,8 @@ public struct RunOrchestrator: Sendable {
                     senderLatenessAllowance: tcg ? VMTiming.tcgAllowance : .zero)
             }
             let runner = PlaybookRunner(
-                backend: backend, probes: probes, clock: clock, timing: timing, logger: logger)
+                backend: backend, probes: probes, clock: clock, timing: timing, logger: logger,
+                families: StandardFamilies.evaluators)
             // Progress: one line at the start and one with the verdict (stderr; in the guest stdout, which
             // the host shows as `vm|` lines; the full summary comes at the end).
             let position = "[\(index + 1)/\(playbooks.count)]"
@@ -195,7 +201,9 @@ public struct RunOrchestrator: Sendable {
     }
 
     /// Runs all playbooks in one VM per kernel; the same binary runs inside with `--vm never`.
-    func runInLab(_ playbooks: [Playbook], names: RunNames, output: ResultsDirectory) async throws -> [RunRecord] {
+    func runInLab(
+        _ playbooks: [Playbook], select: [String]?, names: RunNames, output: ResultsDirectory
+    ) async throws -> [RunRecord] {
         let kernelImages: [KernelImage]
         do {
             kernelImages =
@@ -224,7 +232,7 @@ public struct RunOrchestrator: Sendable {
             let recordPath = output.run.path(of: recordName)
             let argv = GuestProtocol.argv(
                 executable: executable, recordPath: recordPath, runID: names.runID, logLevel: options.guestLogLevel,
-                witness: options.witness, playbookFiles: playbooks.map(\.file), cwd: cwd)
+                witness: options.witness, playbookFiles: playbooks.map(\.file), select: select, cwd: cwd)
             let request = VMRunRequest(
                 kernel: kernel, argv: argv, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
                 workingDirectory: cwd, writableDirectories: [absolute(directory, cwd: cwd)],

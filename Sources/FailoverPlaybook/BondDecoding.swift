@@ -2,7 +2,7 @@ import FailoverModel
 import Yams
 
 /// Bond options as playbooks spell them (the kernel's sysfs names), and their parsing.
-enum BondOptionKeys {
+package enum BondOptionKeys {
     /// Every option key a bond mapping and a `set` step accept (kernel spelling).
     static let options = [
         "miimon", "updelay", "downdelay", "use_carrier", "arp_interval", "arp_ip_target", "ns_ip6_target",
@@ -15,7 +15,7 @@ enum BondOptionKeys {
     static let structural = ["mode", "slaves", "address", "addresses", "mac", "prio"]
     static var bondKeys: [String] { structural + options }
     /// Options a `set` step may change at run time (`mode` and `fail_over_mac` need a bond without slaves).
-    static var settable: [String] { options + ["active_slave"] }
+    package static var settable: [String] { options + ["active_slave"] }
 
     static let int32Max = Int(Int32.max)
 }
@@ -101,7 +101,7 @@ extension PlaybookDecoder {
 
     /// Parses one option value into `options`. Returns the kernel spelling of the value (for `set`), nil on error.
     @discardableResult
-    func applyOption(_ key: String, _ node: Node, _ path: String, to options: inout BondOptions) -> String? {
+    package func applyOption(_ key: String, _ node: Node, _ path: String, to options: inout BondOptions) -> String? {
         let ms = 0...BondOptionKeys.int32Max
         switch key {
         case "miimon": return store(reader.milliseconds(node, path, range: ms), &options.miimon)
@@ -190,14 +190,14 @@ extension PlaybookDecoder {
 }
 
 /// A bond as written, with the nodes diagnostics point at.
-struct BondDecl {
+package struct BondDecl {
     var host: String
     var name: String
     var keyNode: Node
     var location: SourceLocation
-    var mode: BondMode
-    var modeKnown: Bool
-    var slaves: [(String, Node)]
+    package var mode: BondMode
+    package var modeKnown: Bool
+    package var slaves: [(String, Node)]
     var options = BondOptions()
     var optionNodes: [String: Node] = [:]
     var prioNodes: [(String, Node)] = []

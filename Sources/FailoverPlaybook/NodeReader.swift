@@ -3,37 +3,37 @@ import Yams
 
 /// Reads a composed YAML node tree and collects diagnostics instead of stopping at the first.
 /// One instance per load; used on one thread only.
-final class NodeReader {
-    let file: String
-    private(set) var diagnostics: [Diagnostic] = []
+public final class NodeReader {
+    public let file: String
+    public private(set) var diagnostics: [Diagnostic] = []
 
-    init(file: String) { self.file = file }
+    public init(file: String) { self.file = file }
 
-    var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
-    func location(_ node: Node?) -> SourceLocation {
+    public func location(_ node: Node?) -> SourceLocation {
         guard let mark = node?.mark else { return SourceLocation(file: file, line: 1, column: 1) }
         return SourceLocation(file: file, line: mark.line, column: mark.column)
     }
 
     /// Where `node` was written, and the key path diagnostics name it by.
-    func mark(_ node: Node?, _ path: String) -> SourceMark { SourceMark(location: location(node), path: path) }
+    public func mark(_ node: Node?, _ path: String) -> SourceMark { SourceMark(location: location(node), path: path) }
 
-    func error(_ node: Node?, _ message: String) { error(at: location(node), message) }
-    func warning(_ node: Node?, _ message: String) { warning(at: location(node), message) }
+    public func error(_ node: Node?, _ message: String) { error(at: location(node), message) }
+    public func warning(_ node: Node?, _ message: String) { warning(at: location(node), message) }
     /// Messages quote what the playbook wrote: control characters in it are escaped, so every
     /// diagnostic stays one line and cannot drive the terminal.
-    func error(at location: SourceLocation, _ message: String) {
+    public func error(at location: SourceLocation, _ message: String) {
         diagnostics.append(Diagnostic(severity: .error, location: location, message: Diagnostic.escaped(message)))
     }
-    func warning(at location: SourceLocation, _ message: String) {
+    public func warning(at location: SourceLocation, _ message: String) {
         diagnostics.append(Diagnostic(severity: .warning, location: location, message: Diagnostic.escaped(message)))
     }
 
     // MARK: Shapes
 
     /// A mapping with scalar keys in written order; nil (and an error) when `node` is not a mapping.
-    func mapping(_ node: Node, _ path: String, expected: String = "a mapping") -> MappingView? {
+    public func mapping(_ node: Node, _ path: String, expected: String = "a mapping") -> MappingView? {
         guard case .mapping(let mapping) = node else {
             error(node, "\(path): expected \(expected), found \(Self.describe(node))")
             return nil
@@ -52,7 +52,7 @@ final class NodeReader {
     /// Reports every key of `view` not in `allowed`, suggesting the closest valid key.
     /// Returns false when some key was unknown.
     @discardableResult
-    func checkKeys(_ view: MappingView, allowed: [String], context: String) -> Bool {
+    public func checkKeys(_ view: MappingView, allowed: [String], context: String) -> Bool {
         var ok = true
         for entry in view.entries where !allowed.contains(entry.key) {
             ok = false
@@ -63,19 +63,20 @@ final class NodeReader {
 
     /// True when `key` is missing but an unknown key of `view` is a likely misspelling of it
     /// (already reported with a suggestion, so "missing" would only repeat it).
-    func misspelled(_ key: String, in view: MappingView, allowed: [String]) -> Bool {
+    public func misspelled(_ key: String, in view: MappingView, allowed: [String]) -> Bool {
         view.entries.contains { !allowed.contains($0.key) && Self.closest(to: $0.key, in: allowed) == key }
     }
 
-    static func unknownKeyMessage(_ key: String, allowed: [String], context: String) -> String {
+    public static func unknownKeyMessage(_ key: String, allowed: [String], context: String) -> String {
         if let best = closest(to: key, in: allowed) {
             return "unknown key '\(key)' in \(context); did you mean '\(best)'?"
         }
-        return "unknown key '\(key)' in \(context); valid keys: \(allowed.joined(separator: ", "))"
+        let valid = allowed.isEmpty ? "none" : allowed.joined(separator: ", ")
+        return "unknown key '\(key)' in \(context); valid keys: \(valid)"
     }
 
     /// A sequence's elements; a single scalar counts as a one-element list when `allowSingle`.
-    func list(_ node: Node, _ path: String, allowSingle: Bool = true) -> [Node]? {
+    public func list(_ node: Node, _ path: String, allowSingle: Bool = true) -> [Node]? {
         switch node {
         case .sequence(let sequence): return Array(sequence)
         case .scalar where allowSingle && !Self.isNull(node): return [node]
@@ -86,7 +87,7 @@ final class NodeReader {
     }
 
     /// A scalar's text (not null, not a collection).
-    func string(_ node: Node, _ path: String, expected: String = "a text value") -> String? {
+    public func string(_ node: Node, _ path: String, expected: String = "a text value") -> String? {
         guard case .scalar(let scalar) = node, !Self.isNull(node) else {
             error(node, "\(path): expected \(expected), found \(Self.describe(node))")
             return nil
@@ -94,7 +95,7 @@ final class NodeReader {
         return scalar.string
     }
 
-    func int(_ node: Node, _ path: String, range: ClosedRange<Int>? = nil, unit: String = "") -> Int? {
+    public func int(_ node: Node, _ path: String, range: ClosedRange<Int>? = nil, unit: String = "") -> Int? {
         guard let text = string(node, path, expected: "a whole number") else { return nil }
         guard let value = Self.parseInt(text) else {
             error(node, "\(path): expected a whole number, found '\(text)'")
@@ -108,7 +109,7 @@ final class NodeReader {
     }
 
     /// Milliseconds, written as a number (`100`) or a duration that is whole milliseconds (`100ms`, `1s`).
-    func milliseconds(_ node: Node, _ path: String, range: ClosedRange<Int>) -> Int? {
+    public func milliseconds(_ node: Node, _ path: String, range: ClosedRange<Int>) -> Int? {
         guard let text = string(node, path, expected: "milliseconds") else { return nil }
         let value: Int
         if let number = Self.parseInt(text) {
@@ -131,7 +132,7 @@ final class NodeReader {
         return value
     }
 
-    func bool(_ node: Node, _ path: String) -> Bool? {
+    public func bool(_ node: Node, _ path: String) -> Bool? {
         guard let text = string(node, path, expected: "true or false") else { return nil }
         switch text.lowercased() {
         case "true", "yes", "on", "1": return true
@@ -142,7 +143,7 @@ final class NodeReader {
         }
     }
 
-    func duration(_ node: Node, _ path: String) -> Duration? {
+    public func duration(_ node: Node, _ path: String) -> Duration? {
         guard let text = string(node, path, expected: "a duration") else { return nil }
         guard let duration = Duration.parse(playbookText: text) else {
             error(node, "\(path): expected a duration like \"500ms\", \"1.5s\" or \"250us\", found '\(text)'")
@@ -151,7 +152,7 @@ final class NodeReader {
         return duration
     }
 
-    func interfaceAddress(_ node: Node, _ path: String) -> InterfaceAddress? {
+    public func interfaceAddress(_ node: Node, _ path: String) -> InterfaceAddress? {
         guard let text = string(node, path, expected: "an address with prefix") else { return nil }
         guard let address = InterfaceAddress(text) else {
             error(node, "\(path): expected an address with prefix like 198.18.0.1/24 or 2001:2::1/64, found '\(text)'")
@@ -160,7 +161,7 @@ final class NodeReader {
         return address
     }
 
-    func ipAddress(_ node: Node, _ path: String) -> IPAddress? {
+    public func ipAddress(_ node: Node, _ path: String) -> IPAddress? {
         guard let text = string(node, path, expected: "an IP address") else { return nil }
         guard let address = IPAddress(text) else {
             error(node, "\(path): expected an IP address like 198.18.0.1 or 2001:2::1, found '\(text)'")
@@ -169,7 +170,7 @@ final class NodeReader {
         return address
     }
 
-    func mac(_ node: Node, _ path: String) -> MACAddress? {
+    public func mac(_ node: Node, _ path: String) -> MACAddress? {
         guard let text = string(node, path, expected: "a MAC address") else { return nil }
         guard let mac = MACAddress(text) else {
             error(node, "\(path): expected a MAC address like 02:00:00:00:00:01, found '\(text)'")
@@ -186,7 +187,7 @@ final class NodeReader {
         return mac
     }
 
-    func named<Value: KernelNamedValue>(_ node: Node, _ path: String, _ type: Value.Type) -> Value? {
+    public func named<Value: KernelNamedValue>(_ node: Node, _ path: String, _ type: Value.Type) -> Value? {
         guard let text = string(node, path) else { return nil }
         guard let value = Value.parse(text) else {
             error(node, "\(path): unknown value '\(text)'; expected one of \(Value.spellings)")
@@ -196,7 +197,7 @@ final class NodeReader {
     }
 
     /// `host/interface`.
-    func ref(_ node: Node, _ path: String) -> InterfaceRef? {
+    public func ref(_ node: Node, _ path: String) -> InterfaceRef? {
         guard let text = string(node, path, expected: "host/interface") else { return nil }
         guard let ref = InterfaceRef(text) else {
             error(node, "\(path): expected host/interface like server/eth0, found '\(text)'")
@@ -207,12 +208,12 @@ final class NodeReader {
 
     // MARK: Text helpers
 
-    static func isNull(_ node: Node) -> Bool {
+    public static func isNull(_ node: Node) -> Bool {
         guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }
         return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }
 
-    static func describe(_ node: Node) -> String {
+    public static func describe(_ node: Node) -> String {
         switch node {
         case .mapping: return "a mapping"
         case .sequence: return "a list"
@@ -223,7 +224,7 @@ final class NodeReader {
         }
     }
 
-    static func parseInt(_ text: String) -> Int? {
+    public static func parseInt(_ text: String) -> Int? {
         var body = Substring(text)
         var negative = false
         if body.first == "-" || body.first == "+" {
@@ -237,7 +238,7 @@ final class NodeReader {
     }
 
     /// The allowed word closest to `word` by edit distance, if close enough to be a likely typo.
-    static func closest(to word: String, in allowed: [String]) -> String? {
+    public static func closest(to word: String, in allowed: [String]) -> String? {
         var best: (String, Int)?
         for candidate in allowed {
             let distance = editDistance(word.lowercased(), candidate)
@@ -248,7 +249,7 @@ final class NodeReader {
         return distance <= limit ? candidate : nil
     }
 
-    static func editDistance(_ lhs: String, _ rhs: String) -> Int {
+    public static func editDistance(_ lhs: String, _ rhs: String) -> Int {
         let a = Array(lhs)
         let b = Array(rhs)
         if a.isEmpty { return b.count }
@@ -268,17 +269,17 @@ final class NodeReader {
 }
 
 /// A YAML mapping's entries in written order.
-struct MappingView {
-    struct Entry {
-        var key: String
-        var keyNode: Node
-        var value: Node
+public struct MappingView {
+    public struct Entry {
+        public var key: String
+        public var keyNode: Node
+        public var value: Node
     }
 
-    var node: Node
-    var entries: [Entry]
+    public var node: Node
+    public var entries: [Entry]
 
-    subscript(key: String) -> Node? { entries.first { $0.key == key }?.value }
-    func keyNode(_ key: String) -> Node? { entries.first { $0.key == key }?.keyNode }
-    func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
+    public subscript(key: String) -> Node? { entries.first { $0.key == key }?.value }
+    public func keyNode(_ key: String) -> Node? { entries.first { $0.key == key }?.keyNode }
+    public func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
 }

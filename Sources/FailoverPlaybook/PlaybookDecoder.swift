@@ -2,8 +2,10 @@ import FailoverModel
 import Yams
 
 /// Turns a composed YAML tree into a `Playbook`, collecting every problem with its location.
-final class PlaybookDecoder {
-    let reader: NodeReader
+public final class PlaybookDecoder {
+    public let reader: NodeReader
+    /// The families whose steps and assertions this decoder reads.
+    public let registry: DecodingRegistry
     var allowAnyAddresses = false
 
     // Topology as decoded, for reference checks in steps, probes and assertions.
@@ -18,7 +20,10 @@ final class PlaybookDecoder {
     ]
     static let hostKeys = ["cables", "bonds", "address", "addresses", "routes"]
 
-    init(file: String) { reader = NodeReader(file: file) }
+    init(file: String, registry: DecodingRegistry) {
+        reader = NodeReader(file: file)
+        self.registry = registry
+    }
 
     func location(_ node: Node?) -> SourceLocation { reader.location(node) }
 
@@ -279,28 +284,18 @@ final class PlaybookDecoder {
         for cable in allDeclared { declaredAt[cable.ref] = cable }
         for cable in allDeclared {
             let path = "topology.hosts.\(cable.host).cables.\(cable.interface)"
+            // Whether the far end exists, is not the near end and not a bond: ObjectChecks, on the
+            // model (the cable is kept for it); here only what the YAML spells twice or wrongly.
+            let model = Cable(a: cable.ref, b: cable.far, location: location(cable.keyNode), marks: cable.marks(reader))
             switch cable.far {
-            case .switch(let name):
-                guard switches.contains(where: { $0.name == name }) else {
-                    let known = switches.map(\.name)
-                    let hint = hosts[name] != nil ? " (\(name) is a host: write \(name)/<interface>)" : ""
-                    reader.error(
-                        cable.targetNode,
-                        "\(path): no switch \(name)\(hint); switches: \(known.isEmpty ? "none" : known.joined(separator: ", "))"
-                    )
-                    continue
-                }
+            case .switch:
                 seen.insert(cable.ref)
-                cables.append(
-                    Cable(a: cable.ref, b: .switch(name), location: location(cable.keyNode), marks: cable.marks(reader))
-                )
+                cables.append(model)
             case .host(let far):
-                guard let farHost = hosts[far.host] else {
-                    reader.error(cable.targetNode, "\(path): no host \(far.host) (cable to \(far))")
-                    continue
-                }
-                if far == cable.ref {
-                    reader.error(cable.targetNode, "\(path): a cable cannot connect \(far) to itself")
+                guard let farHost = hosts[far.host], far != cable.ref,
+                    !farHost.bonds.contains(where: { $0.name == far.interface }) || declaredAt[far] != nil
+                else {
+                    cables.append(model)
                     continue
                 }
                 if let other = declaredAt[far] {
@@ -313,9 +308,6 @@ final class PlaybookDecoder {
                         continue
                     }
                     if seen.contains(far) { continue }
-                } else if farHost.bonds.contains(where: { $0.name == far.interface }) {
-                    reader.error(cable.targetNode, "\(path): \(far) is a bond; a cable ends on a plain interface")
-                    continue
                 } else if !checkInterfaceName(far.interface, cable.targetNode, path) {
                     continue
                 } else {
@@ -327,8 +319,7 @@ final class PlaybookDecoder {
                 }
                 seen.insert(cable.ref)
                 seen.insert(far)
-                cables.append(
-                    Cable(a: cable.ref, b: .host(far), location: location(cable.keyNode), marks: cable.marks(reader)))
+                cables.append(model)
             }
         }
         // Implicit far ends that a host also uses itself for something else.
@@ -343,7 +334,7 @@ final class PlaybookDecoder {
         }
     }
 
-    static func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
+    package static func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
 
 }
 

@@ -8,15 +8,16 @@ public enum PlaybookLoader {
     /// - Throws: `PlaybookError` with every error (and warning) found; a file that cannot be
     ///   read (missing, a symlink loop, not a regular file, …) is one error at `path:1:1`, text
     ///   that is not UTF-8 one error at the first bad byte.
-    public static func load(contentsOf path: String) throws -> LoadedPlaybook {
-        try single(loadInstances(contentsOf: path), file: path)
+    /// `registry`: the families whose steps and assertions the playbook may use.
+    public static func load(contentsOf path: String, registry: DecodingRegistry) throws -> LoadedPlaybook {
+        try single(loadInstances(contentsOf: path, registry: registry), file: path)
     }
 
     /// Reads the playbook at `path` and loads every instance of it: one for a plain playbook,
     /// one per combination of its `matrix:` (in matrix order).
     /// - Throws: `PlaybookError` as `load(contentsOf:)`; for a matrix, every instance's
     ///   diagnostics, each message starting with the instance (`[mode=balance-xor] …`).
-    public static func loadInstances(contentsOf path: String) throws -> [LoadedPlaybook] {
+    public static func loadInstances(contentsOf path: String, registry: DecodingRegistry) throws -> [LoadedPlaybook] {
         var bytes: [UInt8]
         switch PlaybookFileReader.contents(of: path) {
         case .success(let contents): bytes = contents
@@ -38,7 +39,7 @@ public enum PlaybookLoader {
                         + "a playbook is UTF-8 text")
             ])
         }
-        return try loadInstances(yaml: String(decoding: bytes, as: UTF8.self), file: path)
+        return try loadInstances(yaml: String(decoding: bytes, as: UTF8.self), file: path, registry: registry)
     }
 
     /// The one instance of a playbook without a matrix (or with a one-instance matrix).
@@ -91,12 +92,14 @@ public enum PlaybookLoader {
 
     /// Loads a playbook from YAML text; `file` is used in locations.
     /// - Throws: `PlaybookError` with every error (and warning) found.
-    public static func load(yaml: String, file: String) throws -> LoadedPlaybook {
-        try single(loadInstances(yaml: yaml, file: file), file: file)
+    public static func load(yaml: String, file: String, registry: DecodingRegistry) throws -> LoadedPlaybook {
+        try single(loadInstances(yaml: yaml, file: file, registry: registry), file: file)
     }
 
     /// Loads every instance of a playbook from YAML text (see `loadInstances(contentsOf:)`).
-    public static func loadInstances(yaml: String, file: String) throws -> [LoadedPlaybook] {
+    public static func loadInstances(yaml: String, file: String, registry: DecodingRegistry) throws
+        -> [LoadedPlaybook]
+    {
         // Alias bombs, deep nesting and reader errors, before Yams composes (and hashes) the tree.
         if let problem = YAMLPrescan.check(yaml, file: file) { throw PlaybookError(diagnostics: [problem]) }
         let root: Node?
@@ -120,7 +123,7 @@ public enum PlaybookLoader {
         }
         let matrixReader = NodeReader(file: file)
         guard let instances = PlaybookMatrix.expand(root, reader: matrixReader) else {
-            return [try load(root: root, file: file)]
+            return [try load(root: root, file: file, registry: registry)]
         }
         if matrixReader.hasErrors { throw PlaybookError(diagnostics: sorted(matrixReader.diagnostics)) }
         var loaded: [LoadedPlaybook] = []
@@ -128,7 +131,8 @@ public enum PlaybookLoader {
         var failed = false
         for instance in instances {
             do {
-                var one = try load(root: instance.root, file: file, instance: Diagnostic.escaped(instance.label))
+                var one = try load(
+                    root: instance.root, file: file, registry: registry, instance: Diagnostic.escaped(instance.label))
                 one.playbook.name += " [\(Diagnostic.escaped(instance.label))]"
                 one.playbook.parameters = instance.parameters
                 diagnostics += one.warnings
@@ -152,13 +156,15 @@ public enum PlaybookLoader {
 
     /// The YAML layer (syntax: shapes, keys, values) then the checker (semantics, on the model).
     /// `instance` (a matrix instance's label) starts every message, `[mode=balance-xor] …`.
-    static func load(root: Node, file: String, instance: String? = nil) throws -> LoadedPlaybook {
-        let decoder = PlaybookDecoder(file: file)
+    static func load(root: Node, file: String, registry: DecodingRegistry, instance: String? = nil) throws
+        -> LoadedPlaybook
+    {
+        let decoder = PlaybookDecoder(file: file, registry: registry)
         let decoded = decoder.decode(root)
         var found = decoder.reader.diagnostics
         if let decoded {
             found += PlaybookChecker(
-                stepCheckers: PlaybookDecoder.stepCheckers, allowAnyAddresses: decoder.allowAnyAddresses
+                stepCheckers: registry.checkers, allowAnyAddresses: decoder.allowAnyAddresses
             ).check(decoded)
         }
         var diagnostics = sorted(found)

@@ -16,68 +16,6 @@ extension PlaybookDecoder {
         hosts[ref.host]?.bonds.first { $0.slaves.contains { $0.0 == ref.interface } }
     }
 
-    /// The host exists; reports and returns nil otherwise.
-    func knownHost(_ ref: InterfaceRef, _ node: Node, _ path: String) -> HostDecl? {
-        guard let host = hosts[ref.host] else {
-            let hint = switches.contains { $0.name == ref.host } ? " (\(ref.host) is a switch)" : ""
-            reader.error(node, "\(path): no host \(ref.host)\(hint); hosts: \(Self.list(hostOrder))")
-            return nil
-        }
-        return host
-    }
-
-    func checkCableEnd(_ ref: InterfaceRef, _ node: Node, _ path: String) -> Bool {
-        guard let host = knownHost(ref, node, path) else { return false }
-        guard cable(at: ref) != nil else {
-            reader.error(node, "\(path): no cable \(ref); cables of \(ref.host): \(Self.list(host.interfaceNames))")
-            return false
-        }
-        return true
-    }
-
-    /// A cable end or a bond of the host (or `lo` when allowed).
-    func checkInterface(_ ref: InterfaceRef, _ node: Node, _ path: String, allowLoopback: Bool = true) -> Bool {
-        guard let host = knownHost(ref, node, path) else { return false }
-        let names = host.interfaceNames + host.bonds.map(\.name)
-        guard names.contains(ref.interface) || (allowLoopback && ref.interface == "lo") else {
-            reader.error(node, "\(path): no interface \(ref); interfaces of \(ref.host): \(Self.list(names))")
-            return false
-        }
-        return true
-    }
-
-    func checkBond(_ ref: InterfaceRef, _ node: Node, _ path: String) -> BondDecl? {
-        guard let host = knownHost(ref, node, path) else { return nil }
-        guard let bond = bond(at: ref) else {
-            reader.error(node, "\(path): no bond \(ref); bonds of \(ref.host): \(Self.list(host.bonds.map(\.name)))")
-            return nil
-        }
-        return bond
-    }
-
-    func checkSlave(_ ref: InterfaceRef, _ node: Node, _ path: String, orBond: Bool) -> Bool {
-        guard checkInterface(ref, node, path, allowLoopback: false) else { return false }
-        if bondOfSlave(ref) != nil || (orBond && bond(at: ref) != nil) { return true }
-        reader.error(node, "\(path): \(ref) is not a bond slave\(orBond ? " or a bond" : "")")
-        return false
-    }
-
-    func checkSwitch(_ name: String, _ node: Node, _ path: String) -> Bool {
-        guard switches.contains(where: { $0.name == name }) else {
-            reader.error(node, "\(path): no switch \(name); switches: \(Self.list(switches.map(\.name)))")
-            return false
-        }
-        return true
-    }
-
-    func checkProbe(_ name: String, _ node: Node, _ path: String) -> ProbeSpec? {
-        guard let probe = probes.first(where: { $0.name == name }) else {
-            reader.error(node, "\(path): no probe \(name); probes: \(Self.list(probes.map(\.name)))")
-            return nil
-        }
-        return probe
-    }
-
     // MARK: Probes
 
     func decodeProbes(_ node: Node) {
@@ -229,18 +167,26 @@ extension PlaybookDecoder {
                 reader.error(view.entries[1].keyNode, "\(path): a step has exactly one action; found \(keys)")
                 continue
             }
-            guard let entry = Self.stepEntry(first.key) else {
+            guard let entry = registry.stepEntry(first.key) else {
                 reader.error(
                     first.keyNode,
                     NodeReader.unknownKeyMessage(
-                        first.key, allowed: Self.stepKeys, context: "step \(index + 1) (\(path))"))
+                        first.key, allowed: registry.stepKeys, context: "step \(index + 1) (\(path))"))
                 continue
             }
             let here = location(first.keyNode)
             let actionPath = "\(path).\(first.key)"
             let input = StepInput(
                 key: first.key, value: first.value, path: actionPath, faultSoFar: steps.contains { $0.action.isFault })
-            let marks = SourceMarks(["target": SourceMark(location: location(first.value), path: actionPath)])
+            var marks = SourceMarks(["target": SourceMark(location: location(first.value), path: actionPath)])
+            // A mapping's values and keys (`bond`, `key:primary`), for the checks of references.
+            if case .mapping(let mapping) = first.value {
+                for (keyNode, value) in mapping {
+                    guard let key = keyNode.string else { continue }
+                    marks[key] = SourceMark(location: location(value), path: "\(actionPath).\(key)")
+                    marks["key:\(key)"] = SourceMark(location: location(keyNode), path: "\(actionPath).\(key)")
+                }
+            }
             for action in entry.decode(self, input) { steps.append(Step(action, location: here, marks: marks)) }
         }
         if items.isEmpty { reader.warning(node, "steps: the playbook has no steps; it only builds and tears down") }
@@ -248,7 +194,7 @@ extension PlaybookDecoder {
     }
 
     /// Waits, probe control and assertions: steps that change nothing on the network.
-    static let controlSteps: [StepEntry] = [
+    public static let controlSteps: [StepEntry] = [
         StepEntry(key: "hold") { decoder, input in
             decoder.reader.duration(input.value, input.path).map { [.hold($0)] } ?? []
         },
@@ -262,12 +208,29 @@ extension PlaybookDecoder {
 
     func decodeProbeControl(_ input: StepInput) -> String? {
         let (value, path) = (input.value, input.path)
-        guard let name = reader.string(value, path, expected: "a probe name"), let probe = checkProbe(name, value, path)
-        else { return nil }
-        if input.key == "start_probe" && probe.autoStart {
-            reader.warning(value, "\(path): probe \(name) already starts with the run (set start: manual on it)")
+        return reader.string(value, path, expected: "a probe name")
+    }
+
+    /// The references of the control steps, on the model: the probe exists (and a probe started
+    /// by hand does not already start with the run).
+    static let controlStepChecker = StepCheck { step, index, context in
+        func mark(_ key: String) -> SourceMark {
+            step.marks["target"]
+                ?? SourceMark(location: context.index.location(step.location), path: "steps[\(index)].\(key)")
         }
-        return name
+        switch step.action {
+        case .startProbe(let name):
+            let mark = mark("start_probe")
+            guard let probe = context.requireProbe(name, at: mark) else { return }
+            if probe.autoStart {
+                context.warning(
+                    mark, "\(mark.path): probe \(name) already starts with the run (set start: manual on it)")
+            }
+        case .stopProbe(let name):
+            context.requireProbe(name, at: mark("stop_probe"))
+        default:
+            return
+        }
     }
 
     // MARK: Expectations
@@ -293,10 +256,10 @@ extension PlaybookDecoder {
         if entries.isEmpty { reader.error(value, "\(path): expect needs at least one assertion") }
         var result: [Expectation] = []
         for (entry, entryPath) in entries {
-            guard let kind = Self.assertionEntry(entry.key) else {
+            guard let kind = registry.assertionEntry(entry.key) else {
                 reader.error(
                     entry.keyNode,
-                    NodeReader.unknownKeyMessage(entry.key, allowed: Self.assertionKeys, context: "expect"))
+                    NodeReader.unknownKeyMessage(entry.key, allowed: registry.assertionKeys, context: "expect"))
                 continue
             }
             if let expectation = decodeAssertion(kind, entry.keyNode, entry.value, entryPath, faultSoFar: faultSoFar) {
@@ -328,12 +291,16 @@ extension PlaybookDecoder {
             subjectNode: subjectNode, faultSoFar: faultSoFar)
         let assertion = kind.decode(input)
         guard ok, input.ok, let assertion else { return nil }
-        return Expectation(assertion, wait: wait, notBefore: notBefore, location: location(keyNode))
+        var marks = SourceMarks(["key": SourceMark(location: location(keyNode), path: path)])
+        for entry in view.entries {
+            marks[entry.key] = SourceMark(location: location(entry.value), path: "\(path).\(entry.key)")
+        }
+        return Expectation(assertion, wait: wait, notBefore: notBefore, location: location(keyNode), marks: marks)
     }
 
     /// The keys that time an assertion; every time is measured from the start of the step.
-    static let timingKeys = ["within"] + windowKeys
-    static let windowKeys = ["not_before", "throughout", "never"]
+    package static let timingKeys = ["within"] + windowKeys
+    package static let windowKeys = ["not_before", "throughout", "never"]
 
     /// `within` (upper bound, `auto` derived), `not_before` (lower bound, with `within`),
     /// `throughout` / `never` (a window the condition must hold / not hold in). Nil (after
@@ -406,7 +373,8 @@ extension PlaybookDecoder {
         return (wait, notBefore)
     }
 
-    func decodeComparison(_ view: MappingView, _ value: Node, _ path: String, _ key: String) -> CountComparison? {
+    package func decodeComparison(_ view: MappingView, _ value: Node, _ path: String, _ key: String) -> CountComparison?
+    {
         let given = ["is", "at_least", "at_most"].filter(view.has)
         guard given.count == 1, let node = view[given[0]] else {
             reader.error(value, "\(path): \(key) needs exactly one of 'is', 'at_least', 'at_most'")

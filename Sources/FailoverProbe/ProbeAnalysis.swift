@@ -7,31 +7,22 @@ public import FailoverModel
 ///   sent after `capture.judgeSentBefore` (in flight at a snapshot).
 /// - Send times of undelivered packets are interpolated (linearly in sequence number) between the
 ///   send times of their delivered neighbours; the sender's first/last send times anchor the ends.
-/// - Windows: the time before the first fault, then one window per fault, from the fault instant
-///   minus the edge tolerance to the next fault's. A packet belongs to the window of its send time;
-///   a loss period belongs, whole, to the window in which its first lost packet was sent.
-/// - Impairment: lost, reordered (arrived after a higher sequence number), duplicated, or refused by
-///   the kernel at send time. The failover time (timestamp method) of a window runs from the last
-///   unimpaired packet before its first impairment to the first unimpaired packet after its last,
-///   both by the send timestamps the packets carry; resolution one probe interval, or one sender
-///   batch span when the sender batches (above 50 kpps, see `ProbeBatching`).
-/// - Packet-loss method: (lost + send errors) × interval; resolution as above.
-/// Pure metrics over a `ProbeCapture` (RFC 6414 failover time, RFC 3357 loss periods, RFC 4737 reordering).
-///
-/// Definitions, per stream direction:
-/// - *judged* packets: sequence numbers 0..<attempted, minus a trailing run of undelivered packets
-///   sent after `capture.judgeSentBefore` (in flight at a snapshot).
-/// - Send times of undelivered packets are interpolated (linearly in sequence number) between the
-///   send times of their delivered neighbours; the sender's first/last send times anchor the ends.
 /// - Windows: the time before the first fault, then one window per fault, from the fault instant to
 ///   the next fault's. A delivered packet belongs to the window of the send time it carries (exact).
-/// - Attribution of a loss period (by the send times the packets around it carry): the period lies
-///   between the delivered packet before it and the one after it. When a fault instant falls in that
-///   gap and the period's interpolated start is no more than the tolerance before it, the period
-///   belongs, whole, to the first such fault's window; otherwise to the window of its interpolated
-///   start. The tolerance is max(1 ms, one interval, the growth of the sender's lateness across the
-///   gap — a sender that stalled inside the gap sent the lost packets later than interpolated),
-///   capped at `maximumEdgeToleranceNanoseconds` (100 ms).
+/// - Attribution of a loss period, by the send times carried by the delivered packets around it
+///   (`lower`: the one before it, `upper`: the one after it; exact, and what a capture of the
+///   receiver sees too), never by the interpolated send times of the lost packets: when a fault
+///   instant F lies in (lower, upper] and lower ≥ F − edge tolerance, the period belongs, whole, to
+///   the first such fault's window; otherwise to the window of `lower`. The edge tolerance is one
+///   probe interval plus the sender lateness bound (`maximumSenderLatenessNanoseconds`, plus the
+///   timing allowance under TCG): the first lost packet was due one interval after `lower`, and a
+///   sender within its bound sent it at most that late. A sender that stalled after `lower` and
+///   caught up in a burst (its packets leave as fast as possible with their actual send times) sent
+///   the lost packets after F although interpolation puts them before it, and packets still in
+///   flight when the fault took effect were sent before F: both are the fault's. A period whose
+///   last delivered packet before it left more than the tolerance before the first fault (or that
+///   ended before it) is loss *before the first fault*: the path was not clean, verdicts on the
+///   probe are *errored*.
 /// - Impairment: lost, reordered (arrived after a higher sequence number), duplicated, or refused by
 ///   the kernel at send time. The failover time (timestamp method) of a window runs from the last
 ///   unimpaired packet before its first impairment to the first unimpaired packet after its last,
@@ -47,12 +38,16 @@ public enum ProbeAnalysis {
     public static let delaySampleNanoseconds: UInt64 = 1_000_000_000
     public static let timestampMethod = "timestamp (RFC 6414 TBM)"
     public static let lossMethod = "packet loss (RFC 6414 PLBM)"
-    /// Cap of the edge tolerance of loss-period attribution.
-    public static let maximumEdgeToleranceNanoseconds: UInt64 = 100_000_000
     /// A sender further behind its schedule than this (by the send times its packets carry) in a
     /// fault window makes that window unmeasured and every verdict on the probe *errored*. Under
     /// TCG the engine adds the run's timing allowance (`ProbeEngine(senderLatenessAllowance:)`).
     public static let maximumSenderLatenessNanoseconds: UInt64 = 100_000_000
+
+    /// Edge tolerance of loss-period attribution: one interval plus the sender lateness bound (see
+    /// the rule above). 101 ms at 1 kpps on the host.
+    public static func edgeTolerance(intervalNanoseconds: Double, latenessBound: UInt64) -> UInt64 {
+        UInt64(max(intervalNanoseconds, 0).rounded()) &+ latenessBound
+    }
 
     /// Analyzes a capture with faults given as step index and instant (kind `.other`).
     @_disfavoredOverload

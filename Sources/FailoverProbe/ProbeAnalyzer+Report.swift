@@ -4,6 +4,8 @@ extension ProbeAnalyzer {
     /// Window accumulators filled by a walk over the unsettled tail.
     struct WindowSink: Sink {
         let boundaries: [UInt64]
+        /// Edge tolerance of loss-period attribution (`ProbeAnalyzer.edgeTolerance`).
+        let tolerance: UInt64
         var windows: [Accumulator]
         var periods: [LossPeriod] = []
 
@@ -13,7 +15,8 @@ extension ProbeAnalyzer {
         }
 
         mutating func period(_ period: Period) {
-            windows[ProbeAnalyzer.window(of: period, boundaries: boundaries)].add(period: period.period)
+            windows[ProbeAnalyzer.window(of: period, boundaries: boundaries, tolerance: tolerance)].add(
+                period: period.period)
             periods.append(period.period)
         }
     }
@@ -29,16 +32,24 @@ extension ProbeAnalyzer {
         return low
     }
 
-    /// The window of a loss period (see `ProbeAnalysis` for the rule).
-    static func window(of period: Period, boundaries: [UInt64]) -> Int {
-        let start = period.period.estimatedStartNanoseconds
-        let firstAfterLower = window(of: period.lower, boundaries: boundaries)
-        if firstAfterLower < boundaries.count, boundaries[firstAfterLower] <= period.upper,
-            start &+ period.tolerance >= boundaries[firstAfterLower]
+    /// The window of a loss period (see `ProbeAnalysis` for the rule): by the send times carried
+    /// by the delivered packets around it, never by the interpolated send times of its lost packets
+    /// (a sender that stalled and caught up in a burst sent them later than interpolated).
+    static func window(of period: Period, boundaries: [UInt64], tolerance: UInt64) -> Int {
+        window(lower: period.lower, upper: period.upper, boundaries: boundaries, tolerance: tolerance)
+    }
+
+    /// The window of a loss period between a delivered packet sent at `lower` and one sent at
+    /// `upper`: the first fault instant in (`lower`, `upper`] claims it when `lower` lies at most
+    /// `tolerance` before it; otherwise it is the window of `lower`.
+    static func window(lower: UInt64, upper: UInt64, boundaries: [UInt64], tolerance: UInt64) -> Int {
+        let firstAfterLower = window(of: lower, boundaries: boundaries)
+        if firstAfterLower < boundaries.count, boundaries[firstAfterLower] <= upper,
+            lower &+ tolerance >= boundaries[firstAfterLower]
         {
             return firstAfterLower + 1
         }
-        return window(of: start, boundaries: boundaries)
+        return firstAfterLower
     }
 
     /// The figures of everything ingested so far, judged at `judgeSentBefore`, per fault window.
@@ -61,17 +72,20 @@ extension ProbeAnalyzer {
         // Settled blocks and loss periods: complete blocks and periods are summed per window once and
         // cached while the windows they fall in stay the same (new faults come after them).
         let completeBlocks = settled / Self.blockSize
-        if !cache.valid(boundaries: boundaries, blocks: completeBlocks, periods: periods.count) {
+        let tolerance = edgeTolerance
+        if !cache.valid(boundaries: boundaries, blocks: completeBlocks, periods: periods.count, tolerance: tolerance) {
             cache = WindowCache()
+            cache.tolerance = tolerance
         }
-        var cached = WindowSink(boundaries: boundaries, windows: cache.windows)
+        var cached = WindowSink(boundaries: boundaries, tolerance: tolerance, windows: cache.windows)
         while cached.windows.count < boundaries.count + 1 { cached.windows.append(Accumulator()) }
         for index in cache.blockCount..<completeBlocks {
             add(block: index, into: &cached, sender: sender)
             cache.maxTime = max(cache.maxTime, blocks[index].maxTime)
         }
         for period in periods[cache.periodCount...] {
-            cached.windows[Self.window(of: period, boundaries: boundaries)].add(period: period.period)
+            cached.windows[Self.window(of: period, boundaries: boundaries, tolerance: tolerance)].add(
+                period: period.period)
             cache.runPeriods.add(period: period.period)
             cache.maxTime = max(cache.maxTime, period.upper)
         }
@@ -79,7 +93,7 @@ extension ProbeAnalyzer {
         cache.boundaries = boundaries
         cache.blockCount = completeBlocks
         cache.periodCount = periods.count
-        var sink = WindowSink(boundaries: boundaries, windows: cache.windows)
+        var sink = WindowSink(boundaries: boundaries, tolerance: tolerance, windows: cache.windows)
         for index in completeBlocks..<blocks.count { add(block: index, into: &sink, sender: sender) }
         var runPeriods = cache.runPeriods
         walk(from: settled, to: limit, limit: limit, sender: sender, sink: &sink)
@@ -155,8 +169,7 @@ extension ProbeAnalyzer {
             probe: configuration.probe, direction: configuration.direction, streamID: configuration.streamID,
             rate: configuration.rate, flows: configuration.flows, payloadSize: configuration.payloadSize,
             intervalNanoseconds: interval, complete: complete, drainNanoseconds: drainNanoseconds,
-            edgeToleranceNanoseconds: min(
-                UInt64(max(1_000_000, interval.rounded())), ProbeAnalysis.maximumEdgeToleranceNanoseconds),
+            edgeToleranceNanoseconds: tolerance,
             run: run, beforeFirstFault: beforeFirstFault, windows: Array(windows.dropFirst()), sender: sender,
             receiver: receiver, unexpected: unexpected,
             pathNotClean: !sortedFaults.isEmpty && beforeFirstFault.lost > 0,

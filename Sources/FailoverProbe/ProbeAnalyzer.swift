@@ -26,6 +26,11 @@ public struct ProbeAnalyzer: Sendable {
     /// A sender further behind its schedule in a fault window makes it unmeasured (ns).
     public var latenessBound: UInt64 = ProbeAnalysis.maximumSenderLatenessNanoseconds
     var interval: Double { configuration.intervalNanoseconds }
+    /// How long before a fault instant the delivered packet before a loss period may have been sent
+    /// and the period still be the fault's (see `ProbeAnalysis`): one interval + the lateness bound.
+    var edgeTolerance: UInt64 {
+        ProbeAnalysis.edgeTolerance(intervalNanoseconds: interval, latenessBound: latenessBound)
+    }
     /// Per sequence: flags and send time (carried for delivered packets, interpolated otherwise).
     var status: [UInt8] = []
     var sendTime: [UInt64] = []
@@ -56,9 +61,13 @@ public struct ProbeAnalyzer: Sendable {
         var periodCount = 0
         /// Latest send time (or loss-period bound) summed.
         var maxTime: UInt64 = 0
+        /// Edge tolerance the loss periods were attributed with.
+        var tolerance: UInt64 = 0
 
-        func valid(boundaries new: [UInt64], blocks: Int, periods: Int) -> Bool {
-            guard new.count >= boundaries.count, blockCount <= blocks, periodCount <= periods else { return false }
+        func valid(boundaries new: [UInt64], blocks: Int, periods: Int, tolerance: UInt64) -> Bool {
+            guard new.count >= boundaries.count, blockCount <= blocks, periodCount <= periods,
+                tolerance == self.tolerance
+            else { return false }
             for (index, value) in boundaries.enumerated() where new[index] != value { return false }
             return new.dropFirst(boundaries.count).allSatisfy { $0 > maxTime }
         }
@@ -77,8 +86,6 @@ public struct ProbeAnalyzer: Sendable {
         var lower: UInt64
         /// Send time of the delivered packet just after (or of its last packet, when none followed).
         var upper: UInt64
-        /// How far before a fault instant the interpolated start may lie and still be the fault's.
-        var tolerance: UInt64
     }
 
     public init(configuration: ProbeStreamConfiguration) {
@@ -203,7 +210,6 @@ public struct ProbeAnalyzer: Sendable {
     /// Walks sequences `from..<to` (loss runs may look ahead up to `limit`): every non-lost packet
     /// and every loss period goes to `sink`. `from` must follow a non-lost sequence (or be 0).
     func walk(from: Int, to: Int, limit: Int, sender: SenderStatistics, sink: inout some Sink) {
-        let base = UInt64(max(1_000_000, interval.rounded()))
         var seq = from
         while seq < to {
             let flags = status[seq]
@@ -220,21 +226,12 @@ public struct ProbeAnalyzer: Sendable {
             let beforeDelivered = first > 0 && status[first - 1] & Self.delivered != 0
             let lower = first > 0 ? sendTime[first - 1] : sendTime[first] &- min(1, sendTime[first])
             let upper = seq < limit ? sendTime[seq] : sendTime[last]
-            // The sender's stall inside the gap (its lateness grew between the packets around it):
-            // interpolated send times may be that much too early. Capped.
-            var growth: UInt64 = 0
-            if beforeDelivered, afterDelivered {
-                let before = lateness(first - 1, sender: sender)
-                let after = lateness(seq, sender: sender)
-                growth = after > before ? after - before : 0
-            }
-            let tolerance = min(max(base, growth), ProbeAnalysis.maximumEdgeToleranceNanoseconds)
             let period = LossPeriod(
                 firstSequence: UInt64(first), lastSequence: UInt64(last), length: UInt64(last - first + 1),
                 estimatedStartNanoseconds: sendTime[first],
                 deliveredBeforeSentNanoseconds: beforeDelivered ? sendTime[first - 1] : nil,
                 deliveredAfterSentNanoseconds: afterDelivered ? sendTime[seq] : nil)
-            sink.period(Period(period: period, lower: lower, upper: upper, tolerance: tolerance))
+            sink.period(Period(period: period, lower: lower, upper: upper))
         }
     }
 

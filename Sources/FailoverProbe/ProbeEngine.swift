@@ -14,7 +14,7 @@ import SystemPackage
 ///
 /// ```swift
 /// let engine = ProbeEngine(playbook: playbook, names: names, logger: logger, witnessDirectory: dir)
-/// let runner = PlaybookRunner(backend: backend, probes: engine, clock: clock, logger: logger)
+/// let runner = PlaybookRunner(backend: backend, probes: engine, clock: clock, logger: logger, families: families)
 /// ```
 public actor ProbeEngine: TrafficProbes {
     /// One probe direction as resolved for this run.
@@ -350,7 +350,9 @@ public actor ProbeEngine: TrafficProbes {
         let judged = Self.judge(
             witness, base: base, probeReceived: Int(report.receiver.received),
             probeOutage: Self.longestLossPeriod(report))
-        return Self.judgeWindows(witness, base: judged, capture: probeCapture, report: report, faults: faults)
+        return Self.judgeWindows(
+            witness, base: judged, capture: probeCapture, report: report, faults: faults,
+            senderLatenessBound: senderLatenessBound)
     }
 
     /// Attributes the capture's gaps to fault windows by the send times its packets carry (the same
@@ -358,13 +360,14 @@ public actor ProbeEngine: TrafficProbes {
     /// periods with the probe's: a loss period filed under the wrong step disagrees.
     static func judgeWindows(
         _ witness: PcapWitness, base: ProbeWitnessRecord, capture: ProbeCapture, report: ProbeReport,
-        faults: [ProbeFault]
+        faults: [ProbeFault], senderLatenessBound: UInt64 = ProbeAnalysis.maximumSenderLatenessNanoseconds
     ) -> ProbeWitnessRecord {
         var result = base
         guard !report.windows.isEmpty, witness.sendTimes.count == witness.sequences.count else { return result }
         var witnessCapture = capture
         witnessCapture.arrivals = witness.arrivals
-        let seen = ProbeAnalysis.analyze(witnessCapture, faults: faults)
+        // The same rule and edge tolerance as the probe's own figures.
+        let seen = ProbeAnalysis.analyze(witnessCapture, faults: faults, senderLatenessBound: senderLatenessBound)
         var windows: [ProbeWitnessWindow] = []
         for window in report.windows {
             guard let step = window.stepIndex else { continue }
@@ -390,18 +393,19 @@ public actor ProbeEngine: TrafficProbes {
         return result
     }
 
-    /// The longest single loss period of the run, from the send time of the delivered packet
-    /// before it to that of the one after it: the quantity the capture's largest gap measures. A
-    /// window's timestamp-method outage spans all of its loss periods (a `flap` has one per down
-    /// period, with traffic flowing between them), so it is compared only when no period is
-    /// bounded on both sides (an outage that never recovered).
+    /// The longest single loss period of the run bounded on both sides, from the send time of the
+    /// delivered packet before it to that of the one after it: the quantity the capture's largest
+    /// gap measures. A loss period with no delivered packet after it (an outage that had not
+    /// recovered when the probe stopped) leaves no gap between captured packets, so it has nothing
+    /// to be compared with: 0 when no period is bounded (the counts are still compared exactly, and
+    /// the per-window loss is compared by `judgeWindows`).
     static func longestLossPeriod(_ report: ProbeReport) -> Int64 {
         let periods = report.run.lossPeriods.compactMap { period -> Int64? in
             guard let before = period.deliveredBeforeSentNanoseconds, let after = period.deliveredAfterSentNanoseconds
             else { return nil }
             return Int64(bitPattern: after &- before)
         }
-        return periods.max() ?? report.windows.map(\.failoverTime.nanoseconds).max() ?? 0
+        return periods.max() ?? 0
     }
 
     /// The witness's largest gap is between receive times; the probe's outage between send times

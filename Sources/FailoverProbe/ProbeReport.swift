@@ -147,9 +147,9 @@ public struct ProbeReport: Sendable, Hashable, Codable {
     /// False for a snapshot of a running stream.
     public var complete: Bool
     public var drainNanoseconds: UInt64
-    /// Base tolerance of loss-period attribution: a period whose gap holds a fault instant and whose
-    /// interpolated start lies at most this long before it (plus the sender's stall in the gap,
-    /// capped at 100 ms) belongs to that fault's window.
+    /// Edge tolerance of loss-period attribution: a period whose gap holds a fault instant and whose
+    /// delivered packet before it was sent at most this long before that instant belongs to that
+    /// fault's window (one interval + the sender lateness bound; see `ProbeAnalysis`).
     public var edgeToleranceNanoseconds: UInt64
     public var run: ProbeFigures
     public var beforeFirstFault: ProbeFigures

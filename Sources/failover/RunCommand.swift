@@ -59,6 +59,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: .hidden) var guestRecord: String?
     @Option(help: .hidden) var runID: String?
     @Option(help: .hidden) var guestAccelerator: String?
+    @Option(help: .hidden) var guestInstance: [String] = []
 
     func validate() throws {
         if vm == .never && !kernels.isEmpty {
@@ -85,7 +86,9 @@ struct RunCommand: AsyncParsableCommand {
         options.witness = witness
         options.guestLogLevel = logging.verbose ? "debug" : logging.logLevel
         options.runID = runID
-        options.guest = guestRecord.map { RunOptions.Guest(recordPath: $0, accelerator: guestAccelerator) }
+        options.guest = guestRecord.map {
+            RunOptions.Guest(recordPath: $0, accelerator: guestAccelerator, instances: guestInstance)
+        }
         let outcome = try await RunOrchestrator(options: options, logger: logger).run()
         let code = ExitCodes.forOutcome(outcome)
         if code != 0 { throw fail(code, "") }

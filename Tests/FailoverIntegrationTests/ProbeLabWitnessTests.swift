@@ -3,10 +3,13 @@ import Foundation
 import Testing
 
 /// Issue 8, point 4: a `--witness` run in the kernel lab files every loss period under the step it
-/// followed. Checked against the pcap, decoded here independently of the probe's analysis: every
-/// gap in the captured sequence numbers is attributed to the last fault step that started before
-/// the packet after the gap was sent (by the send time in its payload), and the probe's window of
-/// that step holds exactly that loss.
+/// followed. Checked against the pcap, decoded here independently of the probe's analysis with the
+/// documented rule (`ProbeAnalysis`): a gap in the captured sequence numbers lies between the packet
+/// before it (sent at `lower`, by the send time in its payload) and the one after it (`upper`); the
+/// first fault step that started in (lower, upper] claims it when `lower` is at most one interval +
+/// the sender lateness bound before that start; otherwise it belongs to the window `lower` is in
+/// (before the first fault: the path was not clean). The probe's window of each step, and its loss
+/// before the first fault, hold exactly that loss.
 @Suite(.serialized, .enabled(if: IntegrationGate.enabled, "needs root and FAILOVER_INTEGRATION=1"))
 struct ProbeLabWitnessTests {
     @Test(
@@ -45,8 +48,11 @@ struct ProbeLabWitnessTests {
             else { return nil }
             return (index, started)
         }.sorted { $0.1 < $1.1 }
-        // Gaps in the capture, in sequence order, attributed to the step that started last before
-        // the packet after the gap was sent.
+        // Gaps in the capture, in sequence order, attributed by the documented rule; -1: before the
+        // first fault. The edge tolerance: one interval + the lateness bound the run applied.
+        let interval = try #require((probe["intervalNanoseconds"] as? NSNumber)?.uint64Value)
+        let bound = try #require((probe["senderLatenessBoundNanoseconds"] as? NSNumber)?.uint64Value)
+        let tolerance = interval + bound
         let order = pcap.sequences.indices.sorted { pcap.sequences[$0] < pcap.sequences[$1] }
         var lostByStep: [Int: Int] = [:]
         var previous: Int?
@@ -55,10 +61,19 @@ struct ProbeLabWitnessTests {
             guard let before = previous else { continue }
             let missing = Int(pcap.sequences[index]) - Int(pcap.sequences[before]) - 1
             guard missing > 0 else { continue }
-            let after = pcap.sendTimes[index]
-            let step = try #require(starts.last { $0.1 <= after }?.0, "a gap before any fault step")
+            let lower = pcap.sendTimes[before]
+            let upper = pcap.sendTimes[index]
+            let step: Int
+            if let first = starts.first(where: { $0.1 > lower && $0.1 <= upper }), lower + tolerance >= first.1 {
+                step = first.0
+            } else {
+                step = starts.last { $0.1 <= lower }?.0 ?? -1
+            }
             lostByStep[step, default: 0] += missing
         }
+        #expect(
+            probe["lostBeforeFirstFault"] as? Int == lostByStep[-1] ?? 0,
+            "before the first fault: probe \(probe["lostBeforeFirstFault"] ?? "nil"), capture \(lostByStep[-1] ?? 0)")
         #expect(!lostByStep.isEmpty, "the pulls lost nothing in the capture")
         for window in windows {
             let step = try #require(window["stepIndex"] as? Int)

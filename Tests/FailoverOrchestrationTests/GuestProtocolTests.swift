@@ -1,3 +1,4 @@
+import FailoverModel
 import FailoverOrchestration
 import Foundation
 import Testing
@@ -20,6 +21,30 @@ struct GuestProtocolTests {
             playbookFiles: ["a.yaml"], cwd: "/w")
         #expect(Array(witnessed.suffix(2)) == ["--witness", "/w/a.yaml"])
         #expect(!argv.contains("--witness"))
+    }
+
+    @Test("a file whose instances are split between host and lab: the guest is told which ones are its own")
+    func instanceSelection() throws {
+        // Two playbooks of one file (as the instances of a `matrix:` file are), one of them needs bonding.
+        let hostOne = try Sample.plain("m.yaml")
+        let labOne = try Sample.bond("m.yaml")
+        let other = try Sample.bond("other.yaml")
+        let all = [hostOne, labOne, other]
+        let placed = try Placement.decide(all, use: .auto, kernelsNamed: false, release: "6.1", hasBonding: false)
+        let select = GuestProtocol.selection(lab: placed.lab, all: all)
+        #expect(select == [labOne.name, other.name])
+        let argv = GuestProtocol.argv(
+            executable: "/f", recordPath: "/r", runID: "00c0de", logLevel: "notice", witness: false,
+            playbookFiles: placed.lab.map(\.file), select: select, cwd: "/w")
+        #expect(
+            Array(argv.suffix(6)) == [
+                "--guest-instance", labOne.name, "--guest-instance", other.name, "/w/m.yaml", "/w/other.yaml",
+            ])
+        // The guest loads both files again and keeps the named ones: the host's playbook does not run twice.
+        #expect(GuestProtocol.select(all, names: select ?? []).map(\.name) == [labOne.name, other.name])
+        // Every instance of the lab's files in the lab: no selection, the guest runs them all.
+        #expect(GuestProtocol.selection(lab: [labOne, other], all: [labOne, other]) == nil)
+        #expect(GuestProtocol.select(all, names: []).count == 3)
     }
 
     @Test("one record file per kernel of the matrix")

@@ -1,3 +1,5 @@
+import FailoverCore
+import FailoverFamilies
 import FailoverModel
 import Testing
 
@@ -7,6 +9,7 @@ import Testing
 /// each key decodes through its own entry (no switch to fall through into another kind).
 @Suite("Family registry")
 struct FamilyRegistryTests {
+    static let registry = StandardFamilies.decoding
     static let head = """
         name: registry
         topology:
@@ -41,6 +44,7 @@ struct FamilyRegistryTests {
         "outage": ("{probe: p1, at_most: 200ms}", "outage"),
         "reordered": ("{probe: p1, is: 0}", "reordered"),
         "option": ("{bond: server/bond0, name: updelay, is: 0}", "option"),
+        "neighbour": ("{host: client, ip: 198.18.0.1, mac: {same_as: server/bond0}, within: 1s}", "neighbour"),
     ]
 
     /// One valid use of every step key, and how the model spells the step.
@@ -81,15 +85,76 @@ struct FamilyRegistryTests {
 
     @Test("the registry has no key twice (a second entry would never be reached)")
     func keysAreUnique() {
-        #expect(Set(PlaybookDecoder.assertionKeys).count == PlaybookDecoder.assertionRegistry.count)
-        #expect(Set(PlaybookDecoder.stepKeys).count == PlaybookDecoder.stepRegistry.count)
+        #expect(Set(Self.registry.assertionKeys).count == Self.registry.assertions.count)
+        #expect(Set(Self.registry.stepKeys).count == Self.registry.allSteps.count)
+    }
+
+    @Test("no key belongs to two families, and every family has a name of its own")
+    func noKeyInTwoFamilies() {
+        var owner: [String: String] = [:]
+        for family in StandardFamilies.all {
+            for key in family.assertionEntries.map(\.key) + family.stepEntries.map(\.key) {
+                #expect(owner[key] == nil, "\(key) is in \(owner[key] ?? "") and \(family.name)")
+                owner[key] = family.name
+            }
+        }
+        let controls = PlaybookDecoder.controlSteps.map(\.key)
+        #expect(controls.allSatisfy { owner[$0] == nil }, "a family redefines a control step")
+        #expect(Set(StandardFamilies.all.map(\.name)).count == StandardFamilies.all.count)
+        // The registry is the families' entries, in the table's order.
+        #expect(Self.registry.assertionKeys == StandardFamilies.all.flatMap { $0.assertionEntries.map(\.key) })
+        #expect(Self.registry.stepKeys == StandardFamilies.all.flatMap { $0.stepEntries.map(\.key) } + controls)
+    }
+
+    @Test("each family's assertion keys decode to assertions its own evaluator checks; every model family has one")
+    func keysDecodersEvaluatorsAgree() throws {
+        #expect(Set(StandardFamilies.evaluators.evaluators.keys) == Set(AssertionFamilyID.allCases))
+        for family in StandardFamilies.all {
+            for key in family.assertionEntries.map(\.key) {
+                let sample = try #require(Self.assertionSamples[key], "no sample for \(key)")
+                let playbook = try load("expect: {\(key): \(sample.body)}")
+                guard case .expect(let expectations) = try #require(playbook.steps.last).action,
+                    let assertion = expectations.first?.assertion
+                else {
+                    Issue.record("\(key): not decoded as an expect step")
+                    continue
+                }
+                #expect(family.evaluators[assertion.family] != nil, "\(key) of \(family.name): \(assertion.family)")
+            }
+        }
+    }
+
+    @Test("the loader knows only the families it is given; an assertion without an evaluator is errored")
+    func registryIsAValue() async throws {
+        let faultsOnly: [any Family] = [FaultStepFamily()]
+        let yaml = Self.head + "  - expect: {carrier: {interface: server/eth0, is: down}}\n"
+        #expect(throws: PlaybookError.self) {
+            try PlaybookLoader.load(yaml: yaml, file: "t.yaml", registry: faultsOnly.decoding)
+        }
+        do {
+            _ = try PlaybookLoader.load(yaml: yaml, file: "t.yaml", registry: faultsOnly.decoding)
+        } catch let error as PlaybookError {
+            #expect(
+                error.diagnostics.map(\.description) == [
+                    "t.yaml:17:14: error: unknown key 'carrier' in expect; valid keys: none"
+                ])
+        }
+        #expect(
+            try PlaybookLoader.load(yaml: yaml, file: "t.yaml", registry: StandardFamilies.decoding).warnings.isEmpty)
+        let carrier = Assertion.carrier(InterfaceRef(host: "server", interface: "eth0"), expected: true)
+        let up = InterfaceState(exists: true, adminUp: true, carrier: true, mac: nil)
+        let unregistered = try await AssertionEvaluator.check(carrier, families: faultsOnly.evaluators) { _ in up }
+        #expect(!unregistered.holds)
+        #expect(unregistered.error == "no evaluator registered for family interface_state (carrier)")
+        let registered = try await AssertionEvaluator.check(carrier, families: StandardFamilies.evaluators) { _ in up }
+        #expect(registered.holds && registered.error == nil)
     }
 
     @Test("every registered assertion key decodes through its own entry to its own kind")
     func everyAssertionKeyDecodes() throws {
         // A kind added to the registry without a sample here fails this line.
-        #expect(Set(Self.assertionSamples.keys) == Set(PlaybookDecoder.assertionKeys))
-        for key in PlaybookDecoder.assertionKeys {
+        #expect(Set(Self.assertionSamples.keys) == Set(Self.registry.assertionKeys))
+        for key in Self.registry.assertionKeys {
             let sample = try #require(Self.assertionSamples[key], "no sample for \(key)")
             let playbook = try load("expect: {\(key): \(sample.body)}")
             guard case .expect(let expectations) = try #require(playbook.steps.last).action else {
@@ -102,8 +167,8 @@ struct FamilyRegistryTests {
 
     @Test("every registered step key decodes through its own entry to its own step")
     func everyStepKeyDecodes() throws {
-        #expect(Set(Self.stepSamples.keys) == Set(PlaybookDecoder.stepKeys))
-        for key in PlaybookDecoder.stepKeys {
+        #expect(Set(Self.stepSamples.keys) == Set(Self.registry.stepKeys))
+        for key in Self.registry.stepKeys {
             let sample = try #require(Self.stepSamples[key], "no sample for \(key)")
             let playbook = try load("\(key): \(sample.body)")
             #expect(playbook.steps.count == 2, "\(key)")
@@ -114,7 +179,7 @@ struct FamilyRegistryTests {
     @Test("fault step references are checked on the model, whatever front end built it")
     func faultStepsCheckedOnTheModel() throws {
         var playbook = try load("hold: 1ms")
-        let checker = PlaybookChecker(stepCheckers: PlaybookDecoder.stepCheckers)
+        let checker = PlaybookChecker(stepCheckers: Self.registry.checkers)
         #expect(checker.check(playbook).isEmpty)
         // Steps an importer produced: no marks, so diagnostics fall back to the step's location.
         let at = SourceLocation(file: "imported", line: 3, column: 1)
@@ -158,14 +223,14 @@ struct FamilyRegistryTests {
     @Test("an unregistered assertion or step key is a load-time error at its line and column")
     func unregisteredKeyIsAnError() {
         #expect(
-            diagnostics("expect: {neighbour: {interface: server/eth0, is: up}}") == [
-                "t.yaml:17:14: error: unknown key 'neighbour' in expect; valid keys: "
-                    + PlaybookDecoder.assertionKeys.joined(separator: ", ")
+            diagnostics("expect: {arp_cache: {interface: server/eth0, is: up}}") == [
+                "t.yaml:17:14: error: unknown key 'arp_cache' in expect; valid keys: "
+                    + Self.registry.assertionKeys.joined(separator: ", ")
             ])
         #expect(
             diagnostics("cut_power: server/eth0") == [
                 "t.yaml:17:5: error: unknown key 'cut_power' in step 2 (steps[1]); valid keys: "
-                    + PlaybookDecoder.stepKeys.joined(separator: ", ")
+                    + Self.registry.stepKeys.joined(separator: ", ")
             ])
     }
 

@@ -131,7 +131,9 @@ struct ProbeAnalysisTests {
         #expect(ProbeAnalysis.measurementProblem([report])?.contains("path not clean") == true)
     }
 
-    @Test("losses at window edges: a period starting within the tolerance before a fault is that fault's")
+    @Test(
+        "losses at window edges: a period whose gap holds a fault, its last delivered packet within the tolerance, is that fault's"
+    )
     func windowEdges() throws {
         // pull at 100 ms, plug at 300.5 ms; loss 100...149 (failover), 300...309 (starts 0.5 ms before
         // the plug: reversion window), 600...600 (in the reversion window, later).
@@ -146,7 +148,8 @@ struct ProbeAnalysisTests {
             ])
         let failover = try #require(report.window(step: 2))
         let reversion = try #require(report.window(step: 5))
-        #expect(report.edgeToleranceNanoseconds == 1_000_000)
+        // One interval (1 ms) + the sender lateness bound (100 ms).
+        #expect(report.edgeToleranceNanoseconds == 101_000_000)
         #expect(failover.lost == 50)
         #expect(failover.lossPeriodCount == 1)
         #expect(reversion.event == "reversion")
@@ -164,50 +167,128 @@ struct ProbeAnalysisTests {
         #expect(!report.pathNotClean)
     }
 
-    @Test("a period starting before the tolerance stays in the earlier window")
-    func outsideTolerance() {
-        let capture = SyntheticCapture(attempted: 500, order: SyntheticCapture.allBut(500, [97...120])).capture()
-        let report = ProbeAnalysis.analyze(
-            capture, faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: 100), kind: .failure)])
-        #expect(report.beforeFirstFault.lost == 24)
-        #expect(report.windows.first?.lost == 0)
-        #expect(report.pathNotClean)
-    }
-
-    @Test("a sender that stalled inside a gap: the period is the fault's within the stall, by carried times")
-    func stallInsideGap() throws {
-        // Loss 97...120, fault at 100 ms. The packets after the gap carry send times `stall` late (the
-        // sender stalled inside the gap and sent the lost packets later than their schedule): the
-        // interpolated start of the period (between 96 ms and 121 ms + stall) is 97.2 ms for a 5 ms
-        // stall, within the stall of the fault: the period is the fault's.
-        func report(stall: UInt64, maxLateness: UInt64 = 0) -> ProbeReport {
-            var synthetic = SyntheticCapture(attempted: 500, order: SyntheticCapture.allBut(500, [97...120]))
-            synthetic.sendShift = { $0 > 120 ? stall : 0 }
-            synthetic.maxLateness = maxLateness
-            return ProbeAnalysis.analyze(
-                synthetic.capture(),
-                faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: 100), kind: .failure)])
+    /// Loss `lost` (1000 pps, send time of seq k = k ms), faults at the given instants (ns after
+    /// the send time of seq 0).
+    static func attribute(
+        _ lost: ClosedRange<Int>, faults instants: [UInt64], attempted: Int = 1000, latenessBound: UInt64? = nil,
+        shift: @escaping (Int) -> UInt64 = { _ in 0 }
+    ) -> ProbeReport {
+        var synthetic = SyntheticCapture(attempted: attempted, order: SyntheticCapture.allBut(attempted, [lost]))
+        synthetic.sendShift = shift
+        let faults = instants.enumerated().map {
+            ProbeFault(
+                stepIndex: 3 + 4 * $0.offset, at: MonotonicInstant(nanoseconds: SyntheticCapture.base + $0.element),
+                kind: .failure)
         }
-        let stalled = report(stall: 5_000_000)
-        #expect(stalled.beforeFirstFault.lost == 0)
-        #expect(try #require(stalled.windows.first).lost == 24)
-        #expect(!stalled.pathNotClean)
-        // A 2 ms stall: start 97.08 ms, more than 2 ms before the fault: the loss came first.
-        let short = report(stall: 2_000_000)
-        #expect(short.beforeFirstFault.lost == 24)
-        #expect(short.pathNotClean)
-        // The sender's largest lateness elsewhere no longer moves any edge (it moved every edge by
-        // seconds when the sender fell behind): without a stall in the gap the loss stays before.
-        let lateElsewhere = report(stall: 0, maxLateness: 90_000_000)
-        #expect(lateElsewhere.edgeToleranceNanoseconds == 1_000_000)
-        #expect(lateElsewhere.beforeFirstFault.lost == 24)
+        guard let latenessBound else { return ProbeAnalysis.analyze(synthetic.capture(), faults: faults) }
+        return ProbeAnalysis.analyze(synthetic.capture(), faults: faults, senderLatenessBound: latenessBound)
     }
 
-    @Test("the edge tolerance is capped: a gap holding a fault claims a period at most 100 ms before it")
-    func toleranceCap() throws {
+    @Test("edge tolerance, just inside and just outside: the delivered packet before the gap 101 ms before the fault")
+    func edgeTolerance() throws {
+        // Loss 200...450; the last delivered packet (199) left at 199 ms. Tolerance 1 ms + 100 ms.
+        let inside = Self.attribute(200...450, faults: [300_000_000])
+        #expect(inside.edgeToleranceNanoseconds == 101_000_000)
+        #expect(inside.beforeFirstFault.lost == 0)
+        #expect(try #require(inside.windows.first).lost == 251)
+        #expect(!inside.pathNotClean)
+        // 1 µs later: the loss began before the fault could have caused it.
+        let outside = Self.attribute(200...450, faults: [300_001_000])
+        #expect(outside.beforeFirstFault.lost == 251)
+        #expect(try #require(outside.windows.first).lost == 0)
+        #expect(outside.pathNotClean)
+        #expect(ProbeAnalysis.measurementProblem([outside])?.contains("path not clean") == true)
+    }
+
+    @Test("a gap that does not hold the fault instant is never the fault's, however close")
+    func gapMustHoldFault() throws {
+        // Loss 97...120 (delivered 96 and 121): a fault at 121 ms is at the gap's upper edge (its
+        // packet after was sent at the fault instant): the fault's; at 121.001 ms the gap ended
+        // before the fault: loss before it.
+        let atEdge = Self.attribute(97...120, faults: [121_000_000])
+        #expect(atEdge.beforeFirstFault.lost == 0)
+        #expect(try #require(atEdge.windows.first).lost == 24)
+        let after = Self.attribute(97...120, faults: [121_001_000])
+        #expect(after.beforeFirstFault.lost == 24)
+        #expect(after.pathNotClean)
+        // A fault at the lower edge (the packet before the gap left at the fault instant) opened the
+        // window that packet is in: the period is the fault's; 1 µs later the gap holds it: also.
+        #expect(Self.attribute(97...120, faults: [96_000_000]).windows.first?.lost == 24)
+        #expect(Self.attribute(97...120, faults: [96_001_000]).windows.first?.lost == 24)
+    }
+
+    @Test("a sender that stalled after the last packet before a fault and caught up in a burst: the fault's loss")
+    func catchUpBurst() throws {
+        // carrier-flap: 1 kpps; the last delivered packet before the first down left at 96 ms, the
+        // sender stalled until after the fault (100 ms) and sent the lost packets late, back to back;
+        // 204 were lost; the first after the flap left on schedule (301 ms). Interpolation puts the
+        // first lost packet at 97 ms, 3 ms before the fault: the old rule (interpolated start within
+        // 1 ms) filed the whole flap's loss before the first fault and errored the run.
+        let report = Self.attribute(97...300, faults: [100_000_000])
+        #expect(report.beforeFirstFault.lost == 0)
+        #expect(try #require(report.windows.first).lost == 204)
+        #expect(!report.pathNotClean)
+        #expect(ProbeAnalysis.measurementProblem([report]) == nil)
+        // Packets still in flight when the fault took effect (sent 3 ms before it): the same.
+        let inFlight = Self.attribute(97...120, faults: [100_000_000])
+        #expect(inFlight.beforeFirstFault.lost == 0)
+        #expect(try #require(inFlight.windows.first).lost == 24)
+    }
+
+    @Test("a later fault's loss is not filed under the earlier fault's window (witness: step 8 vs step 12)")
+    func laterFault() throws {
+        // Plug at 100 ms (no loss), pull at 500 ms; the last delivered packet before the pull's loss
+        // left at 490 ms (the sender stalled 10 ms, then caught up), 38 lost.
+        let report = Self.attribute(491...528, faults: [100_000_000, 500_000_000])
+        #expect(report.windows.map(\.lost) == [0, 38])
+        #expect(report.windows.map(\.lossPeriodCount) == [0, 1])
+        // A longer loss (491...700) whose last delivered packet left 101 ms before the pull: the pull's;
+        // 1 µs more: it began in the plug's window.
+        let edge = Self.attribute(491...700, faults: [100_000_000, 591_000_000])
+        #expect(edge.windows.map(\.lost) == [0, 210])
+        let early = Self.attribute(491...700, faults: [100_000_000, 591_001_000])
+        #expect(early.windows.map(\.lost) == [210, 0])
+    }
+
+    @Test("two fault instants in one gap: the first claims the period")
+    func twoFaultsInGap() throws {
+        let report = Self.attribute(100...399, faults: [150_000_000, 300_000_000])
+        #expect(report.windows.map(\.lost) == [300, 0])
+        // The first is beyond the tolerance: the period is loss before the first fault, not the second's.
+        let late = Self.attribute(100...399, faults: [200_001_000, 300_000_000])
+        #expect(late.beforeFirstFault.lost == 300)
+        #expect(late.windows.map(\.lost) == [0, 0])
+    }
+
+    @Test("under TCG the tolerance grows with the lateness bound (timing allowance), both ways")
+    func tcgBound() throws {
+        // Bound 700 ms (100 ms + the 600 ms TCG allowance): tolerance 701 ms at 1 kpps.
+        let bound: UInt64 = 700_000_000
+        let inside = Self.attribute(100...899, faults: [800_000_000], attempted: 1500, latenessBound: bound)
+        #expect(inside.edgeToleranceNanoseconds == 701_000_000)
+        #expect(inside.windows.first?.lost == 800)
+        let outside = Self.attribute(100...899, faults: [800_001_000], attempted: 1500, latenessBound: bound)
+        #expect(outside.beforeFirstFault.lost == 800)
+        #expect(outside.pathNotClean)
+        // The host bound for the same capture: loss before the fault.
+        #expect(Self.attribute(100...899, faults: [800_000_000], attempted: 1500).beforeFirstFault.lost == 800)
+    }
+
+    @Test("the edge is by carried send times: a slow clock (packets spaced wider than scheduled) moves it with them")
+    func slowClock() throws {
+        // A sender that fell behind: packet k carries k ms + 50 µs per packet after 100 (sent slower
+        // than 1 kpps). Loss 300...399; the last delivered packet (299) carries 299 + 9.95 = 308.95 ms.
+        let shift: (Int) -> UInt64 = { $0 > 100 ? UInt64($0 - 100) * 50_000 : 0 }
+        let inside = Self.attribute(300...399, faults: [409_950_000], shift: shift)
+        #expect(inside.windows.first?.lost == 100)
+        let outside = Self.attribute(300...399, faults: [409_951_000], shift: shift)
+        #expect(outside.beforeFirstFault.lost == 100)
+    }
+
+    @Test("a period whose gap holds a fault is the fault's up to one interval + the lateness bound before it")
+    func toleranceBound() throws {
         // 1000 pps; loss 300...999; delivered 299 at 299 ms and 1000 at 1000 ms + 300 ms (a 300 ms stall).
-        // Interpolated start of seq 300: 299 + 1001/701 = 300.43 ms. The stall would allow 300 ms; the
-        // cap allows 100 ms: a fault at 390 ms claims the period, one at 410 ms does not.
+        // A fault at 400 ms (101 ms after 299) claims the period, one at 400.001 ms does not.
         func report(faultMs: Double) -> ProbeReport {
             var synthetic = SyntheticCapture(attempted: 1500, order: SyntheticCapture.allBut(1500, [300...999]))
             synthetic.sendShift = { $0 > 999 ? 300_000_000 : 0 }
@@ -215,10 +296,10 @@ struct ProbeAnalysisTests {
                 synthetic.capture(),
                 faults: [ProbeFault(stepIndex: 0, at: SyntheticCapture.at(ms: faultMs), kind: .failure)])
         }
-        let inside = report(faultMs: 390)
+        let inside = report(faultMs: 400)
         #expect(inside.beforeFirstFault.lost == 0)
         #expect(inside.windows.first?.lost == 700)
-        let outside = report(faultMs: 410)
+        let outside = report(faultMs: 400.001)
         #expect(outside.beforeFirstFault.lost == 700)
         #expect(outside.pathNotClean)
         // The sender was 300 ms behind: beyond the 100 ms bound, verdicts on the probe are errored.

@@ -101,6 +101,26 @@ struct ProbeEngineTests {
         #expect(result.agrees)
     }
 
+    @Test("the gap compared with the capture: the longest loss period bounded on both sides; a trailing one has none")
+    func longestLossPeriod() {
+        let fault = [ProbeFault(stepIndex: 2, at: SyntheticCapture.at(400), kind: .failure)]
+        // 1 kpps: lost 400...599 then delivered again: 201 ms between the packets around the gap.
+        let bounded = ProbeAnalysis.analyze(
+            SyntheticCapture(attempted: 1000, order: SyntheticCapture.allBut(1000, [400...599])).capture(),
+            faults: fault)
+        #expect(ProbeEngine.longestLossPeriod(bounded) == 201_000_000)
+        // Lost from 400 to the end: the capture has no packet after the loss, hence no gap to compare.
+        let trailing = ProbeAnalysis.analyze(
+            SyntheticCapture(attempted: 1000, order: Array(0..<400)).capture(), faults: fault)
+        #expect(trailing.run.lost == 600)
+        #expect(ProbeEngine.longestLossPeriod(trailing) == 0)
+        // Both: only the bounded one (50 ms gap) is what the capture can show.
+        let both = ProbeAnalysis.analyze(
+            SyntheticCapture(attempted: 1000, order: SyntheticCapture.allBut(700, [400...448])).capture(),
+            faults: fault)
+        #expect(ProbeEngine.longestLossPeriod(both) == 50_000_000)
+    }
+
     @Test("tcpdump's drop count is parsed from its exit lines")
     func droppedByKernel() {
         let text =

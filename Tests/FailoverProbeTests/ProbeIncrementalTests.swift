@@ -111,6 +111,35 @@ struct ProbeIncrementalTests {
         #expect(report.windows.first?.failoverTime.nanoseconds == 51_000_000)
         #expect(report.beforeFirstFault.sent == 150_000)
     }
+
+    @Test("settled loss periods are attributed with the current edge tolerance: a changed lateness bound re-files them")
+    func settledPeriodsFollowTheBound() {
+        // 1000 pps, loss 100...899 (the packet before it left at 99 ms), fault at 800 ms: 701 ms after
+        // it, inside the tolerance of a 700 ms bound (TCG) and outside that of the 100 ms host bound.
+        let attempted = 5000
+        let synthetic = SyntheticCapture(attempted: attempted, order: SyntheticCapture.allBut(attempted, [100...899]))
+        let capture = synthetic.capture()
+        var analyzer = ProbeAnalyzer(configuration: capture.configuration)
+        analyzer.ingest(capture.arrivals, limit: UInt64(attempted))
+        let judge = SyntheticCapture.sent(attempted - 1) - 50_000_000
+        analyzer.settle(sender: capture.sender, judgeBefore: judge)
+        #expect(analyzer.periods.count == 1)
+        let faults = [ProbeFault(stepIndex: 2, at: SyntheticCapture.at(ms: 800))]
+        func report() -> ProbeReport {
+            analyzer.report(
+                sender: capture.sender, receiver: capture.receiver, judgeSentBefore: judge, complete: false,
+                drainNanoseconds: 0, faults: faults)
+        }
+        let host = report()
+        #expect(host.beforeFirstFault.lost == 800)
+        #expect(host.windows.first?.lost == 0)
+        analyzer.latenessBound = 700_000_000
+        let tcg = report()
+        #expect(tcg.beforeFirstFault.lost == 0)
+        #expect(tcg.windows.first?.lost == 800)
+        analyzer.latenessBound = ProbeAnalysis.maximumSenderLatenessNanoseconds
+        #expect(report().beforeFirstFault.lost == 800)
+    }
 }
 
 @Suite("Unmeasured windows")
@@ -281,5 +310,33 @@ struct ProbeWitnessWindowTests {
         #expect(moved.windowLoss?.map(\.lost) == [60, 0])
         #expect(!moved.agrees)
         #expect(moved.detail.contains("step 2: capture 60 lost in 2, probe 50 in 1"))
+    }
+
+    @Test(
+        "the witness attributes with the probe's lateness bound: under TCG both file a stalled pull's loss under the pull"
+    )
+    func witnessUsesTheRunsBound() throws {
+        // 1000 pps; the last packet before the loss left at 99 ms, the pull came at 500 ms (a 400 ms
+        // stall, inside TCG's 700 ms bound, outside the host's 100 ms): the probe files it under the pull.
+        let missing = [100...599]
+        let capture = SyntheticCapture(attempted: 1000, order: SyntheticCapture.allBut(1000, missing)).capture()
+        let faults = [ProbeFault(stepIndex: 3, at: SyntheticCapture.at(ms: 500), kind: .failure)]
+        let bound: UInt64 = 700_000_000
+        let report = ProbeAnalysis.analyze(capture, faults: faults, senderLatenessBound: bound)
+        #expect(report.window(step: 3)?.lost == 500)
+        let base = ProbeWitnessRecord(
+            tool: "tcpdump", file: "w.pcap", interface: "b/eth0", matching: 0, uniqueSequences: 0,
+            largestGapNanoseconds: nil, droppedByKernel: nil, toleranceNanoseconds: 2_000_000, receivedAgrees: true,
+            outageAgrees: true, detail: "")
+        let judged = ProbeEngine.judgeWindows(
+            Self.witness(missing: missing), base: base, capture: capture, report: report, faults: faults,
+            senderLatenessBound: bound)
+        #expect(judged.windowsAgree == true, "\(judged.detail)")
+        #expect(judged.windowLoss?.map(\.lost) == [500])
+        // With the host bound the capture's gap is loss before the pull: it disagrees with that report.
+        let hostBound = ProbeEngine.judgeWindows(
+            Self.witness(missing: missing), base: base, capture: capture, report: report, faults: faults)
+        #expect(hostBound.windowsAgree == false)
+        #expect(hostBound.windowLoss?.map(\.lost) == [0])
     }
 }

@@ -1,10 +1,10 @@
 public import FailoverModel
 
 /// What Core does with one family of assertions: check them, say whether they are read on the
-/// observation timeline, and show them in a plan. Each family lives in its own file of this
-/// folder; `Assertion.family` (in the model) names the family of an assertion and
-/// `AssertionFamilies.family(_:)` is the one table from that name to the family. The decoding
-/// entry of each kind is in FailoverPlaybook/Families (the registry there is the list of keys).
+/// observation timeline, and show them in a plan. The families themselves live in the
+/// FailoverFamilies module (one folder each, with their decoding entries); `Assertion.family` (in
+/// the model) names the family of an assertion and an `AssertionFamilies` value, given to the
+/// runner and the plan renderer, maps that name to the evaluator.
 public protocol AssertionFamily: Sendable {
     /// True when `assertion` is read from the observation timeline at the instants the kernel
     /// reported a change (else it is polled: read from the kernel or measured by the probes).
@@ -21,13 +21,17 @@ public struct AssertionSources {
     public var state: (InterfaceRef) async throws -> InterfaceState
     /// The probes' evaluation of a probe assertion (nil: no probe engine, or a timeline read).
     public var probes: ((Assertion) async throws -> ProbeEvaluation)?
+    /// A host's neighbour table, read from the kernel now (nil: not available here).
+    public var neighbours: ((String) async throws -> [Neighbour])?
 
     public init(
         state: @escaping (InterfaceRef) async throws -> InterfaceState,
-        probes: ((Assertion) async throws -> ProbeEvaluation)? = nil
+        probes: ((Assertion) async throws -> ProbeEvaluation)? = nil,
+        neighbours: ((String) async throws -> [Neighbour])? = nil
     ) {
         self.state = state
         self.probes = probes
+        self.neighbours = neighbours
     }
 }
 
@@ -45,15 +49,33 @@ public struct PlanContext: Sendable {
     public func ns(_ role: String) -> String { names.namespace(role) }
 }
 
-/// The one table of assertion families.
-public enum AssertionFamilies {
-    public static func family(_ id: AssertionFamilyID) -> any AssertionFamily {
-        switch id {
-        case .interfaceState: InterfaceStateFamily()
-        case .bondOption: BondOptionFamily()
-        case .probeTraffic: ProbeTrafficFamily()
-        }
+/// The table of assertion evaluators, by family: a value the runner, the timeline and the plan
+/// renderer receive (FailoverFamilies builds the standard one). An assertion of a family without
+/// an evaluator is *errored* when checked, never passed.
+public struct AssertionFamilies: Sendable {
+    public var evaluators: [AssertionFamilyID: any AssertionFamily]
+
+    public init(_ evaluators: [AssertionFamilyID: any AssertionFamily]) { self.evaluators = evaluators }
+
+    public func family(_ id: AssertionFamilyID) -> any AssertionFamily {
+        evaluators[id] ?? UnregisteredFamily(id: id)
     }
 
-    public static func family(of assertion: Assertion) -> any AssertionFamily { family(assertion.family) }
+    public func family(of assertion: Assertion) -> any AssertionFamily { family(assertion.family) }
+}
+
+/// Stands for a family missing from the table: its checks error, its plan text says so.
+struct UnregisteredFamily: AssertionFamily {
+    var id: AssertionFamilyID
+
+    func readsTimeline(_ assertion: Assertion) -> Bool { false }
+
+    func check(_ assertion: Assertion, sources: AssertionSources) async throws -> Check {
+        Check(
+            holds: false, actual: "n/a", error: "no evaluator registered for family \(id.rawValue) (\(assertion.key))")
+    }
+
+    func planLook(_ assertion: Assertion, plan: PlanContext) -> String {
+        PlanRenderer.comment("(no evaluator registered for family \(id.rawValue))")
+    }
 }

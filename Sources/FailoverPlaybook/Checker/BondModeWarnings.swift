@@ -1,7 +1,7 @@
 import FailoverModel
 
 /// Warnings for options a bond's mode ignores, and for timer combinations the kernel changes.
-enum BondModeWarnings {
+package enum BondModeWarnings {
     /// Whether option `key` was given: its mark (what a front end wrote, valid or not) or, for a
     /// model without marks, a value set in `options`.
     static func given(_ key: String, _ bond: Bond) -> Bool {
@@ -40,7 +40,7 @@ enum BondModeWarnings {
 
     /// A front end that records marks but no `mode` mark could not read the mode (and said so):
     /// warnings about a guessed mode would only mislead.
-    static func modeKnown(_ bond: Bond) -> Bool { bond.marks.isEmpty || bond.marks["mode"] != nil }
+    package static func modeKnown(_ bond: Bond) -> Bool { bond.marks.isEmpty || bond.marks["mode"] != nil }
 
     static func check(host: String, _ bond: Bond, _ bondMark: SourceMark, _ context: inout CheckContext) {
         guard modeKnown(bond) else { return }

@@ -52,8 +52,11 @@ enum ObjectChecks {
             switch cable.b {
             case .switch(let name):
                 if topology.switch(named: name) == nil {
+                    let hint =
+                        topology.host(named: name) != nil ? " (\(name) is a host: write \(name)/<interface>)" : ""
                     context.error(
-                        far, "\(path): no switch \(name); switches: \(TopologyIndex.list(context.index.switchNames))")
+                        far,
+                        "\(path): no switch \(name)\(hint); switches: \(TopologyIndex.list(context.index.switchNames))")
                 }
             case .host(let ref):
                 ends.append(ref)

@@ -2,27 +2,33 @@ import FailoverModel
 import Yams
 
 /// One step kind as a playbook spells it: its key and its decoder. The keys a step may have ARE
-/// the keys of `PlaybookDecoder.stepRegistry`: a kind cannot be listed without its decoder.
-struct StepEntry: Sendable {
-    var key: String
-    var decode: @Sendable (PlaybookDecoder, StepInput) -> [StepAction]
+/// the keys of the decoder's `DecodingRegistry` (and its control steps): a kind cannot be listed
+/// without its decoder.
+public struct StepEntry: Sendable {
+    public var key: String
+    public var decode: @Sendable (PlaybookDecoder, StepInput) -> [StepAction]
+
+    public init(key: String, decode: @escaping @Sendable (PlaybookDecoder, StepInput) -> [StepAction]) {
+        self.key = key
+        self.decode = decode
+    }
 }
 
 /// What a step decoder reads: the value under the step's key and where it is.
-struct StepInput {
-    var key: String
-    var value: Node
-    var path: String
+public struct StepInput {
+    public var key: String
+    public var value: Node
+    public var path: String
     /// A fault step comes before this one (an `expect` with scope last_fault needs one).
-    var faultSoFar: Bool
+    public var faultSoFar: Bool
 }
 
 /// One assertion kind as a playbook spells it under `expect`: its key, the sub-key naming its
 /// subject, its other sub-keys, how it may be timed, and its decoder. The keys `expect` accepts
-/// ARE the keys of `PlaybookDecoder.assertionRegistry`: a kind cannot be listed without its
-/// decoder, nor decoded without being listed (there is no switch to fall through).
-struct AssertionEntry: Sendable {
-    enum Timing: Sendable {
+/// ARE the assertion keys of the decoder's `DecodingRegistry`: a kind cannot be listed without
+/// its decoder, nor decoded without being listed (there is no switch to fall through).
+public struct AssertionEntry: Sendable {
+    public enum Timing: Sendable {
         /// On the observation timeline: `within` (or `auto`), `not_before`, `throughout`, `never`.
         case timeline
         /// A static property checked once: the window keys are refused with this reason.
@@ -35,17 +41,28 @@ struct AssertionEntry: Sendable {
         case probeFigure
     }
 
-    var key: String
+    public var key: String
     /// The sub-key naming what is observed (`bond`, `interface`, `probe`).
-    var subject: String
+    public var subject: String
     /// The other sub-keys, timing keys aside, in the order diagnostics list them.
-    var keys: [String]
-    var timing: Timing
+    public var keys: [String]
+    public var timing: Timing
     /// Reports every problem at its node; nil when there was one.
-    var decode: @Sendable (AssertionInput) -> Assertion?
+    public var decode: @Sendable (AssertionInput) -> Assertion?
+
+    public init(
+        key: String, subject: String, keys: [String], timing: Timing,
+        decode: @escaping @Sendable (AssertionInput) -> Assertion?
+    ) {
+        self.key = key
+        self.subject = subject
+        self.keys = keys
+        self.timing = timing
+        self.decode = decode
+    }
 
     /// Every sub-key accepted, in the order diagnostics list them.
-    var allowed: [String] {
+    public var allowed: [String] {
         let timingKeys: [String] =
             switch timing {
             case .timeline, .once, .onceWith: PlaybookDecoder.timingKeys
@@ -56,7 +73,7 @@ struct AssertionEntry: Sendable {
     }
 
     /// Why `not_before`, `throughout` and `never` make no sense on this assertion, if they do not.
-    func notOnTimeline(_ view: MappingView) -> String? {
+    public func notOnTimeline(_ view: MappingView) -> String? {
         switch timing {
         case .timeline: nil
         case .once(let reason): reason
@@ -69,19 +86,19 @@ struct AssertionEntry: Sendable {
 
 /// What an assertion decoder reads: its mapping, its subject and where they are. `ok` turns
 /// false once a problem was reported (the assertion is then dropped after all are reported).
-final class AssertionInput {
-    let decoder: PlaybookDecoder
-    let key: String
-    let keyNode: Node
-    let value: Node
-    let view: MappingView
-    let path: String
-    let subjectNode: Node
-    let subjectPath: String
-    let allowed: [String]
+public final class AssertionInput {
+    public let decoder: PlaybookDecoder
+    public let key: String
+    public let keyNode: Node
+    public let value: Node
+    public let view: MappingView
+    public let path: String
+    public let subjectNode: Node
+    public let subjectPath: String
+    public let allowed: [String]
     /// A fault step comes before this expect (scope last_fault needs one).
-    let faultSoFar: Bool
-    var ok = true
+    public let faultSoFar: Bool
+    public var ok = true
 
     init(
         decoder: PlaybookDecoder, entry: AssertionEntry, keyNode: Node, value: Node, view: MappingView, path: String,
@@ -99,10 +116,10 @@ final class AssertionInput {
         self.faultSoFar = faultSoFar
     }
 
-    var reader: NodeReader { decoder.reader }
+    public var reader: NodeReader { decoder.reader }
 
     /// The node of a required sub-key; reports it missing (unless a misspelling of it was reported).
-    func need(_ name: String) -> Node? {
+    public func need(_ name: String) -> Node? {
         if let node = view[name] { return node }
         if !reader.misspelled(name, in: view, allowed: allowed) {
             reader.error(value, "\(path): \(key) needs '\(name)'")
@@ -111,26 +128,36 @@ final class AssertionInput {
     }
 
     /// The subject as `host/interface`.
-    func ref() -> InterfaceRef? { reader.ref(subjectNode, subjectPath) }
+    public func ref() -> InterfaceRef? { reader.ref(subjectNode, subjectPath) }
 
     /// `is` / `at_least` / `at_most`: exactly one of them, a count.
-    func comparison() -> CountComparison? { decoder.decodeComparison(view, value, path, key) }
+    public func comparison() -> CountComparison? { decoder.decodeComparison(view, value, path, key) }
 }
 
-extension PlaybookDecoder {
-    /// Every step kind, by family; the order is the one diagnostics list them in.
-    static let stepRegistry: [StepEntry] = faultSteps + bondOptionSteps + controlSteps
+/// The families a decoder knows, as a value (FailoverFamilies' `StandardFamilies.decoding`):
+/// their step kinds, their assertion kinds (in the order diagnostics list them) and the checks
+/// of their steps that `PlaybookChecker` runs on the model. The control steps (`hold`,
+/// `start_probe`, `stop_probe`, `expect`) belong to the decoder and follow the families' steps.
+public struct DecodingRegistry: Sendable {
+    public var steps: [StepEntry]
+    public var assertions: [AssertionEntry]
+    public var checkers: [any StepChecker]
 
-    /// Every assertion kind, by family; the order is the one diagnostics list them in.
-    static let assertionRegistry: [AssertionEntry] =
-        interfaceStateAssertions + probeTrafficAssertions + bondOptionAssertions
+    public init(steps: [StepEntry], assertions: [AssertionEntry], checkers: [any StepChecker]) {
+        self.steps = steps
+        self.assertions = assertions
+        self.checkers = checkers
+    }
+}
 
-    /// The semantic checks of the step families, run on the model by `PlaybookChecker`.
-    static let stepCheckers: [any StepChecker] = [faultStepChecker]
+extension DecodingRegistry {
+    /// Every step kind a playbook may use: the families' then the control steps, in the order
+    /// diagnostics list them.
+    public var allSteps: [StepEntry] { steps + PlaybookDecoder.controlSteps }
 
-    static let stepKeys = stepRegistry.map(\.key)
-    static let assertionKeys = assertionRegistry.map(\.key)
+    public var stepKeys: [String] { allSteps.map(\.key) }
+    public var assertionKeys: [String] { assertions.map(\.key) }
 
-    static func stepEntry(_ key: String) -> StepEntry? { stepRegistry.first { $0.key == key } }
-    static func assertionEntry(_ key: String) -> AssertionEntry? { assertionRegistry.first { $0.key == key } }
+    func stepEntry(_ key: String) -> StepEntry? { allSteps.first { $0.key == key } }
+    func assertionEntry(_ key: String) -> AssertionEntry? { assertions.first { $0.key == key } }
 }

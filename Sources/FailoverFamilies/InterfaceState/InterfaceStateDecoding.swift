@@ -1,9 +1,10 @@
 import FailoverModel
+import FailoverPlaybook
 import Yams
 
 /// The interface and bond state family: what the kernel reports about an interface, observed on
 /// the timeline (bond mode and permanent MACs are static and read once). Evaluated in
-/// FailoverCore/Families/InterfaceStateFamily.swift.
+/// InterfaceStateFamily.swift.
 extension PlaybookDecoder {
     static let interfaceStateAssertions: [AssertionEntry] = [
         AssertionEntry(key: "active_slave", subject: "bond", keys: ["is"], timing: .timeline) {
@@ -31,26 +32,15 @@ extension PlaybookDecoder {
     ]
 
     func decodeActiveSlave(_ input: AssertionInput) -> Assertion? {
-        let path = input.path
-        guard let ref = input.ref(), let bond = checkBond(ref, input.subjectNode, input.subjectPath),
-            let node = input.need("is"),
-            let text = reader.string(node, "\(path).is", expected: "a slave name or none")
+        guard let ref = input.ref(), let node = input.need("is"),
+            let text = reader.string(node, "\(input.path).is", expected: "a slave name or none")
         else { return nil }
-        let slaves = bond.slaves.map(\.0)
-        if text != "none" && !slaves.contains(text) {
-            reader.error(node, "\(path).is: \(text) is not a slave of \(ref); slaves: \(Self.list(slaves)), or none")
-            return nil
-        }
-        if !bond.mode.hasActiveSlave && bond.modeKnown {
-            reader.warning(
-                input.keyNode, "\(path): mode \(bond.mode.rawValue) has no active slave; the kernel reports none")
-        }
         return .activeSlave(bond: ref, expected: text == "none" ? nil : text)
     }
 
     func decodeBondMode(_ input: AssertionInput) -> Assertion? {
-        guard let ref = input.ref(), checkBond(ref, input.subjectNode, input.subjectPath) != nil,
-            let node = input.need("is"), let text = reader.string(node, "\(input.path).is", expected: "a bond mode")
+        guard let ref = input.ref(), let node = input.need("is"),
+            let text = reader.string(node, "\(input.path).is", expected: "a bond mode")
         else { return nil }
         guard let mode = BondMode.parse(text) else {
             reader.error(node, "\(input.path).is: unknown bond mode '\(text)'; modes: \(BondMode.spellings)")
@@ -60,8 +50,7 @@ extension PlaybookDecoder {
     }
 
     func decodeMIIStatus(_ input: AssertionInput) -> Assertion? {
-        guard let ref = input.ref(), checkSlave(ref, input.subjectNode, input.subjectPath, orBond: true),
-            let node = input.need("is"), let text = reader.string(node, "\(input.path).is")
+        guard let ref = input.ref(), let node = input.need("is"), let text = reader.string(node, "\(input.path).is")
         else { return nil }
         guard let status = MIIStatus(rawValue: text) else {
             reader.error(node, "\(input.path).is: expected up, down, going_back or going_down, found '\(text)'")
@@ -71,9 +60,7 @@ extension PlaybookDecoder {
     }
 
     func decodeLinkFailures(_ input: AssertionInput) -> Assertion? {
-        guard let ref = input.ref(), checkSlave(ref, input.subjectNode, input.subjectPath, orBond: false),
-            let comparison = input.comparison()
-        else { return nil }
+        guard let ref = input.ref(), let comparison = input.comparison() else { return nil }
         return .linkFailures(ref, comparison)
     }
 
@@ -88,8 +75,7 @@ extension PlaybookDecoder {
 
     /// An interface of the host and `is: up|down`.
     private func upOrDown(_ input: AssertionInput) -> (ref: InterfaceRef, up: Bool)? {
-        guard let ref = input.ref(), checkInterface(ref, input.subjectNode, input.subjectPath),
-            let node = input.need("is"), let text = reader.string(node, "\(input.path).is")
+        guard let ref = input.ref(), let node = input.need("is"), let text = reader.string(node, "\(input.path).is")
         else { return nil }
         guard text == "up" || text == "down" else {
             reader.error(node, "\(input.path).is: expected up or down, found '\(text)'")
@@ -100,9 +86,7 @@ extension PlaybookDecoder {
 
     func decodeMAC(_ input: AssertionInput) -> Assertion? {
         let path = input.path
-        guard let ref = input.ref(),
-            checkInterface(ref, input.subjectNode, input.subjectPath, allowLoopback: false)
-        else { return nil }
+        guard let ref = input.ref() else { return nil }
         let given = ["is", "same_as", "permanent_of"].filter(input.view.has)
         guard given.count == 1 else {
             reader.error(input.value, "\(path): mac needs exactly one of 'is', 'same_as', 'permanent_of'")
@@ -114,14 +98,50 @@ extension PlaybookDecoder {
             guard let mac = reader.mac(node, "\(path).is") else { return nil }
             return .mac(ref, expected: .literal(mac))
         case "same_as":
-            guard let other = reader.ref(node, "\(path).same_as"), checkInterface(other, node, "\(path).same_as")
-            else { return nil }
+            guard let other = reader.ref(node, "\(path).same_as") else { return nil }
             return .mac(ref, expected: .sameAs(other))
         default:
-            guard let other = reader.ref(node, "\(path).permanent_of"),
-                checkSlave(other, node, "\(path).permanent_of", orBond: false)
-            else { return nil }
+            guard let other = reader.ref(node, "\(path).permanent_of") else { return nil }
             return .mac(ref, expected: .permanentOf(other))
+        }
+    }
+
+    /// The references of the family's assertions, on the model: the subject is a bond, a slave
+    /// or an interface of its host as the kind needs; `active_slave`'s slave is one of the bond.
+    static let interfaceStateChecker = ExpectationCheck { expectation, mark, context in
+        switch expectation.assertion {
+        case .activeSlave(let ref, let expected):
+            guard let bond = context.requireBond(ref, at: mark("bond")) else { return }
+            if let expected, !bond.slaves.contains(expected) {
+                let at = mark("is")
+                context.error(
+                    at,
+                    "\(at.path): \(expected) is not a slave of \(ref); slaves: \(TopologyIndex.list(bond.slaves)), or none"
+                )
+                return
+            }
+            if !bond.mode.hasActiveSlave && BondModeWarnings.modeKnown(bond) {
+                let at = mark("key")
+                context.warning(
+                    at, "\(at.path): mode \(bond.mode.rawValue) has no active slave; the kernel reports none")
+            }
+        case .bondMode(let ref, _):
+            context.requireBond(ref, at: mark("bond"))
+        case .miiStatus(let ref, _):
+            context.requireSlave(ref, at: mark("interface"), orBond: true)
+        case .linkFailures(let ref, _):
+            context.requireSlave(ref, at: mark("interface"), orBond: false)
+        case .carrier(let ref, _), .adminState(let ref, _):
+            context.requireInterface(ref, at: mark("interface"))
+        case .mac(let ref, let expected):
+            guard context.requireInterface(ref, at: mark("interface"), allowLoopback: false) else { return }
+            switch expected {
+            case .literal: return
+            case .sameAs(let other): context.requireInterface(other, at: mark("same_as"))
+            case .permanentOf(let other): context.requireSlave(other, at: mark("permanent_of"), orBond: false)
+            }
+        default:
+            return
         }
     }
 }

@@ -1,4 +1,5 @@
 import FailoverModel
+import FailoverPlaybook
 import Yams
 
 /// The fault step family: what breaks and mends the path (its polarity is

@@ -1,11 +1,18 @@
+public import FailoverCore
 public import FailoverModel
+public import FailoverPlaybook
 
 /// Interface and bond state: what the kernel reports about an interface (netlink, and
 /// /proc/net/bonding for the bond's view). Read on the observation timeline, except the static
 /// properties (bond mode, permanent MACs), which are read once from the kernel. Decoded in
-/// FailoverPlaybook/Families/InterfaceStateDecoding.swift.
-public struct InterfaceStateFamily: AssertionFamily {
+/// InterfaceStateDecoding.swift.
+public struct InterfaceStateFamily: Family, AssertionFamily {
     public init() {}
+
+    public var name: String { "interface_state" }
+    public var assertionEntries: [AssertionEntry] { PlaybookDecoder.interfaceStateAssertions }
+    public var checkers: [any StepChecker] { [PlaybookDecoder.interfaceStateChecker] }
+    public var evaluators: [AssertionFamilyID: any AssertionFamily] { [.interfaceState: self] }
 
     public func readsTimeline(_ assertion: Assertion) -> Bool {
         switch assertion {

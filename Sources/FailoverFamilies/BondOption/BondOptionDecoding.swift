@@ -1,4 +1,5 @@
 import FailoverModel
+import FailoverPlaybook
 import Yams
 
 /// The bond option family: `set` changes options at run time (a reconfiguration, or a refusal
@@ -71,10 +72,7 @@ extension PlaybookDecoder {
             reader.error(value, "\(path): set needs 'bond' (host/bond)")
             return []
         }
-        guard let ref = reader.ref(bondNode, "\(path).bond"), let bond = checkBond(ref, bondNode, "\(path).bond") else {
-            return []
-        }
-        let slaves = bond.slaves.map(\.0)
+        guard let ref = reader.ref(bondNode, "\(path).bond") else { return [] }
         var actions: [StepAction] = []
         var scratch = BondOptions()
         for entry in optionEntries where allowed.contains(entry.key) {
@@ -85,14 +83,6 @@ extension PlaybookDecoder {
                     continue
                 }
                 let none = name == "none" || name.isEmpty
-                if !none && !slaves.contains(name) {
-                    reader.error(
-                        entry.value, "\(optionPath): \(name) is not a slave of \(ref); slaves: \(Self.list(slaves))")
-                    continue
-                }
-                if entry.key == "active_slave" && !bond.mode.hasActiveSlave && !expectsError {
-                    reader.warning(entry.keyNode, "\(optionPath): mode \(bond.mode.rawValue) has no active slave")
-                }
                 actions.append(
                     .set(bond: ref, option: entry.key, value: none ? "" : name, expectError: expectError))
                 continue
@@ -116,7 +106,6 @@ extension PlaybookDecoder {
     /// spelling `set` uses (what `applyOption` returns), so the two compare as text.
     func decodeOptionAssertion(_ view: MappingView, _ value: Node, _ path: String, bond ref: InterfaceRef) -> Assertion?
     {
-        guard let bond = checkBond(ref, view["bond"] ?? value, "\(path).bond") else { return nil }
         let allowed = ["bond", "name", "is", "within"]
         guard let nameNode = view["name"] else {
             if !reader.misspelled("name", in: view, allowed: allowed) {
@@ -142,12 +131,6 @@ extension PlaybookDecoder {
         switch name {
         case "active_slave", "primary":
             guard let slave = reader.string(isNode, "\(path).is", expected: "a slave name or none") else { return nil }
-            let slaves = bond.slaves.map(\.0)
-            if slave != "none" && !slaves.contains(slave) {
-                reader.error(
-                    isNode, "\(path).is: \(slave) is not a slave of \(ref); slaves: \(Self.list(slaves)), or none")
-                return nil
-            }
             return .option(bond: ref, name: name, expected: slave)
         case "mode":
             guard let mode = reader.named(isNode, "\(path).is", BondMode.self) else { return nil }
@@ -159,4 +142,41 @@ extension PlaybookDecoder {
         }
     }
 
+    /// The references of `set` steps, on the model: the bond exists, a slave named by
+    /// `active_slave` or `primary` is one of it; `active_slave` on a mode without one is a warning.
+    static let setStepChecker = StepCheck { step, index, context in
+        guard case .set(let ref, let option, let value, let expectError) = step.action else { return }
+        let path = step.marks["target"]?.path ?? "steps[\(index)].set"
+        func mark(_ part: String) -> SourceMark {
+            step.marks[part]
+                ?? SourceMark(
+                    location: context.index.location(step.location), path: "\(path).\(part.replacing("key:", with: ""))"
+                )
+        }
+        guard let bond = context.requireBond(ref, at: mark("bond")) else { return }
+        guard option == "active_slave" || option == "primary" else { return }
+        if !value.isEmpty && value != "none" && !bond.slaves.contains(value) {
+            let at = mark(option)
+            context.error(
+                at, "\(at.path): \(value) is not a slave of \(ref); slaves: \(TopologyIndex.list(bond.slaves))")
+            return
+        }
+        if option == "active_slave" && !bond.mode.hasActiveSlave && expectError == nil {
+            let at = mark("key:\(option)")
+            context.warning(at, "\(at.path): mode \(bond.mode.rawValue) has no active slave")
+        }
+    }
+
+    /// The references of `option` assertions, on the model: the bond exists, a slave named as
+    /// the value of `active_slave` or `primary` is one of it.
+    static let optionChecker = ExpectationCheck { expectation, mark, context in
+        guard case .option(let ref, let name, let expected) = expectation.assertion else { return }
+        guard let bond = context.requireBond(ref, at: mark("bond")) else { return }
+        if (name == "active_slave" || name == "primary") && expected != "none" && !bond.slaves.contains(expected) {
+            let at = mark("is")
+            context.error(
+                at,
+                "\(at.path): \(expected) is not a slave of \(ref); slaves: \(TopologyIndex.list(bond.slaves)), or none")
+        }
+    }
 }

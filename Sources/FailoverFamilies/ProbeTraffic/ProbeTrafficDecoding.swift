@@ -1,4 +1,5 @@
 import FailoverModel
+import FailoverPlaybook
 import Yams
 
 /// The probe traffic family: figures a probe measured over a scope (the whole run or the last
@@ -29,12 +30,12 @@ extension PlaybookDecoder {
         },
     ]
 
-    /// The probe (declared) and the scope (`last_fault` by default, which needs a fault before).
+    /// The probe and the scope (`last_fault` by default; the checker wants a fault before it).
     func decodeProbeSubject(_ input: AssertionInput) -> (String, ProbeScope)? {
         let path = input.path
-        guard let name = reader.string(input.subjectNode, "\(path).probe", expected: "a probe name"),
-            checkProbe(name, input.subjectNode, "\(path).probe") != nil
-        else { return nil }
+        guard let name = reader.string(input.subjectNode, "\(path).probe", expected: "a probe name") else {
+            return nil
+        }
         var scope = ProbeScope.lastFault
         if let node = input.view["scope"], let text = reader.string(node, "\(path).scope") {
             switch text {
@@ -44,12 +45,6 @@ extension PlaybookDecoder {
                 reader.error(node, "\(path).scope: expected run or last_fault, found '\(text)'")
                 input.ok = false
             }
-        }
-        if case .lastFault = scope, !input.faultSoFar {
-            reader.error(
-                input.view["scope"] ?? input.keyNode,
-                "\(path): scope last_fault needs a fault step before this expect (or use scope: run)")
-            input.ok = false
         }
         return (name, scope)
     }
@@ -70,5 +65,22 @@ extension PlaybookDecoder {
             return nil
         }
         return .outage(probe: name, scope, method, atMost: limit)
+    }
+
+    /// The references of the family's assertions, on the model: the probe is declared, and
+    /// scope `last_fault` has a fault step before it.
+    static let probeTrafficChecker = ExpectationCheck { expectation, mark, context in
+        switch expectation.assertion {
+        case .loss(let name, let scope, _), .outage(let name, let scope, _, _), .reordered(let name, let scope, _):
+            guard context.requireProbe(name, at: mark("probe")) != nil else { return }
+            if case .lastFault = scope, !context.faultBefore {
+                // At `scope` when written (the default is written nowhere: at the assertion's key).
+                let path = mark("key").path
+                let at = SourceMark(location: (expectation.marks["scope"] ?? mark("key")).location, path: path)
+                context.error(at, "\(path): scope last_fault needs a fault step before this expect (or use scope: run)")
+            }
+        default:
+            return
+        }
     }
 }

@@ -1,10 +1,18 @@
+public import FailoverCore
 public import FailoverModel
+public import FailoverPlaybook
 
 /// Bond options: `option` asserts the value the kernel reports (netlink IFLA_BOND_*) in the
 /// spelling `set` uses. Polled from the kernel (observations do not carry options). Decoded in
-/// FailoverPlaybook/Families/BondOptionDecoding.swift with the `set` step.
-public struct BondOptionFamily: AssertionFamily {
+/// BondOptionDecoding.swift with the `set` step.
+public struct BondOptionFamily: Family, AssertionFamily {
     public init() {}
+
+    public var name: String { "bond_option" }
+    public var stepEntries: [StepEntry] { PlaybookDecoder.bondOptionSteps }
+    public var assertionEntries: [AssertionEntry] { PlaybookDecoder.bondOptionAssertions }
+    public var checkers: [any StepChecker] { [PlaybookDecoder.setStepChecker, PlaybookDecoder.optionChecker] }
+    public var evaluators: [AssertionFamilyID: any AssertionFamily] { [.bondOption: self] }
 
     public func readsTimeline(_ assertion: Assertion) -> Bool { false }
 

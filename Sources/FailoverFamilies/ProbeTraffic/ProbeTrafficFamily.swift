@@ -1,10 +1,17 @@
+public import FailoverCore
 public import FailoverModel
+public import FailoverPlaybook
 
 /// Probe traffic: loss, outage and reordering measured by a traffic probe over a scope. The
 /// arithmetic is in FailoverProbe (ProbeAnalysis+Assertions.swift), reached through
-/// `TrafficProbes.evaluate`. Decoded in FailoverPlaybook/Families/ProbeTrafficDecoding.swift.
-public struct ProbeTrafficFamily: AssertionFamily {
+/// `TrafficProbes.evaluate`. Decoded in ProbeTrafficDecoding.swift.
+public struct ProbeTrafficFamily: Family, AssertionFamily {
     public init() {}
+
+    public var name: String { "probe_traffic" }
+    public var assertionEntries: [AssertionEntry] { PlaybookDecoder.probeTrafficAssertions }
+    public var checkers: [any StepChecker] { [PlaybookDecoder.probeTrafficChecker] }
+    public var evaluators: [AssertionFamilyID: any AssertionFamily] { [.probeTraffic: self] }
 
     public func readsTimeline(_ assertion: Assertion) -> Bool { false }
 

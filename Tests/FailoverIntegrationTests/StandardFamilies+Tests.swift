@@ -1,0 +1,35 @@
+import FailoverCore
+import FailoverFamilies
+import FailoverPlaybook
+import Logging
+
+/// Tests load playbooks as `failover` does: with the standard families.
+extension PlaybookLoader {
+    static func load(contentsOf path: String) throws -> LoadedPlaybook {
+        try load(contentsOf: path, registry: StandardFamilies.decoding)
+    }
+
+    static func loadInstances(contentsOf path: String) throws -> [LoadedPlaybook] {
+        try loadInstances(contentsOf: path, registry: StandardFamilies.decoding)
+    }
+
+    static func load(yaml: String, file: String) throws -> LoadedPlaybook {
+        try load(yaml: yaml, file: file, registry: StandardFamilies.decoding)
+    }
+
+    static func loadInstances(yaml: String, file: String) throws -> [LoadedPlaybook] {
+        try loadInstances(yaml: yaml, file: file, registry: StandardFamilies.decoding)
+    }
+}
+
+/// Tests run playbooks as `failover` does: with the standard families' evaluators.
+extension PlaybookRunner {
+    init(
+        backend: any NetworkBackend, probes: (any TrafficProbes)? = nil, clock: any MonotonicClock,
+        timing: TimingPolicy = .exact, logger: Logger
+    ) {
+        self.init(
+            backend: backend, probes: probes, clock: clock, timing: timing, logger: logger,
+            families: StandardFamilies.evaluators)
+    }
+}
