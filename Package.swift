@@ -100,7 +100,7 @@ let package = Package(
             name: "FailoverOrchestration",
             dependencies: [
                 "CNetShims", "FailoverModel", "FailoverPlaybook", "FailoverCore", "FailoverFamilies", "FailoverLinux",
-                "FailoverNetlink", "FailoverVM", "FailoverReport", "FailoverProbe",
+                "FailoverNetlink", "FailoverVM", "FailoverReport", "FailoverProbe", "FailoverCapture",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

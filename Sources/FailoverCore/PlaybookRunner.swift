@@ -26,12 +26,16 @@ public struct PlaybookRunner: Sendable {
     public var logger: Logger
     /// The evaluators of the assertion families (FailoverFamilies' `StandardFamilies.evaluators`).
     public var families: AssertionFamilies
+    /// The playbook's packet captures (nil: the playbook declares none, or no engine is given).
+    public var captures: (any PacketCaptures)?
 
     public init(
         backend: any NetworkBackend, probes: (any TrafficProbes)? = nil, clock: any MonotonicClock,
-        timing: TimingPolicy = .exact, logger: Logger, families: AssertionFamilies
+        timing: TimingPolicy = .exact, logger: Logger, families: AssertionFamilies,
+        captures: (any PacketCaptures)? = nil
     ) {
         self.families = families
+        self.captures = captures
         self.backend = backend
         self.probes = probes
         self.clock = clock
@@ -60,6 +64,12 @@ public struct PlaybookRunner: Sendable {
                 }
                 try await probes.start(autoProbes)
             }
+            if !playbook.captures.isEmpty {
+                guard let captures else {
+                    throw BackendError(operation: "start captures", object: playbook.name, detail: "no capture engine")
+                }
+                try await captures.start(playbook.captures)
+            }
             try await runSteps(playbook, plan: plan, log: log, state: &state, logger: logger)
         } catch is CancellationError {
             state.errorMessage = "interrupted"
@@ -73,13 +83,17 @@ public struct PlaybookRunner: Sendable {
         // Teardown in an unstructured task: it must run to the end even when we are cancelled.
         let backend = self.backend
         let probes = self.probes
+        let captures = self.captures
+        let hasCaptures = !playbook.captures.isEmpty
         let faults = state.faults
         let teardown = Task {
             let records = await probes?.finish(faults: faults) ?? []
-            let problems = await backend.teardown()
-            return (records, problems, await backend.executedOperations())
+            // Captures stop while their namespaces still exist (statistics, interface drops).
+            let captured = hasCaptures ? await captures?.finish() : nil
+            let problems = (captured?.problems ?? []) + (await backend.teardown())
+            return (records, captured?.records, problems, await backend.executedOperations())
         }
-        let (probeRecords, problems, executed) = await teardown.value
+        let (probeRecords, captureRecords, problems, executed) = await teardown.value
         for record in probeRecords {
             // An independent capture that disagrees with the probe: its figures cannot be trusted.
             if let witness = record.witness, !witness.agrees {
@@ -110,7 +124,7 @@ public struct PlaybookRunner: Sendable {
             message: state.errorMessage, started: started, ended: ended,
             timers: DerivedDeadline.timers(of: playbook.topology), steps: state.steps,
             assertions: state.assertions, observations: log.records, probes: probeRecords,
-            parameters: playbook.parameters, operations: executed?.map(\.description))
+            parameters: playbook.parameters, operations: executed?.map(\.description), captures: captureRecords)
     }
 
     struct RunState {
@@ -172,6 +186,7 @@ public struct PlaybookRunner: Sendable {
                 // The fault window opens when the request is sent: the kernel may apply the
                 // change (and traffic may stop) before its acknowledgement is read.
                 state.faults.append(FaultMark(stepIndex: index, at: started, polarity: polarity))
+                await captures?.mark("step \(index + 1): \(step.action)", at: started)
                 if case .set(let bond, let option, let value, let expected?) = step.action {
                     try await performExpectingRefusal(
                         step, operations: plan.steps[index].operations, index: index, started: started, bond: bond,

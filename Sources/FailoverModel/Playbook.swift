@@ -8,6 +8,9 @@ public struct Playbook: Sendable, Hashable, Codable {
     public var topology: Topology
     /// Traffic probes declared at top level (started at build unless `start: manual`).
     public var probes: [ProbeSpec]
+    /// Packet captures declared at top level (`captures:`; `captures: auto` is expanded to one
+    /// per switch port by the decoder), started after build, stopped at teardown.
+    public var captures: [CaptureSpec] = []
     public var steps: [Step]
     /// The file it was loaded from, as given on the command line.
     public var file: String

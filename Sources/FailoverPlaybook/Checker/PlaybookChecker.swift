@@ -75,6 +75,7 @@ public struct PlaybookChecker: Sendable {
         var context = CheckContext(index: TopologyIndex(playbook), allowAnyAddresses: allowAnyAddresses)
         ObjectChecks.run(&context)
         TopologyChecks.run(&context)
+        CaptureChecks.run(playbook.captures, &context)
         for (index, step) in playbook.steps.enumerated() {
             context.faultBefore = playbook.steps[..<index].contains { $0.action.isFault }
             PlaybookDecoder.controlStepChecker.check(step, at: index, in: &context)
