@@ -186,7 +186,9 @@ public struct PlaybookRunner: Sendable {
                 // The fault window opens when the request is sent: the kernel may apply the
                 // change (and traffic may stop) before its acknowledgement is read.
                 state.faults.append(FaultMark(stepIndex: index, at: started, polarity: polarity))
-                await captures?.mark("step \(index + 1): \(step.action)", at: started)
+                if !playbook.captures.isEmpty {
+                    await captures?.mark("step \(index + 1): \(step.action)", at: started)
+                }
                 if case .set(let bond, let option, let value, let expected?) = step.action {
                     try await performExpectingRefusal(
                         step, operations: plan.steps[index].operations, index: index, started: started, bond: bond,
