@@ -150,6 +150,9 @@ public final class LiveCapture: Sendable {
     /// libpcap's handle, used by one thread at a time: the reader until it is joined, then `stop`.
     final class Handle: @unchecked Sendable {
         let pointer: OpaquePointer
+        /// Held around every libpcap call on the handle from another thread than the reader's
+        /// (`snapshot`'s pcap_stats, the reader's pcap_dispatch); true once the handle is closed.
+        let access = Mutex<Bool>(false)
         init(_ pointer: OpaquePointer) { self.pointer = pointer }
     }
 
@@ -248,6 +251,25 @@ public final class LiveCapture: Sendable {
     /// The frames captured so far (a copy).
     public func frames() -> [CapturedFrame] { sink.frames.withLock { $0 } }
 
+    /// The capture so far, without stopping it: the frames, pcap_stats, the interface's drops and
+    /// the realtime clock's move since the start (the stopped result once `stop` ran).
+    public func snapshot() -> CaptureResult {
+        if let done = result.withLock({ $0 }) { return done }
+        var stats = pcap_stat()
+        let status = handle.access.withLock { closed in closed ? -1 : pcap_stats(handle.pointer, &stats) }
+        let frames = sink.frames.withLock { $0 }
+        let drops = Self.interfaceDropsNow(request)
+        let now = ClockMapping.measure(samples: 8)
+        let statistics = CaptureStatistics(
+            received: UInt64(stats.ps_recv),
+            // An unreadable counter is not zero: count it as a drop so the check errors.
+            droppedByKernel: status == 0 ? UInt64(stats.ps_drop) : 1,
+            droppedByInterface: drops.map { $0 >= interfaceDropsAtStart ? $0 - interfaceDropsAtStart : 0 } ?? 0,
+            delivered: frames.count, clockErrorNanoseconds: clock.bracketNanoseconds,
+            clockDriftNanoseconds: now.offsetNanoseconds &- clock.offsetNanoseconds)
+        return CaptureResult(request: request, frames: frames, statistics: statistics, clock: clock)
+    }
+
     /// Stops the reader, drains the ring, reads the statistics and closes the handle. A second call
     /// returns the first call's result.
     /// - Throws: `CaptureError` when the read loop or pcap_stats failed.
@@ -260,6 +282,7 @@ public final class LiveCapture: Sendable {
         let statsStatus = pcap_stats(handle.pointer, &stats)
         let statsError = statsStatus == 0 ? nil : String(cString: pcap_geterr(handle.pointer))
         let dropsAtStop = Self.interfaceDropsNow(request)
+        handle.access.withLock { $0 = true }
         Self.closeHandle(handle, namespace: request.namespace)
         if let failure = sink.failure.withLock({ $0 }) {
             throw CaptureError(
@@ -381,7 +404,7 @@ public final class LiveCapture: Sendable {
     private static func drain(handle: Handle, sink: Sink) -> Bool {
         let user = Unmanaged.passUnretained(sink).toOpaque().assumingMemoryBound(to: UInt8.self)
         while true {
-            let count = pcap_dispatch(handle.pointer, -1, callback, user)
+            let count = handle.access.withLock { _ in pcap_dispatch(handle.pointer, -1, callback, user) }
             if count == 0 { return true }
             if count < 0 {
                 // -2 is pcap_breakloop, which we do not use; -1 an error.

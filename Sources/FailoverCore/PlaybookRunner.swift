@@ -455,7 +455,7 @@ public struct PlaybookRunner: Sendable {
             let readAt = clock.now()
             let result: Check
             do {
-                result = try await evaluate(assertion, stepIndex: stepIndex, faults: faults)
+                result = try await evaluate(assertion, stepIndex: stepIndex, faults: faults, stepStarted: member.origin)
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
@@ -591,14 +591,47 @@ public struct PlaybookRunner: Sendable {
         return result
     }
 
-    private func evaluate(_ assertion: Assertion, stepIndex: Int, faults: [FaultMark]) async throws -> Check {
+    private func evaluate(
+        _ assertion: Assertion, stepIndex: Int, faults: [FaultMark], stepStarted: MonotonicInstant
+    ) async throws -> Check {
         let backend = self.backend
+        let captures = self.captures
+        let clock = self.clock
         let sources = AssertionSources(
             state: { try await backend.state(of: $0) },
             probes: { try await requireProbes().evaluate($0, stepIndex: stepIndex, faults: faults) },
-            neighbours: { try await backend.neighbours(of: $0) })
+            neighbours: { try await backend.neighbours(of: $0) },
+            captures: { assertion in
+                guard let captures else {
+                    throw BackendError(operation: "capture check", object: "captures", detail: "no capture engine")
+                }
+                var mac: MACAddress?
+                if case .frames(_, let match, _, _) = assertion { mac = try await Self.resolve(match, backend) }
+                if case .firstFrame(_, let match, _) = assertion { mac = try await Self.resolve(match, backend) }
+                return try await captures.evaluate(
+                    assertion, faults: faults, stepStarted: stepStarted, now: clock.now(), sourceMAC: mac)
+            })
         return try await families.family(of: assertion).check(assertion, sources: sources)
     }
+    /// The MAC a frame pattern's `same_as` / `permanent_of` names, read from the kernel now.
+    static func resolve(_ match: FrameMatch, _ backend: any NetworkBackend) async throws -> MACAddress? {
+        switch match.sourceMAC {
+        case nil: return nil
+        case .literal(let mac): return mac
+        case .sameAs(let ref):
+            guard let mac = try await backend.state(of: ref).mac else {
+                throw BackendError(operation: "capture check", object: "\(ref)", detail: "has no MAC (missing?)")
+            }
+            return mac
+        case .permanentOf(let ref):
+            let state = try await backend.state(of: ref)
+            guard let mac = state.slave?.permanentMAC ?? state.permanentMAC else {
+                throw BackendError(operation: "capture check", object: "\(ref)", detail: "no permanent MAC known")
+            }
+            return mac
+        }
+    }
+
 }
 
 /// A step errored and the run stopped there; the step's record says why.

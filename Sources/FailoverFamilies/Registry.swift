@@ -11,6 +11,7 @@ public enum StandardFamilies {
         ProbeTrafficFamily(),
         BondOptionFamily(),
         NeighbourFamily(),
+        CaptureFamily(),
     ]
 
     /// Given to `PlaybookLoader` (the keys a playbook may use, their decoders and checks).

@@ -96,3 +96,55 @@ public struct CaptureRecord: Sendable, Hashable, Codable {
 
     public var hasDrops: Bool { droppedByKernel > 0 || droppedByInterface > 0 }
 }
+
+/// What a captured frame is, as the capture assertions name it (`kind: garp`).
+public enum FrameKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// ARP with sender IP == target IP (request or reply): an announcement, as bonding and
+    /// CARP/VRRP send after a failover.
+    case garp
+    case arpRequest = "arp_request"
+    case arpReply = "arp_reply"
+    /// ICMPv6 neighbour advertisement with the Solicited flag clear, sent to all-nodes (ff02::1).
+    case unsolicitedNA = "unsolicited_na"
+    /// ICMPv6 neighbour solicitation.
+    case ns
+    /// Any other ICMPv6 neighbour advertisement.
+    case na
+    /// Slow protocols subtype 1 (802.3ad LACP).
+    case lacpdu
+    /// Slow protocols subtype 2 (802.3ad marker / marker response).
+    case marker
+    /// IP protocol 112 that is VRRP (RFC 3768 v2, RFC 5798 v3).
+    case vrrp
+    /// IP protocol 112 that is CARP (OpenBSD / ucarp header, 36 bytes).
+    case carp
+    /// IGMP v1/v2/v3 membership report.
+    case igmpReport = "igmp_report"
+    /// MLDv1 / MLDv2 listener report.
+    case mldReport = "mld_report"
+    /// Any other UDP datagram (IPv4 or IPv6).
+    case udp
+    /// Anything else, including frames too short for their headers.
+    case other
+}
+
+/// Which frames a capture assertion looks at: a kind, and optionally the source MAC (a literal,
+/// `same_as: host/if`, `permanent_of: host/slave`) and the sender IP (ARP sender / ND target).
+public struct FrameMatch: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var kind: FrameKind
+    public var sourceMAC: MACExpectation?
+    public var senderIP: IPAddress?
+
+    public init(kind: FrameKind, sourceMAC: MACExpectation? = nil, senderIP: IPAddress? = nil) {
+        self.kind = kind
+        self.sourceMAC = sourceMAC
+        self.senderIP = senderIP
+    }
+
+    public var description: String {
+        var text = kind.rawValue
+        if let sourceMAC { text += " from \(sourceMAC)" }
+        if let senderIP { text += " for \(senderIP)" }
+        return text
+    }
+}

@@ -255,6 +255,8 @@ public enum AssertionFamilyID: String, Sendable, Hashable, Codable, CaseIterable
     case probeTraffic = "probe_traffic"
     /// A host's neighbour table (ARP / NDP cache): the `neighbour` assertion.
     case neighbour
+    /// Frames seen by a playbook's capture (`frames`, `first_frame`).
+    case capture
 }
 
 /// The state of a neighbour-table entry (NUD_* of <linux/neighbour.h>), as `ip neigh` spells it.
@@ -308,6 +310,12 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     case option(bond: InterfaceRef, name: String, expected: String)
     /// A host's neighbour-table entry for `ip` (`ip neigh show to IP` in its namespace).
     case neighbour(host: String, ip: IPAddress, expected: NeighbourExpectation)
+    /// The number of frames matching a pattern seen by a capture (its name, or the label of the
+    /// port it captures, `sw1:server-eth0`) from the last fault for `window` (nil: until the
+    /// start of the step).
+    case frames(capture: String, FrameMatch, CountComparison, window: Duration?)
+    /// A frame matching a pattern was seen by a capture at most `within` after the last fault.
+    case firstFrame(capture: String, FrameMatch, within: Duration)
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -324,6 +332,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .reordered: "reordered"
         case .option: "option"
         case .neighbour: "neighbour"
+        case .frames: "frames"
+        case .firstFrame: "first_frame"
         }
     }
 
@@ -334,6 +344,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .option: .bondOption
         case .loss, .outage, .reordered: .probeTraffic
         case .neighbour: .neighbour
+        case .frames, .firstFrame: .capture
         }
     }
 
@@ -346,6 +357,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
         case .neighbour(let host, let ip, _): "\(host) neighbour \(ip)"
+        case .frames(let capture, let match, _, _), .firstFrame(let capture, let match, _):
+            "\(match) frames on capture \(capture)"
         }
     }
 
@@ -355,7 +368,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
             .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref
-        case .loss, .outage, .reordered, .neighbour: nil
+        case .loss, .outage, .reordered, .neighbour, .frames, .firstFrame: nil
         }
     }
 
@@ -372,6 +385,9 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .outage(_, _, let method, let atMost): "<= \(atMost.playbookText) (\(method.rawValue))"
         case .option(_, _, let expected): expected.isEmpty ? "\"\"" : expected
         case .neighbour(_, _, let expected): expected.description
+        case .frames(_, _, let comparison, let window):
+            "\(comparison) " + (window.map { "within \($0.playbookText) of the last fault" } ?? "since the last fault")
+        case .firstFrame(_, _, let within): "one within \(within.playbookText) of the last fault"
         }
     }
 

@@ -62,6 +62,59 @@ actor CaptureEngine: PacketCaptures {
         marks.append(StepMark(monotonicNanoseconds: instant.nanoseconds, text: text))
     }
 
+    func evaluate(
+        _ assertion: Assertion, faults: [FaultMark], stepStarted: MonotonicInstant, now: MonotonicInstant,
+        sourceMAC: MACAddress?
+    ) async throws -> ProbeEvaluation {
+        let capture: String
+        let match: FrameMatch
+        var bound: FrameCountBound?
+        var within: Duration?
+        switch assertion {
+        case .frames(let name, let pattern, let comparison, let window):
+            (capture, match, within) = (name, pattern, window)
+            bound =
+                switch comparison {
+                case .equals(let n): .exactly(n)
+                case .atLeast(let n): .atLeast(n)
+                case .atMost(let n): .atMost(n)
+                }
+        case .firstFrame(let name, let pattern, let deadline):
+            (capture, match, within) = (name, pattern, deadline)
+        default:
+            return ProbeEvaluation(holds: false, actual: "n/a", measurementError: "\(assertion.key) is not a capture check")
+        }
+        guard let fault = faults.last else {
+            return ProbeEvaluation(holds: false, actual: "n/a", measurementError: "no fault before this check")
+        }
+        let entry = running.first { $0.spec.name == capture || $0.spec.target.label == capture }
+        let result = entry?.capture.snapshot()
+        let port = entry?.spec.target.label ?? capture
+        let window =
+            within.map { FrameWindow(after: fault.at.nanoseconds, within: $0) }
+            ?? FrameWindow(start: fault.at.nanoseconds, end: stepStarted.nanoseconds)
+        let pattern = FramePattern(kind: match.kind, sourceMAC: sourceMAC, senderIP: match.senderIP)
+        let closed = now.nanoseconds > window.end
+        let outcome: FrameCheckOutcome
+        if let bound {
+            outcome = FrameChecks.count(pattern, bound, in: window, port: port, capture: result)
+            // An exact or upper bound is settled only once the window closed; a lower bound once met.
+            if case .passed(let text) = outcome, !closed, case .atLeast = bound {
+                return ProbeEvaluation(holds: true, actual: text)
+            }
+            if case .passed(let text) = outcome, !closed {
+                return ProbeEvaluation(holds: false, actual: "window still open: " + text)
+            }
+        } else {
+            outcome = FrameChecks.firstFrame(pattern, in: window, port: port, capture: result).outcome
+        }
+        switch outcome {
+        case .passed(let text): return ProbeEvaluation(holds: true, actual: text)
+        case .failed(let text): return ProbeEvaluation(holds: false, actual: text)
+        case .errored(let text): return ProbeEvaluation(holds: false, actual: "not decided", measurementError: text)
+        }
+    }
+
     func finish() async -> (records: [CaptureRecord], problems: [String]) {
         var problems: [String] = []
         var results: [(spec: CaptureSpec, result: CaptureResult)] = []

@@ -11,12 +11,16 @@ final class RecordingCaptures: PacketCaptures {
     struct State {
         var events: [String] = []
         var marks: [(text: String, at: MonotonicInstant)] = []
+        var evaluated: [(stepStarted: MonotonicInstant, now: MonotonicInstant)] = []
     }
     let state = Mutex(State())
     let backend: ScriptedBackend
     let records: [CaptureRecord]
 
-    init(backend: ScriptedBackend, records: [CaptureRecord]) {
+    init(
+        backend: ScriptedBackend, records: [CaptureRecord], settlesAt: MonotonicInstant = MonotonicInstant(nanoseconds: .max)
+    ) {
+        self.settlesAt = settlesAt
         self.backend = backend
         self.records = records
     }
@@ -33,6 +37,21 @@ final class RecordingCaptures: PacketCaptures {
             $0.events.append("mark")
             $0.marks.append((text, instant))
         }
+    }
+
+    /// What `evaluate` answers (by default: holds once `now` passed `settlesAt`).
+    let settlesAt: MonotonicInstant
+
+    func evaluate(
+        _ assertion: Assertion, faults: [FaultMark], stepStarted: MonotonicInstant, now: MonotonicInstant,
+        sourceMAC: MACAddress?
+    ) async throws -> ProbeEvaluation {
+        state.withLock {
+            $0.events.append(
+                "evaluate \(assertion.key) faults=\(faults.map(\.stepIndex)) mac=\(sourceMAC.map { "\($0)" } ?? "-")")
+            $0.evaluated.append((stepStarted, now))
+        }
+        return ProbeEvaluation(holds: now >= settlesAt, actual: now >= settlesAt ? "settled" : "open")
     }
 
     func finish() async -> (records: [CaptureRecord], problems: [String]) {

@@ -23,12 +23,17 @@ public struct AssertionSources {
     public var probes: ((Assertion) async throws -> ProbeEvaluation)?
     /// A host's neighbour table, read from the kernel now (nil: not available here).
     public var neighbours: ((String) async throws -> [Neighbour])?
+    /// The captures' evaluation of a capture assertion on the frames seen so far (nil: no
+    /// capture engine here).
+    public var captures: ((Assertion) async throws -> ProbeEvaluation)?
 
     public init(
         state: @escaping (InterfaceRef) async throws -> InterfaceState,
         probes: ((Assertion) async throws -> ProbeEvaluation)? = nil,
-        neighbours: ((String) async throws -> [Neighbour])? = nil
+        neighbours: ((String) async throws -> [Neighbour])? = nil,
+        captures: ((Assertion) async throws -> ProbeEvaluation)? = nil
     ) {
+        self.captures = captures
         self.state = state
         self.probes = probes
         self.neighbours = neighbours
