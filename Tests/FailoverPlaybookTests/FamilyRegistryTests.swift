@@ -23,8 +23,8 @@ struct FamilyRegistryTests {
               bonds:
                 bond0: {mode: active-backup, miimon: 100, slaves: [eth0, eth1]}
               address: {bond0: 198.18.0.1/24}
-        probes:
-          - {name: p1, from: client, to: server, start: manual}
+        probes: [{name: p1, from: client, to: server, start: manual}]
+        captures: auto
         steps:
           - pull: server/eth0
 
@@ -45,6 +45,8 @@ struct FamilyRegistryTests {
         "reordered": ("{probe: p1, is: 0}", "reordered"),
         "option": ("{bond: server/bond0, name: updelay, is: 0}", "option"),
         "neighbour": ("{host: client, ip: 198.18.0.1, mac: {same_as: server/bond0}, within: 1s}", "neighbour"),
+        "frames": ("{capture: sw1:server-eth1, kind: garp, src_mac: {same_as: server/bond0}, is: 1}", "frames"),
+        "first_frame": ("{capture: sw1/server-eth1, kind: unsolicited_na, within: 1s}", "first_frame"),
     ]
 
     /// One valid use of every step key, and how the model spells the step.
