@@ -251,12 +251,19 @@ public final class LiveCapture: Sendable {
     /// The frames captured so far (a copy).
     public func frames() -> [CapturedFrame] { sink.frames.withLock { $0 } }
 
-    /// The capture so far, without stopping it: the frames, pcap_stats, the interface's drops and
+    /// The capture so far, without stopping it: the frames (after draining the kernel's ring), pcap_stats, the interface's drops and
     /// the realtime clock's move since the start (the stopped result once `stop` ran).
     public func snapshot() -> CaptureResult {
         if let done = result.withLock({ $0 }) { return done }
         var stats = pcap_stat()
-        let status = handle.access.withLock { closed in closed ? -1 : pcap_stats(handle.pointer, &stats) }
+        // Drain what the kernel has queued first: every frame stamped before this call is in the
+        // result (the ring holds it from the instant it was stamped).
+        let user = Unmanaged.passUnretained(sink).toOpaque().assumingMemoryBound(to: UInt8.self)
+        let status = handle.access.withLock { closed -> Int32 in
+            guard !closed else { return -1 }
+            while pcap_dispatch(handle.pointer, -1, Self.callback, user) > 0 {}
+            return pcap_stats(handle.pointer, &stats)
+        }
         let frames = sink.frames.withLock { $0 }
         let drops = Self.interfaceDropsNow(request)
         let now = ClockMapping.measure(samples: 8)

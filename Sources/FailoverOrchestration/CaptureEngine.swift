@@ -88,11 +88,22 @@ actor CaptureEngine: PacketCaptures {
             return ProbeEvaluation(holds: false, actual: "n/a", measurementError: "no fault before this check")
         }
         let entry = running.first { $0.spec.name == capture || $0.spec.target.label == capture }
-        let result = entry?.capture.snapshot()
-        let port = entry?.spec.target.label ?? capture
+        return Self.decide(
+            match, bound: bound, within: within, fault: fault.at, stepStarted: stepStarted, now: now,
+            sourceMAC: sourceMAC, port: entry?.spec.target.label ?? capture, capture: entry?.capture.snapshot())
+    }
+
+    /// The decision of a capture check on `capture` (nil: no capture there): `frames` when `bound`
+    /// is given, else `first_frame`; the window starts at `fault` and lasts `within` (nil: until
+    /// `stepStarted`). An exact or upper bound holds only once `now` is past the window.
+    static func decide(
+        _ match: FrameMatch, bound: FrameCountBound?, within: Duration?, fault: MonotonicInstant,
+        stepStarted: MonotonicInstant, now: MonotonicInstant, sourceMAC: MACAddress?, port: String,
+        capture result: CaptureResult?
+    ) -> ProbeEvaluation {
         let window =
-            within.map { FrameWindow(after: fault.at.nanoseconds, within: $0) }
-            ?? FrameWindow(start: fault.at.nanoseconds, end: stepStarted.nanoseconds)
+            within.map { FrameWindow(after: fault.nanoseconds, within: $0) }
+            ?? FrameWindow(start: fault.nanoseconds, end: stepStarted.nanoseconds)
         let pattern = FramePattern(kind: match.kind, sourceMAC: sourceMAC, senderIP: match.senderIP)
         let closed = now.nanoseconds > window.end
         let outcome: FrameCheckOutcome
