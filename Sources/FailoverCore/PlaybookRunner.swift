@@ -464,14 +464,16 @@ public struct PlaybookRunner: Sendable {
             if let error = result.error { return record(.errored, actual: result.actual, at: nil, message: error) }
             // An immediate member is decided by its first read, made at the start of the step.
             let immediate = member.expectation.wait == .immediate
-            if result.holds, readAt <= member.end || immediate {
-                return record(.passed, actual: result.actual, at: readAt, message: nil)
+            // A capture check says when what it saw happened (a frame, a window's end).
+            let heldAt = result.at ?? readAt
+            if result.holds, heldAt <= member.end || immediate {
+                return record(.passed, actual: result.actual, at: heldAt, message: nil)
             }
             if immediate { return record(.failed, actual: result.actual, at: nil, message: nil) }
             if result.holds {
                 return record(
-                    .failed, actual: result.actual, at: readAt,
-                    message: "held when read \(member.elapsed(readAt)); \(deadlineText(member))")
+                    .failed, actual: result.actual, at: heldAt,
+                    message: "held when read \(member.elapsed(heldAt)); \(deadlineText(member))")
             }
             guard readAt >= member.end else { return nil }
             return record(.failed, actual: result.actual, at: nil, message: nil)

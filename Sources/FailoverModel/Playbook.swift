@@ -386,8 +386,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .option(_, _, let expected): expected.isEmpty ? "\"\"" : expected
         case .neighbour(_, _, let expected): expected.description
         case .frames(_, _, let comparison, let window):
-            "\(comparison) " + (window.map { "within \($0.playbookText) of the last fault" } ?? "since the last fault")
-        case .firstFrame(_, _, let within): "one within \(within.playbookText) of the last fault"
+            "\(comparison) " + (window == nil ? "from the last fault to this step" : "after the last fault")
+        case .firstFrame: "one after the last fault"
         }
     }
 

@@ -105,22 +105,32 @@ actor CaptureEngine: PacketCaptures {
             within.map { FrameWindow(after: fault.nanoseconds, within: $0) }
             ?? FrameWindow(start: fault.nanoseconds, end: stepStarted.nanoseconds)
         let pattern = FramePattern(kind: match.kind, sourceMAC: sourceMAC, senderIP: match.senderIP)
+        // The matching frames in the window, in time order (what FrameChecks counts).
+        let times = (result?.frames ?? []).filter { window.contains($0.monotonicNanoseconds) }
+            .filter { frame in frame.decoded.map(pattern.matches) ?? false }
+            .map(\.monotonicNanoseconds).sorted()
         let closed = now.nanoseconds > window.end
         let outcome: FrameCheckOutcome
-        if let bound {
+        var at: UInt64?
+        switch bound {
+        case .atLeast(let n)?:
+            outcome = FrameChecks.count(pattern, .atLeast(n), in: window, port: port, capture: result)
+            // Settled by the n-th matching frame (n = 0: at the fault).
+            at = n == 0 ? window.start : (times.count >= n ? times[n - 1] : nil)
+        case let bound?:
             outcome = FrameChecks.count(pattern, bound, in: window, port: port, capture: result)
-            // An exact or upper bound is settled only once the window closed; a lower bound once met.
-            if case .passed(let text) = outcome, !closed, case .atLeast = bound {
-                return ProbeEvaluation(holds: true, actual: text)
-            }
+            // An exact or upper bound is settled only once the window closed, at its end.
             if case .passed(let text) = outcome, !closed {
                 return ProbeEvaluation(holds: false, actual: "window still open: " + text)
             }
-        } else {
+            at = window.end
+        case nil:
             outcome = FrameChecks.firstFrame(pattern, in: window, port: port, capture: result).outcome
+            at = times.first
         }
         switch outcome {
-        case .passed(let text): return ProbeEvaluation(holds: true, actual: text)
+        case .passed(let text):
+            return ProbeEvaluation(holds: true, actual: text, at: at.map(MonotonicInstant.init(nanoseconds:)))
         case .failed(let text): return ProbeEvaluation(holds: false, actual: text)
         case .errored(let text): return ProbeEvaluation(holds: false, actual: "not decided", measurementError: text)
         }

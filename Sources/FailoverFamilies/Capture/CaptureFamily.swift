@@ -129,7 +129,8 @@ public struct CaptureFamily: Family, AssertionFamily {
             return Check(holds: false, actual: "not read", error: "no capture engine here")
         }
         let evaluation = try await captures(assertion)
-        return Check(holds: evaluation.holds, actual: evaluation.actual, error: evaluation.measurementError)
+        return Check(
+            holds: evaluation.holds, actual: evaluation.actual, error: evaluation.measurementError, at: evaluation.at)
     }
 
     public func planLook(_ assertion: Assertion, plan: PlanContext) -> String {
