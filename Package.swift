@@ -146,7 +146,10 @@ let package = Package(
         .testTarget(name: "FailoverCLITests", dependencies: ["failover"]),
         .testTarget(
             name: "FailoverOrchestrationTests",
-            dependencies: ["FailoverOrchestration", "FailoverModel", "FailoverPlaybook", "FailoverFamilies"]
+            dependencies: [
+                "FailoverOrchestration", "FailoverModel", "FailoverPlaybook", "FailoverFamilies", "FailoverCapture",
+                "FailoverCore",
+            ]
         ),
         // Privileged integration tests: need root and FAILOVER_INTEGRATION=1.
         .testTarget(
