@@ -131,3 +131,56 @@ struct CaptureDecodingTests {
         #expect(PlaybookChecker().check(playbook).isEmpty)
     }
 }
+
+/// The capture family's assertions: decoding and the references they make.
+@Suite("Capture assertions")
+struct CaptureAssertionDecodingTests {
+    func diagnostics(_ step: String) -> [String] { FamilyRegistryTests().diagnostics(step) }
+
+    @Test("frames and first_frame decode: capture by name or port, kind, src_mac, sender_ip, bound, window")
+    func decoding() throws {
+        let playbook = try FamilyRegistryTests().load(
+            "expect: {frames: {capture: sw1/server-eth1, kind: garp, src_mac: {permanent_of: server/eth1}, sender_ip: 198.18.0.1, at_most: 3, within: 1s}}"
+        )
+        guard case .expect(let members) = try #require(playbook.steps.last).action else {
+            Issue.record("not an expect step")
+            return
+        }
+        #expect(
+            members.first?.assertion
+                == .frames(
+                    capture: "sw1:server-eth1",
+                    FrameMatch(
+                        kind: .garp, sourceMAC: .permanentOf(InterfaceRef(host: "server", interface: "eth1")),
+                        senderIP: IPAddress("198.18.0.1")), .atMost(3), window: .seconds(1)))
+        let first = try FamilyRegistryTests().load(
+            "expect: {first_frame: {capture: sw1:client-eth0, kind: unsolicited_na, within: 300ms}}")
+        guard case .expect(let others) = try #require(first.steps.last).action else { return }
+        #expect(
+            others.first?.assertion
+                == .firstFrame(capture: "sw1:client-eth0", FrameMatch(kind: .unsolicitedNA), within: .milliseconds(300)))
+    }
+
+    @Test("bad input: no such capture, unknown kind, no bound, first_frame without within — each at its place")
+    func badInput() {
+        #expect(
+            diagnostics("expect: {frames: {capture: sw1:nobody-eth0, kind: garp, is: 1}}") == [
+                "t.yaml:17:32: error: steps[1].expect.frames.capture: no capture sw1:nobody-eth0 (declare it under "
+                    + "captures:); captures: sw1:client-eth0, sw1:server-eth0, sw1:server-eth1"
+            ])
+        #expect(
+            diagnostics("expect: {frames: {capture: sw1:server-eth0, kind: gratuitous, is: 1}}").first?.hasPrefix(
+                "t.yaml:17:55: error: steps[1].expect.frames.kind: unknown frame kind 'gratuitous'; kinds: garp,") == true)
+        #expect(
+            diagnostics("expect: {frames: {capture: sw1:server-eth0, kind: garp}}") == [
+                "t.yaml:17:14: error: steps[1].expect.frames: frames needs exactly one of 'is', 'at_least', 'at_most'"
+            ])
+        #expect(
+            diagnostics("expect: {first_frame: {capture: sw1:server-eth0, kind: garp}}") == [
+                "t.yaml:17:14: error: steps[1].expect.first_frame: first_frame needs 'within' (its deadline after the last fault)"
+            ])
+        #expect(
+            diagnostics("expect: {frames: {capture: sw1:server-eth0, kind: garp, src_mac: {same_as: server/eth9}, is: 1}}")
+                .count == 1)
+    }
+}
