@@ -30,7 +30,10 @@ actor CaptureEngine: PacketCaptures {
     /// `name` with every character outside [A-Za-z0-9._-] as '-', at most 64 characters.
     static func fileStem(_ name: String) -> String {
         let safe = name.unicodeScalars.map { scalar -> Character in
-            let ok = scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
+            let ok =
+                scalar.isASCII
+                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                    || "._-".unicodeScalars.contains(scalar))
             return ok ? Character(scalar) : "-"
         }
         let text = String(safe.prefix(64))
@@ -82,7 +85,8 @@ actor CaptureEngine: PacketCaptures {
         case .firstFrame(let name, let pattern, let deadline):
             (capture, match, within) = (name, pattern, deadline)
         default:
-            return ProbeEvaluation(holds: false, actual: "n/a", measurementError: "\(assertion.key) is not a capture check")
+            return ProbeEvaluation(
+                holds: false, actual: "n/a", measurementError: "\(assertion.key) is not a capture check")
         }
         guard let fault = faults.last else {
             return ProbeEvaluation(holds: false, actual: "n/a", measurementError: "no fault before this check")
@@ -171,7 +175,8 @@ actor CaptureEngine: PacketCaptures {
         }
         for record in records where record.hasDrops {
             logger.warning(
-                "capture \(record.name) dropped frames: kernel \(record.droppedByKernel), interface \(record.droppedByInterface)")
+                "capture \(record.name) dropped frames: kernel \(record.droppedByKernel), interface \(record.droppedByInterface)"
+            )
         }
         return (records, problems)
     }

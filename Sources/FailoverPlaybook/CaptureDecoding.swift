@@ -44,7 +44,8 @@ extension PlaybookDecoder {
             var target: CaptureSpec.Target?
             switch (port, interface) {
             case (nil, nil):
-                reader.error(item, "\(path): a capture needs 'port' (switch/host-interface) or 'interface' (host/interface)")
+                reader.error(
+                    item, "\(path): a capture needs 'port' (switch/host-interface) or 'interface' (host/interface)")
             case (.some, .some):
                 reader.error(interface, "\(path): give either 'port' or 'interface', not both")
             case (let node?, nil):
@@ -53,7 +54,8 @@ extension PlaybookDecoder {
                 marks["port"] = reader.mark(node, "\(path).port")
                 target = switchPort(text)
                 if target == nil {
-                    reader.error(node, "\(path).port: expected switch/host-interface (sw1/server-eth0), found '\(text)'")
+                    reader.error(
+                        node, "\(path).port: expected switch/host-interface (sw1/server-eth0), found '\(text)'")
                 }
             case (nil, let node?):
                 guard let text = reader.string(node, "\(path).interface", expected: "host/interface") else { break }
@@ -70,7 +72,8 @@ extension PlaybookDecoder {
                 marks["filter"] = reader.mark(node, "\(path).filter")
             }
             guard let target else { continue }
-            result.append(CaptureSpec(name: name, target: target, filter: filter, location: location(item), marks: marks))
+            result.append(
+                CaptureSpec(name: name, target: target, filter: filter, location: location(item), marks: marks))
         }
         return result
     }

@@ -16,7 +16,8 @@ public final class PlaybookDecoder {
     var probes: [ProbeSpec] = []
 
     static let topKeys = [
-        "name", "description", "seed", "references", "topology", "probes", "captures", "steps", "allow_any_addresses", "matrix",
+        "name", "description", "seed", "references", "topology", "probes", "captures", "steps", "allow_any_addresses",
+        "matrix",
     ]
     static let hostKeys = ["cables", "bonds", "address", "addresses", "routes"]
 

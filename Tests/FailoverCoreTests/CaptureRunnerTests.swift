@@ -18,7 +18,8 @@ final class RecordingCaptures: PacketCaptures {
     let records: [CaptureRecord]
 
     init(
-        backend: ScriptedBackend, records: [CaptureRecord], settlesAt: MonotonicInstant = MonotonicInstant(nanoseconds: .max)
+        backend: ScriptedBackend, records: [CaptureRecord],
+        settlesAt: MonotonicInstant = MonotonicInstant(nanoseconds: .max)
     ) {
         self.settlesAt = settlesAt
         self.backend = backend
@@ -77,7 +78,8 @@ struct CaptureRunnerTests {
 
     let spec = CaptureSpec(name: "srv", target: .port(switch: "sw1", facing: InterfaceRef("server/eth0")!))
 
-    @Test("started after build and before the first step, a mark per fault step at its instant, finished before teardown")
+    @Test(
+        "started after build and before the first step, a mark per fault step at its instant, finished before teardown")
     func lifecycle() async throws {
         let backend = ScriptedBackend(clock: clock)
         let captures = RecordingCaptures(backend: backend, records: [Self.record])

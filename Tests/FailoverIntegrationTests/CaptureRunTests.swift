@@ -11,7 +11,9 @@ import Testing
 struct CaptureRunTests {
     static let playbook = "Playbooks/host/capture-up-announce.yaml"
 
-    @Test("down/up of server/eth0: MLD report and DAD NS from its MAC, no GARP; the pcapng and the figures", .timeLimit(.minutes(2)))
+    @Test(
+        "down/up of server/eth0: MLD report and DAD NS from its MAC, no GARP; the pcapng and the figures",
+        .timeLimit(.minutes(2)))
     func upAnnounces() throws {
         let results = try FailoverBinary.scratch()
         let result = try FailoverBinary.run([

@@ -62,13 +62,19 @@ struct CaptureDecodingTests {
                 .interface(InterfaceRef(host: "server", interface: "eth1")),
             ])
         #expect(playbook.captures.map(\.filter) == [nil, "arp", nil, nil])
-        #expect(playbook.captures.map(\.target.label) == ["sw1:server-eth0", "sw2:my-host-eth0", "server:bond0", "server:eth1"])
+        #expect(
+            playbook.captures.map(\.target.label) == [
+                "sw1:server-eth0", "sw2:my-host-eth0", "server:bond0", "server:eth1",
+            ])
     }
 
     @Test("auto: every switch port in cable order, both probes' ports filtered out")
     func auto() throws {
         let playbook = try load("captures: auto")
-        #expect(playbook.captures.map(\.name) == ["sw1:client-eth0", "sw1:server-eth0", "sw2:server-eth1", "sw2:my-host-eth0"])
+        #expect(
+            playbook.captures.map(\.name) == [
+                "sw1:client-eth0", "sw1:server-eth0", "sw2:server-eth1", "sw2:my-host-eth0",
+            ])
         #expect(playbook.captures.allSatisfy { $0.filter == "not (udp port 4242 or udp port 4243)" })
         let none = try PlaybookLoader.load(
             yaml: "name: t\ntopology:\n  switches: [sw1]\n  hosts:\n    a:\n      cables: {eth0: sw1}\ncaptures: auto\n"
@@ -123,7 +129,8 @@ struct CaptureDecodingTests {
     func modelChecks() throws {
         var playbook = try load("")
         playbook.captures = [
-            CaptureSpec(name: "x", target: .port(switch: "sw2", facing: InterfaceRef(host: "client", interface: "eth0")))
+            CaptureSpec(
+                name: "x", target: .port(switch: "sw2", facing: InterfaceRef(host: "client", interface: "eth0")))
         ]
         let messages = PlaybookChecker().check(playbook).map(\.message)
         #expect(messages == ["captures[0].port: switch sw2 has no port client-eth0; ports: server-eth1, my-host-eth0"])
@@ -158,7 +165,8 @@ struct CaptureAssertionDecodingTests {
         guard case .expect(let others) = try #require(first.steps.last).action else { return }
         #expect(
             others.first?.assertion
-                == .firstFrame(capture: "sw1:client-eth0", FrameMatch(kind: .unsolicitedNA), within: .milliseconds(300)))
+                == .firstFrame(capture: "sw1:client-eth0", FrameMatch(kind: .unsolicitedNA), within: .milliseconds(300))
+        )
     }
 
     @Test("bad input: no such capture, unknown kind, no bound, first_frame without within — each at its place")
@@ -170,7 +178,8 @@ struct CaptureAssertionDecodingTests {
             ])
         #expect(
             diagnostics("expect: {frames: {capture: sw1:server-eth0, kind: gratuitous, is: 1}}").first?.hasPrefix(
-                "t.yaml:17:55: error: steps[1].expect.frames.kind: unknown frame kind 'gratuitous'; kinds: garp,") == true)
+                "t.yaml:17:55: error: steps[1].expect.frames.kind: unknown frame kind 'gratuitous'; kinds: garp,")
+                == true)
         #expect(
             diagnostics("expect: {frames: {capture: sw1:server-eth0, kind: garp}}") == [
                 "t.yaml:17:14: error: steps[1].expect.frames: frames needs exactly one of 'is', 'at_least', 'at_most'"
@@ -180,7 +189,9 @@ struct CaptureAssertionDecodingTests {
                 "t.yaml:17:14: error: steps[1].expect.first_frame: first_frame needs 'within' (its deadline after the last fault)"
             ])
         #expect(
-            diagnostics("expect: {frames: {capture: sw1:server-eth0, kind: garp, src_mac: {same_as: server/eth9}, is: 1}}")
-                .count == 1)
+            diagnostics(
+                "expect: {frames: {capture: sw1:server-eth0, kind: garp, src_mac: {same_as: server/eth9}, is: 1}}"
+            )
+            .count == 1)
     }
 }

@@ -40,7 +40,8 @@ public enum CaptureChecks {
                 let slaves = index.host(ref.host)?.bonds.flatMap(\.slaves) ?? []
                 guard names.contains(ref.interface) || slaves.contains(ref.interface) || ref.interface == "lo" else {
                     context.error(
-                        at, "\(at.path): host \(ref.host) has no interface \(ref.interface); interfaces: "
+                        at,
+                        "\(at.path): host \(ref.host) has no interface \(ref.interface); interfaces: "
                             + TopologyIndex.list(names))
                     continue
                 }
