@@ -3,7 +3,7 @@
 SWIFT      ?= swift
 BUILD_FLAGS ?= -Xswiftc -warnings-as-errors
 BIN        := .build/debug/failover
-STANDARD   := Playbooks/host Playbooks/seed-001 Playbooks/options Playbooks/seed-004
+STANDARD   := Playbooks/host Playbooks/seed-001 Playbooks/options Playbooks/seed-003 Playbooks/seed-004
 
 .PHONY: all deps build run test unit integration validate format lint bench cleanup clean
 
@@ -15,7 +15,7 @@ deps:
 build: deps
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 
-# The standard suite: host-kernel playbooks, then the seed-001 bond suite (in the kernel lab
+# The standard suite: host-kernel playbooks, then the seed-001, options and seed-003 bond suites (in the kernel lab
 # when this kernel has no bonding driver).
 run: build
 	$(BIN) run $(STANDARD)

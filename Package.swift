@@ -82,6 +82,16 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // libpcap (libpcap-dev): the system library under FailoverCapture.
+        .systemLibrary(name: "CPcap"),
+        // Captures on libpcap inside namespaces, pcapng files, frame decoding (ARP, ND, LACP, VRRP/CARP).
+        .target(
+            name: "FailoverCapture",
+            dependencies: [
+                "CPcap", "FailoverSystem", "FailoverModel",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Report writers: JSON, JUnit, console summary.
         .target(name: "FailoverReport", dependencies: ["FailoverModel", "FailoverNetlink"]),
         // What the commands do: host/lab placement, kernel matrix, guest protocol, timing allowances,
@@ -90,7 +100,7 @@ let package = Package(
             name: "FailoverOrchestration",
             dependencies: [
                 "CNetShims", "FailoverModel", "FailoverPlaybook", "FailoverCore", "FailoverFamilies", "FailoverLinux",
-                "FailoverNetlink", "FailoverVM", "FailoverReport", "FailoverProbe",
+                "FailoverNetlink", "FailoverVM", "FailoverReport", "FailoverProbe", "FailoverCapture",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -127,6 +137,8 @@ let package = Package(
         .testTarget(name: "FailoverVMTests", dependencies: ["FailoverVM"]),
         .testTarget(name: "FailoverProbeTests", dependencies: ["FailoverProbe", "FailoverModel"]),
         .testTarget(
+            name: "FailoverCaptureTests", dependencies: ["FailoverCapture", "FailoverModel", "FailoverSystem"]),
+        .testTarget(
             name: "FailoverReportTests",
             dependencies: ["FailoverReport", "FailoverModel"],
             resources: [.copy("Fixtures")]
@@ -134,14 +146,17 @@ let package = Package(
         .testTarget(name: "FailoverCLITests", dependencies: ["failover"]),
         .testTarget(
             name: "FailoverOrchestrationTests",
-            dependencies: ["FailoverOrchestration", "FailoverModel", "FailoverPlaybook", "FailoverFamilies"]
+            dependencies: [
+                "FailoverOrchestration", "FailoverModel", "FailoverPlaybook", "FailoverFamilies", "FailoverCapture",
+                "FailoverCore",
+            ]
         ),
         // Privileged integration tests: need root and FAILOVER_INTEGRATION=1.
         .testTarget(
             name: "FailoverIntegrationTests",
             dependencies: [
                 "FailoverLinux", "FailoverNetlink", "FailoverCore", "FailoverModel", "FailoverPlaybook", "FailoverVM",
-                "FailoverProbe", "FailoverSystem", "FailoverFamilies",
+                "FailoverProbe", "FailoverSystem", "FailoverCapture", "FailoverFamilies",
             ]
         ),
     ]

@@ -7,8 +7,12 @@ public struct Check: Sendable, Hashable {
     /// Set when the check could not be made meaningfully (wrong kind of interface, measurement
     /// error): the verdict is *errored*, not *failed*.
     public var error: String?
+    /// The instant the outcome is about, when it is not the read's own (a captured frame's
+    /// time, the end of a closed capture window): the runner compares it with the deadline.
+    public var at: MonotonicInstant?
 
-    public init(holds: Bool, actual: String, error: String? = nil) {
+    public init(holds: Bool, actual: String, error: String? = nil, at: MonotonicInstant? = nil) {
+        self.at = at
         self.holds = holds
         self.actual = actual
         self.error = error

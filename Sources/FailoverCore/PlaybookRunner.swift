@@ -26,12 +26,16 @@ public struct PlaybookRunner: Sendable {
     public var logger: Logger
     /// The evaluators of the assertion families (FailoverFamilies' `StandardFamilies.evaluators`).
     public var families: AssertionFamilies
+    /// The playbook's packet captures (nil: the playbook declares none, or no engine is given).
+    public var captures: (any PacketCaptures)?
 
     public init(
         backend: any NetworkBackend, probes: (any TrafficProbes)? = nil, clock: any MonotonicClock,
-        timing: TimingPolicy = .exact, logger: Logger, families: AssertionFamilies
+        timing: TimingPolicy = .exact, logger: Logger, families: AssertionFamilies,
+        captures: (any PacketCaptures)? = nil
     ) {
         self.families = families
+        self.captures = captures
         self.backend = backend
         self.probes = probes
         self.clock = clock
@@ -60,6 +64,12 @@ public struct PlaybookRunner: Sendable {
                 }
                 try await probes.start(autoProbes)
             }
+            if !playbook.captures.isEmpty {
+                guard let captures else {
+                    throw BackendError(operation: "start captures", object: playbook.name, detail: "no capture engine")
+                }
+                try await captures.start(playbook.captures)
+            }
             try await runSteps(playbook, plan: plan, log: log, state: &state, logger: logger)
         } catch is CancellationError {
             state.errorMessage = "interrupted"
@@ -73,13 +83,17 @@ public struct PlaybookRunner: Sendable {
         // Teardown in an unstructured task: it must run to the end even when we are cancelled.
         let backend = self.backend
         let probes = self.probes
+        let captures = self.captures
+        let hasCaptures = !playbook.captures.isEmpty
         let faults = state.faults
         let teardown = Task {
             let records = await probes?.finish(faults: faults) ?? []
-            let problems = await backend.teardown()
-            return (records, problems, await backend.executedOperations())
+            // Captures stop while their namespaces still exist (statistics, interface drops).
+            let captured = hasCaptures ? await captures?.finish() : nil
+            let problems = (captured?.problems ?? []) + (await backend.teardown())
+            return (records, captured?.records, problems, await backend.executedOperations())
         }
-        let (probeRecords, problems, executed) = await teardown.value
+        let (probeRecords, captureRecords, problems, executed) = await teardown.value
         for record in probeRecords {
             // An independent capture that disagrees with the probe: its figures cannot be trusted.
             if let witness = record.witness, !witness.agrees {
@@ -110,7 +124,7 @@ public struct PlaybookRunner: Sendable {
             message: state.errorMessage, started: started, ended: ended,
             timers: DerivedDeadline.timers(of: playbook.topology), steps: state.steps,
             assertions: state.assertions, observations: log.records, probes: probeRecords,
-            parameters: playbook.parameters, operations: executed?.map(\.description))
+            parameters: playbook.parameters, operations: executed?.map(\.description), captures: captureRecords)
     }
 
     struct RunState {
@@ -172,6 +186,9 @@ public struct PlaybookRunner: Sendable {
                 // The fault window opens when the request is sent: the kernel may apply the
                 // change (and traffic may stop) before its acknowledgement is read.
                 state.faults.append(FaultMark(stepIndex: index, at: started, polarity: polarity))
+                if !playbook.captures.isEmpty {
+                    await captures?.mark("step \(index + 1): \(step.action)", at: started)
+                }
                 if case .set(let bond, let option, let value, let expected?) = step.action {
                     try await performExpectingRefusal(
                         step, operations: plan.steps[index].operations, index: index, started: started, bond: bond,
@@ -442,7 +459,8 @@ public struct PlaybookRunner: Sendable {
             let result: Check
             do {
                 result = try await evaluate(
-                    assertion, stepIndex: stepIndex, faults: faults, log: log, topology: topology)
+                    assertion, stepIndex: stepIndex, faults: faults, log: log, topology: topology,
+                    stepStarted: member.origin)
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
@@ -451,14 +469,16 @@ public struct PlaybookRunner: Sendable {
             if let error = result.error { return record(.errored, actual: result.actual, at: nil, message: error) }
             // An immediate member is decided by its first read, made at the start of the step.
             let immediate = member.expectation.wait == .immediate
-            if result.holds, readAt <= member.end || immediate {
-                return record(.passed, actual: result.actual, at: readAt, message: nil)
+            // A capture check says when what it saw happened (a frame, a window's end).
+            let heldAt = result.at ?? readAt
+            if result.holds, heldAt <= member.end || immediate {
+                return record(.passed, actual: result.actual, at: heldAt, message: nil)
             }
             if immediate { return record(.failed, actual: result.actual, at: nil, message: nil) }
             if result.holds {
                 return record(
-                    .failed, actual: result.actual, at: readAt,
-                    message: "held when read \(member.elapsed(readAt)); \(deadlineText(member))")
+                    .failed, actual: result.actual, at: heldAt,
+                    message: "held when read \(member.elapsed(heldAt)); \(deadlineText(member))")
             }
             guard readAt >= member.end else { return nil }
             return record(.failed, actual: result.actual, at: nil, message: nil)
@@ -579,9 +599,12 @@ public struct PlaybookRunner: Sendable {
     }
 
     private func evaluate(
-        _ assertion: Assertion, stepIndex: Int, faults: [FaultMark], log: ObservationLog, topology: Topology
+        _ assertion: Assertion, stepIndex: Int, faults: [FaultMark], log: ObservationLog, topology: Topology,
+        stepStarted: MonotonicInstant
     ) async throws -> Check {
         let backend = self.backend
+        let captures = self.captures
+        let clock = self.clock
         let sources = AssertionSources(
             state: { try await backend.state(of: $0) },
             probes: { try await requireProbes().evaluate($0, stepIndex: stepIndex, faults: faults) },
@@ -589,9 +612,38 @@ public struct PlaybookRunner: Sendable {
             observations: {
                 try await backend.synchronize()
                 return log.records
-            }, topology: topology)
+            }, topology: topology,
+            captures: { assertion in
+                guard let captures else {
+                    throw BackendError(operation: "capture check", object: "captures", detail: "no capture engine")
+                }
+                var mac: MACAddress?
+                if case .frames(_, let match, _, _) = assertion { mac = try await Self.resolve(match, backend) }
+                if case .firstFrame(_, let match, _) = assertion { mac = try await Self.resolve(match, backend) }
+                return try await captures.evaluate(
+                    assertion, faults: faults, stepStarted: stepStarted, now: clock.now(), sourceMAC: mac)
+            })
         return try await families.family(of: assertion).check(assertion, sources: sources)
     }
+    /// The MAC a frame pattern's `same_as` / `permanent_of` names, read from the kernel now.
+    static func resolve(_ match: FrameMatch, _ backend: any NetworkBackend) async throws -> MACAddress? {
+        switch match.sourceMAC {
+        case nil: return nil
+        case .literal(let mac): return mac
+        case .sameAs(let ref):
+            guard let mac = try await backend.state(of: ref).mac else {
+                throw BackendError(operation: "capture check", object: "\(ref)", detail: "has no MAC (missing?)")
+            }
+            return mac
+        case .permanentOf(let ref):
+            let state = try await backend.state(of: ref)
+            guard let mac = state.slave?.permanentMAC ?? state.permanentMAC else {
+                throw BackendError(operation: "capture check", object: "\(ref)", detail: "no permanent MAC known")
+            }
+            return mac
+        }
+    }
+
 }
 
 /// A step errored and the run stopped there; the step's record says why.

@@ -34,8 +34,11 @@ public struct ProbeEvaluation: Sendable {
     public var actual: String
     /// Set when the measurement cannot be trusted (loss before the first fault, receiver overflow).
     public var measurementError: String?
+    /// The instant the outcome is about (see `Check.at`); nil: when it was read.
+    public var at: MonotonicInstant?
 
-    public init(holds: Bool, actual: String, measurementError: String? = nil) {
+    public init(holds: Bool, actual: String, measurementError: String? = nil, at: MonotonicInstant? = nil) {
+        self.at = at
         self.holds = holds
         self.actual = actual
         self.measurementError = measurementError

@@ -12,6 +12,7 @@ public enum StandardFamilies {
         BondOptionFamily(),
         NeighbourFamily(),
         CarpPeerFamily(),
+        CaptureFamily(),
     ]
 
     /// Given to `PlaybookLoader` (the keys a playbook may use, their decoders and checks).

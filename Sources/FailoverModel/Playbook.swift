@@ -8,6 +8,9 @@ public struct Playbook: Sendable, Hashable, Codable {
     public var topology: Topology
     /// Traffic probes declared at top level (started at build unless `start: manual`).
     public var probes: [ProbeSpec]
+    /// Packet captures declared at top level (`captures:`; `captures: auto` is expanded to one
+    /// per switch port by the decoder), started after build, stopped at teardown.
+    public var captures: [CaptureSpec] = []
     public var steps: [Step]
     /// The file it was loaded from, as given on the command line.
     public var file: String
@@ -267,6 +270,8 @@ public enum AssertionFamilyID: String, Sendable, Hashable, Codable, CaseIterable
     case neighbour
     /// CARP peers: which nodes hold a group's VIP, which is master (vip_owner, master).
     case carpPeer = "carp_peer"
+    /// Frames seen by a playbook's capture (`frames`, `first_frame`).
+    case capture
 }
 
 /// The state of a neighbour-table entry (NUD_* of <linux/neighbour.h>), as `ip neigh` spells it.
@@ -334,6 +339,12 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The opposite, for a playbook that provokes a partition: at some instant of the run so far
     /// two nodes held the group's VIP (the split brain was produced, and seen).
     case splitBrain(group: String)
+    /// The number of frames matching a pattern seen by a capture (its name, or the label of the
+    /// port it captures, `sw1:server-eth0`) from the last fault for `window` (nil: until the
+    /// start of the step).
+    case frames(capture: String, FrameMatch, CountComparison, window: Duration?)
+    /// A frame matching a pattern was seen by a capture at most `within` after the last fault.
+    case firstFrame(capture: String, FrameMatch, within: Duration)
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -355,6 +366,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .orphanVIP: "orphan_vip"
         case .singleMaster: "single_master"
         case .splitBrain: "split_brain"
+        case .frames: "frames"
+        case .firstFrame: "first_frame"
         }
     }
 
@@ -366,6 +379,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .loss, .outage, .reordered: .probeTraffic
         case .neighbour: .neighbour
         case .vipOwner, .carpMaster, .orphanVIP, .singleMaster, .splitBrain: .carpPeer
+        case .frames, .firstFrame: .capture
         }
     }
 
@@ -381,6 +395,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group),
             .splitBrain(let group):
             "CARP group \(group)"
+        case .frames(let capture, let match, _, _), .firstFrame(let capture, let match, _):
+            "\(match) frames on capture \(capture)"
         }
     }
 
@@ -390,7 +406,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
             .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref
-        case .loss, .outage, .reordered, .neighbour, .vipOwner, .carpMaster, .orphanVIP, .singleMaster, .splitBrain:
+        case .loss, .outage, .reordered, .neighbour, .vipOwner, .carpMaster, .orphanVIP, .singleMaster, .splitBrain,
+            .frames, .firstFrame:
             nil
         }
     }
@@ -413,6 +430,9 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .carpMaster(_, let expected): expected ?? "none"
         case .singleMaster: "at most one VIP holder at every instant of the run"
         case .splitBrain: "two VIP holders at some instant of the run"
+        case .frames(_, _, let comparison, let window):
+            "\(comparison) " + (window == nil ? "from the last fault to this step" : "after the last fault")
+        case .firstFrame: "one after the last fault"
         }
     }
 

@@ -261,13 +261,16 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
     /// The run plan's operations the backend executed, in order, one line each (nil when the
     /// backend does not record them); the plan-equals-execution test compares them with the plan.
     public var operations: [String]?
+    /// The playbook's packet captures (nil when it declares none, and then absent from the JSON).
+    public var captures: [CaptureRecord]?
 
     public init(
         name: String, file: String, seed: String?, verdict: Verdict, message: String?, started: MonotonicInstant,
         ended: MonotonicInstant, timers: [TimerRecord], steps: [StepRecord], assertions: [AssertionRecord],
         observations: [ObservationRecord], probes: [ProbeRecord] = [], parameters: [MatrixParameter] = [],
-        operations: [String]? = nil
+        operations: [String]? = nil, captures: [CaptureRecord]? = nil
     ) {
+        self.captures = captures
         self.parameters = parameters.isEmpty ? nil : parameters
         self.name = name
         self.file = file
@@ -286,7 +289,7 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case name, file, seed, verdict, message, started, ended, timers, steps, assertions, observations, probes
-        case parameters, operations
+        case parameters, operations, captures
     }
 
     public init(from decoder: any Decoder) throws {
@@ -306,6 +309,7 @@ public struct PlaybookRecord: Sendable, Hashable, Codable {
         probes = try container.decodeIfPresent([ProbeRecord].self, forKey: .probes) ?? []
         parameters = try container.decodeIfPresent([MatrixParameter].self, forKey: .parameters)
         operations = try container.decodeIfPresent([String].self, forKey: .operations)
+        captures = try container.decodeIfPresent([CaptureRecord].self, forKey: .captures)
     }
 }
 

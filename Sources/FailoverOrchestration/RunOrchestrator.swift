@@ -186,9 +186,14 @@ public struct RunOrchestrator: Sendable {
                     witnessEdgeAllowance: tcg ? VMTiming.tcgWitnessAllowance : .zero,
                     senderLatenessAllowance: tcg ? VMTiming.tcgAllowance : .zero)
             }
+            var captures: (any PacketCaptures)?
+            if !playbook.captures.isEmpty {
+                captures = CaptureEngine(
+                    names: playbookNames, playbook: playbook, directory: captureDirectory, logger: logger)
+            }
             let runner = PlaybookRunner(
                 backend: backend, probes: probes, clock: clock, timing: timing, logger: logger,
-                families: StandardFamilies.evaluators)
+                families: StandardFamilies.evaluators, captures: captures)
             // Progress: one line at the start and one with the verdict (stderr; in the guest stdout, which
             // the host shows as `vm|` lines; the full summary comes at the end).
             let position = "[\(index + 1)/\(playbooks.count)]"
@@ -293,9 +298,11 @@ public struct RunOrchestrator: Sendable {
         return try directory.subdirectory("peers")
     }
 
-    /// `captures/` in `directory` when `--witness` will capture (some playbook has probes), else nil.
+    /// `captures/` in `directory` when `--witness` will capture (some playbook has probes) or some
+    /// playbook declares `captures:`, else nil.
     func capturesDirectory(in directory: SafeDirectory, for playbooks: [Playbook]) throws -> SafeDirectory? {
-        guard options.witness, playbooks.contains(where: { !$0.probes.isEmpty }) else { return nil }
+        let witness = options.witness && playbooks.contains(where: { !$0.probes.isEmpty })
+        guard witness || playbooks.contains(where: { !$0.captures.isEmpty }) else { return nil }
         return try directory.subdirectory("captures")
     }
 }

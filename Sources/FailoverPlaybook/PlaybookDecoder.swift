@@ -17,7 +17,8 @@ public final class PlaybookDecoder {
     var carp: [CarpGroup] = []
 
     static let topKeys = [
-        "name", "description", "seed", "references", "topology", "probes", "steps", "allow_any_addresses", "matrix",
+        "name", "description", "seed", "references", "topology", "probes", "captures", "steps", "allow_any_addresses",
+        "matrix",
     ]
     static let hostKeys = ["cables", "bonds", "address", "addresses", "routes"]
 
@@ -57,6 +58,7 @@ public final class PlaybookDecoder {
             reader.error(root, "playbook: missing required key 'topology'")
         }
         if let node = top["probes"] { decodeProbes(node) }
+        let captures = top["captures"].map { decodeCaptures($0) } ?? []
         var steps: [Step] = []
         if let node = top["steps"] {
             steps = decodeSteps(node)
@@ -65,9 +67,11 @@ public final class PlaybookDecoder {
         }
         let topology = Topology(
             switches: switches, hosts: hostOrder.compactMap { hosts[$0]?.host }, cables: cables, carp: carp)
-        return Playbook(
+        var playbook = Playbook(
             name: name, description: description, seed: seed, references: references, topology: topology,
             probes: probes, steps: steps, file: reader.file)
+        playbook.captures = captures
+        return playbook
     }
 
     // MARK: Names

@@ -134,6 +134,9 @@ public enum JSONReport {
         var probes: [Probe]
         /// The run plan's operations the backend executed, in order (absent when not recorded).
         var operations: [String]?
+        /// The packet captures: name, pcapng interface name, filter, received, kernel and
+        /// interface drops, frames written, clock error, file (absent when none was declared).
+        var captures: [CaptureRecord]?
 
         init(_ playbook: PlaybookRecord) {
             let start = playbook.started
@@ -155,6 +158,7 @@ public enum JSONReport {
             observations = playbook.observations.map { Observation($0, start: start) }
             probes = playbook.probes.map { Probe($0, playbook: playbook) }
             operations = playbook.operations
+            captures = playbook.captures
         }
     }
 

@@ -23,8 +23,8 @@ struct FamilyRegistryTests {
               bonds:
                 bond0: {mode: active-backup, miimon: 100, slaves: [eth0, eth1]}
               address: {bond0: 198.18.0.1/24}
-        probes:
-          - {name: p1, from: client, to: server, start: manual}
+        probes: [{name: p1, from: client, to: server, start: manual}]
+        captures: auto
         steps:
           - pull: server/eth0
 
@@ -50,6 +50,8 @@ struct FamilyRegistryTests {
         "orphan_vip": ("{group: g1, is: none}", "orphan_vip"),
         "single_master": ("{group: g1}", "single_master"),
         "split_brain": ("{group: g1}", "split_brain"),
+        "frames": ("{capture: sw1:server-eth1, kind: garp, src_mac: {same_as: server/bond0}, is: 1}", "frames"),
+        "first_frame": ("{capture: sw1/server-eth1, kind: unsolicited_na, within: 1s}", "first_frame"),
     ]
 
     /// One valid use of every step key, and how the model spells the step.

@@ -30,6 +30,9 @@ public struct AssertionSources {
     public var probes: ((Assertion) async throws -> ProbeEvaluation)?
     /// A host's neighbour table, read from the kernel now (nil: not available here).
     public var neighbours: ((String) async throws -> [Neighbour])?
+    /// The captures' evaluation of a capture assertion on the frames seen so far (nil: no
+    /// capture engine here).
+    public var captures: ((Assertion) async throws -> ProbeEvaluation)?
 
     /// The observation log, after a barrier (every event emitted before the call is in it); nil
     /// where there is none. CARP assertions read VIP ownership and peer states from it.
@@ -40,8 +43,10 @@ public struct AssertionSources {
         state: @escaping (InterfaceRef) async throws -> InterfaceState,
         probes: ((Assertion) async throws -> ProbeEvaluation)? = nil,
         neighbours: ((String) async throws -> [Neighbour])? = nil,
-        observations: (() async throws -> [ObservationRecord])? = nil, topology: Topology? = nil
+        observations: (() async throws -> [ObservationRecord])? = nil, topology: Topology? = nil,
+        captures: ((Assertion) async throws -> ProbeEvaluation)? = nil
     ) {
+        self.captures = captures
         self.state = state
         self.probes = probes
         self.neighbours = neighbours

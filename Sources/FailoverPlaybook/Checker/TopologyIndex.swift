@@ -6,6 +6,8 @@ public import FailoverModel
 public struct TopologyIndex: Sendable {
     public let topology: Topology
     public let probes: [ProbeSpec]
+    /// The playbook's `captures:` (the capture assertions name them).
+    public var captures: [CaptureSpec] = []
     /// The file diagnostics fall back to when an object carries no location.
     public let file: String
 
@@ -17,6 +19,7 @@ public struct TopologyIndex: Sendable {
 
     public init(_ playbook: Playbook) {
         self.init(playbook.topology, probes: playbook.probes, file: playbook.file)
+        captures = playbook.captures
     }
 
     // MARK: Names

@@ -1,0 +1,139 @@
+public import FailoverCore
+public import FailoverModel
+public import FailoverPlaybook
+import Yams
+
+/// Frames on the wire, seen by a playbook's `captures:`: `frames` counts frames matching a
+/// pattern from the last fault, `first_frame` asks for one within a deadline of the last fault.
+/// Decided by the capture engine (FailoverCapture's `FrameChecks`, through `PacketCaptures`) on
+/// the frames captured so far; any capture drop or a realtime step is *errored*.
+///
+/// ```yaml
+/// - expect: {frames: {capture: sw1:server-eth1, kind: garp, src_mac: {same_as: server/bond0}, is: 1, within: 1s}}
+/// - expect: {first_frame: {capture: sw1/server-eth1, kind: garp, within: 500ms}}
+/// ```
+/// `capture`: a capture's name, or the port it captures (`sw1:server-eth1` or `sw1/server-eth1`).
+/// `kind`: a `FrameKind` (`garp`, `arp_reply`, `unsolicited_na`, `ns`, `lacpdu`, `vrrp`, …);
+/// `src_mac`: a literal, `{same_as: host/if}` or `{permanent_of: host/slave}`; `sender_ip`.
+/// `frames` takes one of `is`, `at_least`, `at_most`; its window is `within` after the last fault
+/// (without `within`: from the last fault to the start of the step).
+public struct CaptureFamily: Family, AssertionFamily {
+    public init() {}
+
+    public var name: String { "capture" }
+    public var evaluators: [AssertionFamilyID: any AssertionFamily] { [.capture: self] }
+
+    static let reason = "frames on the wire: counted in a window after the last fault (within)"
+
+    public var assertionEntries: [AssertionEntry] {
+        [
+            AssertionEntry(
+                key: "frames", subject: "capture", keys: ["kind", "src_mac", "sender_ip", "is", "at_least", "at_most"],
+                timing: .withinOnly(reason: Self.reason)
+            ) { Self.decode($0, first: false) },
+            AssertionEntry(
+                key: "first_frame", subject: "capture", keys: ["kind", "src_mac", "sender_ip"],
+                timing: .withinOnly(reason: Self.reason)
+            ) { Self.decode($0, first: true) },
+        ]
+    }
+
+    public var checkers: [any StepChecker] {
+        [
+            ExpectationCheck { expectation, mark, context in
+                let capture: String
+                let match: FrameMatch
+                switch expectation.assertion {
+                case .frames(let name, let pattern, _, _): (capture, match) = (name, pattern)
+                case .firstFrame(let name, let pattern, _): (capture, match) = (name, pattern)
+                default: return
+                }
+                let captures = context.index.captures
+                if !captures.contains(where: { $0.name == capture || $0.target.label == capture }) {
+                    let at = mark("capture")
+                    context.error(
+                        at,
+                        "\(at.path): no capture \(capture) (declare it under captures:); captures: "
+                            + TopologyIndex.list(captures.map(\.name)))
+                }
+                switch match.sourceMAC {
+                case .sameAs(let other): context.requireInterface(other, at: mark("src_mac"))
+                case .permanentOf(let other): context.requireSlave(other, at: mark("src_mac"), orBond: false)
+                case .literal, nil: return
+                }
+            }
+        ]
+    }
+
+    static func decode(_ input: AssertionInput, first: Bool) -> Assertion? {
+        let reader = input.reader
+        let path = input.path
+        guard var capture = reader.string(input.subjectNode, input.subjectPath, expected: "a capture name")
+        else { return nil }
+        // `sw1/server-eth0` names the port as the captures' `port:` does; its label is `sw1:server-eth0`.
+        capture = capture.split(separator: "/", omittingEmptySubsequences: false).joined(separator: ":")
+        guard input.faultSoFar else {
+            reader.error(input.keyNode, "\(path): needs a fault step before it (the window starts at the last fault)")
+            return nil
+        }
+        guard let kindNode = input.need("kind"), let kindText = reader.string(kindNode, "\(path).kind") else {
+            return nil
+        }
+        guard let kind = FrameKind(rawValue: kindText) else {
+            reader.error(
+                kindNode,
+                "\(path).kind: unknown frame kind '\(kindText)'; kinds: "
+                    + FrameKind.allCases.map(\.rawValue).joined(separator: ", "))
+            return nil
+        }
+        var match = FrameMatch(kind: kind)
+        if let node = input.view["src_mac"] {
+            guard let mac = NeighbourFamily.decodeMAC(node, "\(path).src_mac", reader: reader) else { return nil }
+            match.sourceMAC = mac
+        }
+        if let node = input.view["sender_ip"] {
+            guard let ip = reader.ipAddress(node, "\(path).sender_ip") else { return nil }
+            match.senderIP = ip
+        }
+        var window: Duration?
+        if let node = input.view["within"] {
+            guard let duration = reader.duration(node, "\(path).within") else { return nil }
+            window = duration
+        }
+        if first {
+            guard let window else {
+                reader.error(input.keyNode, "\(path): first_frame needs 'within' (its deadline after the last fault)")
+                return nil
+            }
+            return .firstFrame(capture: capture, match, within: window)
+        }
+        let given = ["is", "at_least", "at_most"].filter(input.view.has)
+        guard given.count == 1, let key = given.first, let node = input.view[key] else {
+            reader.error(input.keyNode, "\(path): frames needs exactly one of 'is', 'at_least', 'at_most'")
+            return nil
+        }
+        guard let count = reader.int(node, "\(path).\(key)", range: 0...100_000) else { return nil }
+        let comparison: CountComparison =
+            switch key {
+            case "is": .equals(count)
+            case "at_least": .atLeast(count)
+            default: .atMost(count)
+            }
+        return .frames(capture: capture, match, comparison, window: window)
+    }
+
+    public func readsTimeline(_ assertion: Assertion) -> Bool { false }
+
+    public func check(_ assertion: Assertion, sources: AssertionSources) async throws -> Check {
+        guard let captures = sources.captures else {
+            return Check(holds: false, actual: "not read", error: "no capture engine here")
+        }
+        let evaluation = try await captures(assertion)
+        return Check(
+            holds: evaluation.holds, actual: evaluation.actual, error: evaluation.measurementError, at: evaluation.at)
+    }
+
+    public func planLook(_ assertion: Assertion, plan: PlanContext) -> String {
+        PlanRenderer.comment("(decided on the pcapng capture: tshark -r captures/<playbook>.pcapng)")
+    }
+}
