@@ -114,6 +114,9 @@ public protocol NetworkBackend: Sendable {
     /// The neighbour table (ARP and NDP caches) of a host's namespace, as the kernel holds it now.
     func neighbours(of host: String) async throws -> [Neighbour]
 
+    /// The learned (not local) forwarding entries of a switch's bridge: which port each MAC is on.
+    func forwardingEntries(of switchName: String) async throws -> [ForwardingEntry]
+
     /// A barrier: returns once every kernel event emitted before the call is in the
     /// observation log, so that the log is complete up to the instant of the call.
     /// - Throws: when an observer cannot confirm it (the timeline is then unknown).
@@ -131,6 +134,24 @@ extension NetworkBackend {
     public func neighbours(of host: String) async throws -> [Neighbour] {
         throw BackendError(operation: "read neighbours", object: host, detail: "this backend has no neighbour tables")
     }
+
+    /// Backends without bridges' forwarding databases: the `fdb` assertion is errored on them.
+    public func forwardingEntries(of switchName: String) async throws -> [ForwardingEntry] {
+        throw BackendError(operation: "read fdb", object: switchName, detail: "this backend has no forwarding tables")
+    }
+}
+
+/// A MAC a switch's bridge has learned, and the port (its name in the switch) it learned it on.
+public struct ForwardingEntry: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var port: String
+    public var mac: MACAddress
+
+    public init(port: String, mac: MACAddress) {
+        self.port = port
+        self.mac = mac
+    }
+
+    public var description: String { "\(mac) on \(port)" }
 }
 
 /// One entry of a host's neighbour table (`ip neigh show`).

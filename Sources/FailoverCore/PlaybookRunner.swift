@@ -622,9 +622,11 @@ public struct PlaybookRunner: Sendable {
                 if case .firstFrame(_, let match, _) = assertion { mac = try await Self.resolve(match, backend) }
                 return try await captures.evaluate(
                     assertion, faults: faults, stepStarted: stepStarted, now: clock.now(), sourceMAC: mac)
-            })
+            },
+            forwarding: { try await backend.forwardingEntries(of: $0) })
         return try await families.family(of: assertion).check(assertion, sources: sources)
     }
+
     /// The MAC a frame pattern's `same_as` / `permanent_of` names, read from the kernel now.
     static func resolve(_ match: FrameMatch, _ backend: any NetworkBackend) async throws -> MACAddress? {
         switch match.sourceMAC {

@@ -390,6 +390,20 @@ public final class NamespaceBackend: NetworkBackend {
         }
     }
 
+    public func forwardingEntries(of switchName: String) async throws -> [ForwardingEntry] {
+        let context = try context(switchName)
+        return try wrap("read fdb", context.namespace) {
+            let names = Dictionary(
+                try context.socket.links().map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
+            return try context.socket.bridgeFDB().compactMap { entry -> ForwardingEntry? in
+                // The bridge's own addresses (local, permanent) are not learned; an entry on the bridge
+                // device itself is not on a port.
+                guard !entry.isLocal, let port = names[entry.index] else { return nil }
+                return ForwardingEntry(port: port, mac: MACAddress(bytes: entry.mac))
+            }
+        }
+    }
+
     public func state(of interface: InterfaceRef) async throws -> InterfaceState {
         let context = try context(interface.host)
         let object = "\(context.namespace)/\(interface.interface)"

@@ -325,6 +325,9 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     case option(bond: InterfaceRef, name: String, expected: String)
     /// A host's neighbour-table entry for `ip` (`ip neigh show to IP` in its namespace).
     case neighbour(host: String, ip: IPAddress, expected: NeighbourExpectation)
+    /// A switch's bridge has learned `mac` on the port facing `port` (a host interface cabled to
+    /// the switch): `bridge fdb show` in the switch's namespace.
+    case fdb(switch: String, mac: MACExpectation, port: InterfaceRef)
     /// The nodes holding a CARP group's VIP (netlink address events), exactly this set.
     case vipOwner(group: String, expected: [String])
     /// The CARP master of a group (nil: none): the one live, unfrozen peer whose last state line
@@ -361,6 +364,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .reordered: "reordered"
         case .option: "option"
         case .neighbour: "neighbour"
+        case .fdb: "fdb"
         case .vipOwner: "vip_owner"
         case .carpMaster: "master"
         case .orphanVIP: "orphan_vip"
@@ -377,7 +381,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .activeSlave, .bondMode, .miiStatus, .linkFailures, .carrier, .adminState, .mac: .interfaceState
         case .option: .bondOption
         case .loss, .outage, .reordered: .probeTraffic
-        case .neighbour: .neighbour
+        case .neighbour, .fdb: .neighbour
         case .vipOwner, .carpMaster, .orphanVIP, .singleMaster, .splitBrain: .carpPeer
         case .frames, .firstFrame: .capture
         }
@@ -392,6 +396,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
         case .neighbour(let host, let ip, _): "\(host) neighbour \(ip)"
+        case .fdb(let name, let mac, _): "\(name) forwarding entry for \(mac)"
         case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group),
             .splitBrain(let group):
             "CARP group \(group)"
@@ -406,7 +411,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
             .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
             ref
-        case .loss, .outage, .reordered, .neighbour, .vipOwner, .carpMaster, .orphanVIP, .singleMaster, .splitBrain,
+        case .loss, .outage, .reordered, .neighbour, .fdb, .vipOwner, .carpMaster, .orphanVIP, .singleMaster,
+            .splitBrain,
             .frames, .firstFrame:
             nil
         }
@@ -425,6 +431,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .outage(_, _, let method, let atMost): "<= \(atMost.playbookText) (\(method.rawValue))"
         case .option(_, _, let expected): expected.isEmpty ? "\"\"" : expected
         case .neighbour(_, _, let expected): expected.description
+        case .fdb(_, _, let port): "learned on the port to \(port)"
         case .vipOwner(_, let expected), .orphanVIP(_, let expected):
             expected.isEmpty ? "none" : expected.joined(separator: ", ")
         case .carpMaster(_, let expected): expected ?? "none"

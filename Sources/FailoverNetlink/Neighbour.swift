@@ -57,15 +57,57 @@ public struct NeighbourEntry: Sendable, Hashable {
 }
 
 public enum NeighbourRequest {
-    /// RTM_GETNEIGH dump of every family's entries.
-    public static func dump() -> NetlinkMessageBuilder {
+    /// RTM_GETNEIGH dump of `family`'s entries (0: every family; 7, AF_BRIDGE: the bridges' FDB).
+    public static func dump(family: UInt8 = 0) -> NetlinkMessageBuilder {
         var message = NetlinkMessageBuilder(type: NeighbourNumbers.getNeigh, flags: 0)
-        message.appendFamilyHeader([UInt8](repeating: 0, count: NeighbourNumbers.headerSize))
+        message.appendFamilyHeader([family] + [UInt8](repeating: 0, count: NeighbourNumbers.headerSize - 1))
         return message
     }
 }
 
+/// One entry of a bridge's forwarding database (`bridge fdb show`).
+public struct BridgeFDBEntry: Sendable, Hashable {
+    /// The bridge port (ifindex).
+    public var index: Int32
+    public var mac: [UInt8]
+    /// NUD_* bits: NUD_PERMANENT (0x80) marks the bridge's own (local) addresses; learned
+    /// entries are NUD_REACHABLE or NUD_STALE.
+    public var state: UInt16
+    /// NDA_MASTER: the bridge's ifindex, when reported.
+    public var master: Int32?
+
+    /// Parses an RTM_NEWNEIGH of family AF_BRIDGE (`struct ndmsg`, NDA_LLADDR, NDA_MASTER).
+    public init(payload: [UInt8]) throws(NetlinkParseError) {
+        guard payload.count >= NeighbourNumbers.headerSize, payload[0] == 7,
+            let index = loadHost(Int32.self, from: payload, at: 4),
+            let state = loadHost(UInt16.self, from: payload, at: 8)
+        else {
+            throw NetlinkParseError(what: "ndmsg (AF_BRIDGE)", offset: 0)
+        }
+        let attributes = NetlinkAttribute.parse(payload.dropFirst(NeighbourNumbers.headerSize))
+        guard let mac = attributes.first(NeighbourNumbers.linkLayerAddress)?.payload, mac.count == 6 else {
+            throw NetlinkParseError(what: "NDA_LLADDR", offset: NeighbourNumbers.headerSize)
+        }
+        self.index = index
+        self.mac = mac
+        self.state = state
+        self.master = attributes.first(9).flatMap { loadHost(Int32.self, from: $0.payload, at: 0) }
+    }
+
+    /// The bridge's own address, not a learned one.
+    public var isLocal: Bool { state & 0x80 != 0 }
+}
+
 extension RouteSocket {
+    /// Every forwarding-database entry of the namespace's bridges (RTM_GETNEIGH dump, AF_BRIDGE).
+    public func bridgeFDB() throws(NetlinkError) -> [BridgeFDBEntry] {
+        let replies = try socket.dump(NeighbourRequest.dump(family: 7), operation: "dump fdb", object: namespace)
+        return replies.compactMap { reply in
+            guard reply.type == NeighbourNumbers.newNeigh else { return nil }
+            return try? BridgeFDBEntry(payload: reply.payload)
+        }
+    }
+
     /// Every neighbour-table entry of the namespace (RTM_GETNEIGH dump).
     public func neighbours() throws(NetlinkError) -> [NeighbourEntry] {
         let replies = try socket.dump(NeighbourRequest.dump(), operation: "dump neighbours", object: namespace)

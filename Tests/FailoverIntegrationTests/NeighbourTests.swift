@@ -30,10 +30,15 @@ struct NeighbourTests {
             steps:
               - expect: {neighbour: {host: client, ip: 198.18.0.1, mac: {same_as: server/eth0}, state: [reachable, stale, delay, probe], within: 2s}}
               - expect: {neighbour: {host: client, ip: 198.18.0.1, mac: 02:00:00:00:0a:01, state: reachable}}
+              - expect:
+                  - {fdb: {switch: sw1, mac: 02:00:00:00:0a:01, port: server/eth0, within: 1s}}
+                  - {fdb: {switch: sw1, mac: {same_as: client/eth0}, port: client/eth0, within: 1s}}
             """
         // A failed expect ends the run: each failing case is the last step of its own run.
         let passing = try await Self.run(yaml)
-        #expect(passing.assertions.map(\.verdict) == [.passed, .passed], "\(passing.assertions.map(\.actual))")
+        #expect(
+            passing.assertions.map(\.verdict) == [.passed, .passed, .passed, .passed],
+            "\(passing.assertions.map(\.actual))")
         #expect(passing.assertions.first?.actual.contains("198.18.0.1 dev eth0 lladdr 02:00:00:00:0a:01") == true)
 
         let wrongMAC = try await Self.run(
@@ -44,6 +49,12 @@ struct NeighbourTests {
         #expect(
             wrong.actual.contains("lladdr 02:00:00:00:0a:01")
                 && wrong.actual.contains("wanted lladdr 02:00:00:00:0a:02"))
+
+        // The switch learned the server's MAC on the server's port, not the client's: the message says where.
+        let wrongPort = try await Self.run(
+            yaml + "\n  - expect: {fdb: {switch: sw1, mac: 02:00:00:00:0a:01, port: client/eth0, within: 200ms}}")
+        let port = try #require(wrongPort.assertions.last)
+        #expect(port.verdict == .failed && port.actual.contains("(wanted on client-eth0)"), "\(port.actual)")
 
         let unknownIP = try await Self.run(
             yaml + "\n  - expect: {neighbour: {host: client, ip: 198.18.0.77, within: 200ms}}")

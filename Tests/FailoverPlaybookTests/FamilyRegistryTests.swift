@@ -44,6 +44,7 @@ struct FamilyRegistryTests {
         "outage": ("{probe: p1, at_most: 200ms}", "outage"),
         "reordered": ("{probe: p1, is: 0}", "reordered"),
         "option": ("{bond: server/bond0, name: updelay, is: 0}", "option"),
+        "fdb": ("{switch: sw1, mac: {same_as: server/bond0}, port: server/eth1, within: 1s}", "fdb"),
         "neighbour": ("{host: client, ip: 198.18.0.1, mac: {same_as: server/bond0}, within: 1s}", "neighbour"),
         "vip_owner": ("{group: g1, is: [client]}", "vip_owner"),
         "master": ("{group: g1, is: none}", "master"),

@@ -118,4 +118,44 @@ struct NeighbourFamilyTests {
         let unreadable = try await Self.check(NeighbourExpectation(mac: nil, states: []), table: nil)
         #expect(!unreadable.holds && unreadable.error != nil)
     }
+
+    @Test(
+        "fdb: learned on the expected port passes; elsewhere fails naming the port; not learned fails; no reader errors"
+    )
+    func forwarding() async throws {
+        let topology = try FamilyRegistryTests().load("hold: 1s").topology
+        let portNames = RunNames.switchPortNames(topology)
+        let eth1Port = try #require(portNames[InterfaceRef(host: "server", interface: "eth1")])
+        let eth0Port = try #require(portNames[InterfaceRef(host: "server", interface: "eth0")])
+        func check(_ table: [ForwardingEntry]?, mac: MACExpectation = .literal(Self.serverMAC!)) async throws -> Check {
+            let sources = AssertionSources(
+                state: { _ in InterfaceState(exists: true, adminUp: true, carrier: true, mac: Self.serverMAC) },
+                topology: topology, forwarding: table.map { entries in { _ in entries } })
+            return try await NeighbourFamily().check(
+                .fdb(switch: "sw1", mac: mac, port: InterfaceRef(host: "server", interface: "eth1")), sources: sources)
+        }
+        let onEth1 = try await check([ForwardingEntry(port: eth1Port, mac: Self.serverMAC!)])
+        #expect(onEth1.holds && onEth1.actual == "02:00:00:00:0a:01 on \(eth1Port)")
+        let sameAs = try await check(
+            [ForwardingEntry(port: eth1Port, mac: Self.serverMAC!)],
+            mac: .sameAs(InterfaceRef(host: "server", interface: "bond0")))
+        #expect(sameAs.holds)
+        let onEth0 = try await check([ForwardingEntry(port: eth0Port, mac: Self.serverMAC!)])
+        #expect(!onEth0.holds && onEth0.error == nil)
+        #expect(onEth0.actual == "02:00:00:00:0a:01 on \(eth0Port) (wanted on \(eth1Port))")
+        let other = try await check([ForwardingEntry(port: eth1Port, mac: Self.otherMAC!)])
+        #expect(!other.holds && other.actual == "02:00:00:00:0a:01 not learned")
+        let unreadable = try await check(nil)
+        #expect(!unreadable.holds && unreadable.error != nil)
+    }
+
+    @Test("fdb references: the switch exists, the port is a cable end to that switch")
+    func forwardingReferences() {
+        #expect(
+            diagnostics("expect: {fdb: {switch: sw9, mac: 02:00:00:00:0a:01, port: server/eth1}}").first?.contains(
+                "no switch") == true)
+        #expect(
+            diagnostics("expect: {fdb: {switch: sw1, mac: 02:00:00:00:0a:01, port: server/bond0}}").count == 1)
+        #expect(diagnostics("expect: {fdb: {switch: sw1, mac: 02:00:00:00:0a:01, port: server/eth1}}") == [])
+    }
 }

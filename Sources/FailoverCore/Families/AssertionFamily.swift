@@ -30,6 +30,8 @@ public struct AssertionSources {
     public var probes: ((Assertion) async throws -> ProbeEvaluation)?
     /// A host's neighbour table, read from the kernel now (nil: not available here).
     public var neighbours: ((String) async throws -> [Neighbour])?
+    /// A switch's learned forwarding entries, read from the kernel now (nil: not available here).
+    public var forwarding: ((String) async throws -> [ForwardingEntry])?
     /// The captures' evaluation of a capture assertion on the frames seen so far (nil: no
     /// capture engine here).
     public var captures: ((Assertion) async throws -> ProbeEvaluation)?
@@ -44,12 +46,14 @@ public struct AssertionSources {
         probes: ((Assertion) async throws -> ProbeEvaluation)? = nil,
         neighbours: ((String) async throws -> [Neighbour])? = nil,
         observations: (() async throws -> [ObservationRecord])? = nil, topology: Topology? = nil,
-        captures: ((Assertion) async throws -> ProbeEvaluation)? = nil
+        captures: ((Assertion) async throws -> ProbeEvaluation)? = nil,
+        forwarding: ((String) async throws -> [ForwardingEntry])? = nil
     ) {
         self.captures = captures
         self.state = state
         self.probes = probes
         self.neighbours = neighbours
+        self.forwarding = forwarding
         self.observations = observations
         self.topology = topology
     }

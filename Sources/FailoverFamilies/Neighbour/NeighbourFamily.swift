@@ -26,17 +26,36 @@ public struct NeighbourFamily: Family, AssertionFamily {
             AssertionEntry(
                 key: "neighbour", subject: "host", keys: ["ip", "mac", "state"],
                 timing: .withinOnly(reason: "neighbour: read from the kernel's neighbour table, polled until within")
-            ) { Self.decode($0) }
+            ) { Self.decode($0) },
+            AssertionEntry(
+                key: "fdb", subject: "switch", keys: ["mac", "port"],
+                timing: .withinOnly(reason: "fdb: read from the bridge's forwarding database, polled until within")
+            ) { Self.decodeFDB($0) },
         ]
     }
 
     public var checkers: [any StepChecker] {
         [
             ExpectationCheck { expectation, mark, context in
-                guard case .neighbour(let host, _, let expected) = expectation.assertion,
-                    context.requireHost(host, at: mark("host")) != nil
-                else { return }
-                switch expected.mac {
+                let mac: MACExpectation?
+                switch expectation.assertion {
+                case .neighbour(let host, _, let expected):
+                    guard context.requireHost(host, at: mark("host")) != nil else { return }
+                    mac = expected.mac
+                case .fdb(let name, let expected, let port):
+                    guard context.requireSwitch(name, at: mark("switch")) != nil,
+                        let cable = context.requireCableEnd(port, at: mark("port"))
+                    else { return }
+                    guard case .switch(let far) = cable.b, far == name else {
+                        let at = mark("port")
+                        context.error(at, "\(at.path): \(port) is not cabled to switch \(name) (its cable: \(cable))")
+                        return
+                    }
+                    mac = expected
+                default:
+                    return
+                }
+                switch mac {
                 case .sameAs(let other): context.requireInterface(other, at: mark("mac"))
                 case .permanentOf(let other): context.requireSlave(other, at: mark("mac"), orBond: false)
                 case .literal, nil: return
@@ -75,6 +94,16 @@ public struct NeighbourFamily: Family, AssertionFamily {
         return .neighbour(host: host, ip: ip, expected: NeighbourExpectation(mac: mac, states: states))
     }
 
+    /// `fdb: {switch: sw1, mac: MAC | {same_as} | {permanent_of}, port: host/if}`.
+    static func decodeFDB(_ input: AssertionInput) -> Assertion? {
+        let reader = input.reader
+        guard let name = reader.string(input.subjectNode, input.subjectPath, expected: "a switch name"),
+            let macNode = input.need("mac"), let mac = decodeMAC(macNode, "\(input.path).mac", reader: reader),
+            let portNode = input.need("port"), let port = reader.ref(portNode, "\(input.path).port")
+        else { return nil }
+        return .fdb(switch: name, mac: mac, port: port)
+    }
+
     /// A literal MAC, `{same_as: host/if}` or `{permanent_of: host/slave}`.
     static func decodeMAC(_ node: Node, _ path: String, reader: NodeReader) -> MACExpectation? {
         guard node.mapping != nil else { return reader.mac(node, path).map(MACExpectation.literal) }
@@ -97,6 +126,9 @@ public struct NeighbourFamily: Family, AssertionFamily {
     public func readsTimeline(_ assertion: Assertion) -> Bool { false }
 
     public func check(_ assertion: Assertion, sources: AssertionSources) async throws -> Check {
+        if case .fdb(let name, let mac, let port) = assertion {
+            return try await checkFDB(name, mac, port, sources: sources)
+        }
         guard case .neighbour(let host, let ip, let expected) = assertion else {
             return Check(holds: false, actual: "n/a", error: "\(assertion.key) is not a neighbour assertion")
         }
@@ -106,18 +138,11 @@ public struct NeighbourFamily: Family, AssertionFamily {
         let entries = try await read(host).filter { $0.ip == ip }
         guard !entries.isEmpty else { return Check(holds: false, actual: "no entry") }
         var wanted: MACAddress?
-        switch expected.mac {
-        case nil:
-            wanted = nil
-        case .literal(let mac):
-            wanted = mac
-        case .sameAs(let other):
-            wanted = try await sources.state(other).mac
-            if wanted == nil { return Check(holds: false, actual: "n/a", error: "\(other) has no MAC (missing?)") }
-        case .permanentOf(let other):
-            let otherState = try await sources.state(other)
-            wanted = otherState.slave?.permanentMAC ?? otherState.permanentMAC
-            if wanted == nil { return Check(holds: false, actual: "n/a", error: "no permanent MAC known for \(other)") }
+        if let mac = expected.mac {
+            switch try await Self.resolve(mac, sources: sources) {
+            case .success(let found): wanted = found
+            case .failure(let problem): return problem.check
+            }
         }
         let holds = entries.contains { entry in
             (wanted == nil || entry.mac == wanted)
@@ -127,7 +152,61 @@ public struct NeighbourFamily: Family, AssertionFamily {
         return Check(holds: holds, actual: wanted.map { holds ? seen : "\(seen) (wanted lladdr \($0))" } ?? seen)
     }
 
+    /// Why a MAC expectation could not be resolved: the check is errored.
+    struct Unresolved: Error {
+        var check: Check
+    }
+
+    /// The MAC `expected` names, read now (`same_as`: the interface's current MAC; `permanent_of`:
+    /// the slave's permanent MAC).
+    static func resolve(_ expected: MACExpectation, sources: AssertionSources) async throws -> Result<
+        MACAddress, Unresolved
+    > {
+        switch expected {
+        case .literal(let mac):
+            return .success(mac)
+        case .sameAs(let other):
+            guard let mac = try await sources.state(other).mac else {
+                return .failure(
+                    Unresolved(check: Check(holds: false, actual: "n/a", error: "\(other) has no MAC (missing?)")))
+            }
+            return .success(mac)
+        case .permanentOf(let other):
+            let otherState = try await sources.state(other)
+            guard let mac = otherState.slave?.permanentMAC ?? otherState.permanentMAC else {
+                return .failure(
+                    Unresolved(check: Check(holds: false, actual: "n/a", error: "no permanent MAC known for \(other)")))
+            }
+            return .success(mac)
+        }
+    }
+
+    /// The switch has learned `mac` on the port facing `port`; the message lists where it is instead.
+    func checkFDB(_ name: String, _ mac: MACExpectation, _ port: InterfaceRef, sources: AssertionSources) async throws
+        -> Check
+    {
+        guard let read = sources.forwarding, let topology = sources.topology else {
+            return Check(holds: false, actual: "not read", error: "no forwarding table can be read here")
+        }
+        guard let portName = RunNames.switchPortNames(topology)[port] else {
+            return Check(holds: false, actual: "n/a", error: "\(port) has no port on switch \(name)")
+        }
+        let wanted: MACAddress
+        switch try await Self.resolve(mac, sources: sources) {
+        case .success(let found): wanted = found
+        case .failure(let problem): return problem.check
+        }
+        let entries = try await read(name).filter { $0.mac == wanted }
+        guard !entries.isEmpty else { return Check(holds: false, actual: "\(wanted) not learned") }
+        let holds = entries.contains { $0.port == portName }
+        let seen = entries.map(\.description).joined(separator: "; ")
+        return Check(holds: holds, actual: holds ? seen : "\(seen) (wanted on \(portName))")
+    }
+
     public func planLook(_ assertion: Assertion, plan: PlanContext) -> String {
+        if case .fdb(let name, _, _) = assertion {
+            return PlanRenderer.command(["bridge", "-n", plan.ns(name), "fdb", "show"])
+        }
         guard case .neighbour(let host, let ip, _) = assertion else {
             return PlanRenderer.comment("(not a neighbour assertion)")
         }
