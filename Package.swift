@@ -38,6 +38,7 @@ let package = Package(
             name: "FailoverFamilies",
             dependencies: [
                 "FailoverModel", "FailoverPlaybook", "FailoverCore", .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The one system layer: errors with errno and context, the errno wrapper, the clock,

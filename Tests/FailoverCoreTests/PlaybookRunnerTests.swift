@@ -1,4 +1,5 @@
 import FailoverCore
+import FailoverFamilies
 import FailoverModel
 import Logging
 import Synchronization

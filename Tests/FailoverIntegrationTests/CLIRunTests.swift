@@ -1,3 +1,4 @@
+import FailoverFamilies
 import FailoverPlaybook
 import Foundation
 import Testing

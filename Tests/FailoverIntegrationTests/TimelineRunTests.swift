@@ -1,4 +1,5 @@
 import FailoverCore
+import FailoverFamilies
 import FailoverLinux
 import FailoverModel
 import FailoverNetlink

@@ -1,3 +1,4 @@
+import FailoverFamilies
 import FailoverModel
 import FailoverPlaybook
 import Foundation
