@@ -3,7 +3,21 @@
 SWIFT      ?= swift
 BUILD_FLAGS ?= -Xswiftc -warnings-as-errors
 BIN        := .build/debug/failover
-STANDARD   := Playbooks/host Playbooks/seed-001 Playbooks/options Playbooks/seed-003 Playbooks/seed-004
+TESTS      := .build/debug/failoverPackageTests.xctest
+# The standard playbooks: those that run on this kernel (bond playbooks among them go to the kernel
+# lab's default kernel when this kernel has no bonding driver), and the bond suites, which run once
+# per lab kernel: every kernel series installed in /boot with a bonding module (scripts/lab-kernels.sh;
+# none when this kernel has bonding: they then run here). Override: make run LAB_KERNELS="/boot/vmlinuz-…".
+HOST_SUITES := Playbooks/host Playbooks/seed-004
+LAB_SUITES  := Playbooks/seed-001 Playbooks/options Playbooks/seed-003
+# (Found when the recipe runs, after `deps` installed the kernels.)
+LAB_KERNELS ?=
+KERNELS_SH  = kernels="$(LAB_KERNELS)"; [ -n "$$kernels" ] || kernels=$$(scripts/lab-kernels.sh)
+LAB_TESTS   := --env FAILOVER_INTEGRATION=1 -- $(TESTS) --testing-library swift-testing --filter BackendBondTests
+
+LAB_TEST_COMMANDS = $(KERNELS_SH); \
+	if [ -z "$$kernels" ]; then $(BIN) lab-exec $(LAB_TESTS); \
+	else for k in $$kernels; do $(BIN) lab-exec --kernel "$$k" $(LAB_TESTS) || exit $$?; done; fi
 
 .PHONY: all deps build run test unit integration validate format lint bench cleanup clean
 
@@ -15,20 +29,22 @@ deps:
 build: deps
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 
-# The standard suite: host-kernel playbooks, then the seed-001, options and seed-003 bond suites (in the kernel lab
-# when this kernel has no bonding driver).
+# The standard suite: host-kernel playbooks, then the bond suites on each lab kernel (see LAB_KERNELS).
+# Both runs always run; the exit status is the last failing one's.
 run: build
-	$(BIN) run $(STANDARD)
+	@status=0; $(KERNELS_SH); \
+	set -x; $(BIN) run $(HOST_SUITES) || status=$$?; \
+	$(BIN) run $$(for k in $$kernels; do printf -- '--kernel %s ' "$$k"; done) $(LAB_SUITES) || status=$$?; \
+	exit $$status
 
-TESTS      := .build/debug/failoverPackageTests.xctest
 
 # Unit tests, then the privileged integration tests (root; they use network namespaces and the
 # kernel lab VM; one at a time: their timing figures must not compete for the 2 cores), then the kernel-bond tests of the test bundle on a real bonding driver: on this
-# kernel if it has one, else inside the kernel lab (`failover lab-exec`).
+# kernel if it has one, else inside the kernel lab (`failover lab-exec`), once per lab kernel.
 test: build lint
 	$(SWIFT) test --skip-build --skip FailoverIntegrationTests
 	FAILOVER_INTEGRATION=1 $(SWIFT) test --skip-build --no-parallel --filter FailoverIntegrationTests
-	$(BIN) lab-exec --env FAILOVER_INTEGRATION=1 -- $(TESTS) --testing-library swift-testing --filter BackendBondTests
+	$(LAB_TEST_COMMANDS)
 
 unit:
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
@@ -36,7 +52,7 @@ unit:
 
 integration: build
 	FAILOVER_INTEGRATION=1 $(SWIFT) test --skip-build --no-parallel --filter FailoverIntegrationTests
-	$(BIN) lab-exec --env FAILOVER_INTEGRATION=1 -- $(TESTS) --testing-library swift-testing --filter BackendBondTests
+	$(LAB_TEST_COMMANDS)
 
 validate:
 	$(SWIFT) build --product failover

@@ -26,6 +26,17 @@ for k in /boot/vmlinuz-*; do
   [ -d "/lib/modules/$v/kernel" ] && have_kernel=yes
 done
 [ "$have_kernel" = yes ] || needed+=("linux-image-amd64:a stock kernel with bonding for the kernel lab")
+# `make run` runs the bond playbooks on a second kernel series too when this kernel has no
+# bonding driver (scripts/lab-kernels.sh): Debian bookworm's 6.12, where the distribution offers it.
+# (A fresh machine may have no package lists yet: read them first, as root, to know what is offered.)
+if [ "$(id -u)" -eq 0 ] && ! compgen -G "/var/lib/apt/lists/*Packages*" >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+fi
+if ! { [ -d /sys/module/bonding ] || modprobe -n -q bonding 2>/dev/null; } \
+  && ! compgen -G "/boot/vmlinuz-6.12.*" >/dev/null \
+  && apt-cache show linux-image-6.12-amd64 >/dev/null 2>&1; then
+  needed+=("linux-image-6.12-amd64:a second lab kernel series (6.12) for the bond playbooks of make run")
+fi
 
 missing=()
 for entry in "${needed[@]}"; do
