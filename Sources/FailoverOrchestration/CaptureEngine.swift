@@ -11,6 +11,8 @@ import Logging
 actor CaptureEngine: PacketCaptures {
     let names: RunNames
     let topology: Topology
+    /// The playbook's probes (the flow assertions find a probe's port and flows here).
+    let probes: [ProbeSpec]
     /// `captures/` in the run's results directory; nil: the frames are not written.
     let directory: SafeDirectory?
     /// The pcapng file's name stem (the playbook's name made safe for a file name).
@@ -22,6 +24,7 @@ actor CaptureEngine: PacketCaptures {
     init(names: RunNames, playbook: Playbook, directory: SafeDirectory?, logger: Logger) {
         self.names = names
         self.topology = playbook.topology
+        self.probes = playbook.probes
         self.directory = directory
         self.fileStem = Self.fileStem(playbook.name)
         self.logger = logger
@@ -84,6 +87,8 @@ actor CaptureEngine: PacketCaptures {
                 }
         case .firstFrame(let name, let pattern, let deadline):
             (capture, match, within) = (name, pattern, deadline)
+        case .flowPlacement, .distribution:
+            return evaluateFlows(assertion, faults: faults, now: now)
         default:
             return ProbeEvaluation(
                 holds: false, actual: "n/a", measurementError: "\(assertion.key) is not a capture check")
@@ -95,6 +100,67 @@ actor CaptureEngine: PacketCaptures {
         return Self.decide(
             match, bound: bound, within: within, fault: fault.at, stepStarted: stepStarted, now: now,
             sourceMAC: sourceMAC, port: entry?.spec.target.label ?? capture, capture: entry?.capture.snapshot())
+    }
+
+    /// `flow_placement` / `distribution` on the captures of the bond's members (in enslave order),
+    /// from `after` past the last fault (or from the start without a fault) to `now`.
+    func evaluateFlows(_ assertion: Assertion, faults: [FaultMark], now: MonotonicInstant) -> ProbeEvaluation {
+        let probeName: String
+        let bondRef: InterfaceRef
+        let after: Duration?
+        switch assertion {
+        case .flowPlacement(let name, let ref, _, let skip): (probeName, bondRef, after) = (name, ref, skip)
+        case .distribution(let name, let ref, _, _, let skip): (probeName, bondRef, after) = (name, ref, skip)
+        default:
+            return ProbeEvaluation(
+                holds: false, actual: "n/a", measurementError: "\(assertion.key) is not a flow check")
+        }
+        guard let probe = probes.first(where: { $0.name == probeName }),
+            let bond = topology.bond(at: bondRef), let port = UInt16(exactly: probe.port)
+        else {
+            return ProbeEvaluation(
+                holds: false, actual: "n/a", measurementError: "no probe \(probeName) or no bond \(bondRef) here")
+        }
+        let sources = Self.sourceAddresses(of: bondRef, probe: probe, in: topology)
+        let members = bond.slaves.map { slave -> FlowChecks.Member in
+            let ref = InterfaceRef(host: bondRef.host, interface: slave)
+            let spec = CaptureSpec.onMember(ref, in: running.map(\.spec))
+            let entry = running.first { $0.spec == spec }
+            return FlowChecks.Member(
+                name: slave, label: spec?.target.label ?? "\(ref)", capture: entry?.capture.snapshot())
+        }
+        let skip =
+            after.map {
+                UInt64(clamping: max(0, $0.components.seconds)) * 1_000_000_000
+                    + UInt64(clamping: max(0, $0.components.attoseconds / 1_000_000_000))
+            } ?? 0
+        let window = FrameWindow(start: (faults.last?.at.nanoseconds ?? 0) + skip, end: now.nanoseconds)
+        let frames = FlowChecks.ProbeFrames(port: port, sources: sources)
+        let outcome: FrameCheckOutcome
+        switch assertion {
+        case .flowPlacement(_, _, let usable, _):
+            outcome = FlowChecks.placement(
+                members, probe: frames, flows: probe.flows, window: window,
+                policy: bond.options.xmitHashPolicy ?? .layer2, usable: usable ?? bond.slaves)
+        case .distribution(_, _, let member, let percent, _):
+            outcome = FlowChecks.distribution(members, probe: frames, member: member, percent: percent, window: window)
+        default:
+            return ProbeEvaluation(
+                holds: false, actual: "n/a", measurementError: "\(assertion.key) is not a flow check")
+        }
+        switch outcome {
+        case .passed(let text): return ProbeEvaluation(holds: true, actual: text, at: now)
+        case .failed(let text): return ProbeEvaluation(holds: false, actual: text)
+        case .errored(let text): return ProbeEvaluation(holds: false, actual: "not decided", measurementError: text)
+        }
+    }
+
+    /// The addresses the bond's probe frames come from: the probe's `from_address`, else every
+    /// address of the bond.
+    static func sourceAddresses(of bond: InterfaceRef, probe: ProbeSpec, in topology: Topology) -> Set<IPAddress> {
+        if let address = probe.fromAddress { return [address] }
+        let assigned = topology.host(named: bond.host)?.addresses.filter { $0.interface == bond.interface } ?? []
+        return Set(assigned.flatMap(\.addresses).map { IPAddress(family: $0.family, bytes: $0.bytes) })
     }
 
     /// The decision of a capture check on `capture` (nil: no capture there): `frames` when `bound`

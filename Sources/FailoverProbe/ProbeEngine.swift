@@ -471,7 +471,8 @@ public actor ProbeEngine: TrafficProbes {
                     MonotonicInstant(
                         nanoseconds: period.deliveredBeforeSentNanoseconds ?? period.estimatedStartNanoseconds)
                 }, measured: figures.measured, unmeasuredReason: figures.unmeasuredReason,
-                senderMaxLatenessNanoseconds: Int64(clamping: figures.senderMaxLatenessNanoseconds))
+                senderMaxLatenessNanoseconds: Int64(clamping: figures.senderMaxLatenessNanoseconds),
+                lostPerFlow: figures.lostPerFlow)
         }
         let configuration = direction.configuration
         return ProbeRecord(
