@@ -302,6 +302,15 @@ public struct NeighbourExpectation: Sendable, Hashable, Codable, CustomStringCon
     }
 }
 
+/// Which frames a flow assertion (`flow_placement`, `distribution`) looks at; both end at the check.
+public enum FlowWindow: Sendable, Hashable, Codable {
+    /// From this long after the last fault (or after the captures' start, without a fault).
+    case after(Duration)
+    /// The last stretch of this length before the check (a steady state after a transition of
+    /// unknown length, such as a monitor's detection).
+    case last(Duration)
+}
+
 public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The bond's active slave is this one (nil: none).
     case activeSlave(bond: InterfaceRef, expected: String?)
@@ -354,11 +363,12 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Every flow (UDP source port) of a probe left the bond on the member the kernel's transmit
     /// hash (`BondTransmitHash`, the bond's `xmit_hash_policy`) picks among `usable` (nil: the
     /// slaves whose MII status is up, in enslave order), judged on the members' captures from
-    /// `after` past the last fault (or the run's start) until the check.
-    case flowPlacement(probe: String, bond: InterfaceRef, usable: [String]?, after: Duration?)
+    /// `window` (nil: from the last fault, or the captures' start, to the check).
+    case flowPlacement(probe: String, bond: InterfaceRef, usable: [String]?, window: FlowWindow?)
     /// The share of a probe's frames (over all the bond's members' captures) that `member`
     /// carried, in percent, is within `percent`; same window as `flowPlacement`.
-    case distribution(probe: String, bond: InterfaceRef, member: String, percent: ClosedRange<Double>, after: Duration?)
+    case distribution(
+        probe: String, bond: InterfaceRef, member: String, percent: ClosedRange<Double>, window: FlowWindow?)
 
     /// The key that spells it in a playbook.
     public var key: String {

@@ -103,14 +103,14 @@ actor CaptureEngine: PacketCaptures {
     }
 
     /// `flow_placement` / `distribution` on the captures of the bond's members (in enslave order),
-    /// from `after` past the last fault (or from the start without a fault) to `now`.
+    /// in the assertion's window (`FlowWindow`; nil: from the last fault, or the start, to `now`).
     func evaluateFlows(_ assertion: Assertion, faults: [FaultMark], now: MonotonicInstant) -> ProbeEvaluation {
         let probeName: String
         let bondRef: InterfaceRef
-        let after: Duration?
+        let flowWindow: FlowWindow?
         switch assertion {
-        case .flowPlacement(let name, let ref, _, let skip): (probeName, bondRef, after) = (name, ref, skip)
-        case .distribution(let name, let ref, _, _, let skip): (probeName, bondRef, after) = (name, ref, skip)
+        case .flowPlacement(let name, let ref, _, let chosen): (probeName, bondRef, flowWindow) = (name, ref, chosen)
+        case .distribution(let name, let ref, _, _, let chosen): (probeName, bondRef, flowWindow) = (name, ref, chosen)
         default:
             return ProbeEvaluation(
                 holds: false, actual: "n/a", measurementError: "\(assertion.key) is not a flow check")
@@ -129,12 +129,7 @@ actor CaptureEngine: PacketCaptures {
             return FlowChecks.Member(
                 name: slave, label: spec?.target.label ?? "\(ref)", capture: entry?.capture.snapshot())
         }
-        let skip =
-            after.map {
-                UInt64(clamping: max(0, $0.components.seconds)) * 1_000_000_000
-                    + UInt64(clamping: max(0, $0.components.attoseconds / 1_000_000_000))
-            } ?? 0
-        let window = FrameWindow(start: (faults.last?.at.nanoseconds ?? 0) + skip, end: now.nanoseconds)
+        let window = Self.frameWindow(flowWindow, lastFault: faults.last?.at.nanoseconds, now: now.nanoseconds)
         let frames = FlowChecks.ProbeFrames(port: port, sources: sources)
         let outcome: FrameCheckOutcome
         switch assertion {
@@ -152,6 +147,22 @@ actor CaptureEngine: PacketCaptures {
         case .passed(let text): return ProbeEvaluation(holds: true, actual: text, at: now)
         case .failed(let text): return ProbeEvaluation(holds: false, actual: text)
         case .errored(let text): return ProbeEvaluation(holds: false, actual: "not decided", measurementError: text)
+        }
+    }
+
+    /// The frames a flow assertion looks at: from the last fault (0 without one) plus `after`, or
+    /// the last `last` before `now`; always up to `now`.
+    static func frameWindow(_ window: FlowWindow?, lastFault: UInt64?, now: UInt64) -> FrameWindow {
+        func nanoseconds(_ duration: Duration) -> UInt64 {
+            UInt64(clamping: max(0, duration.components.seconds)) * 1_000_000_000
+                + UInt64(clamping: max(0, duration.components.attoseconds / 1_000_000_000))
+        }
+        switch window {
+        case nil: return FrameWindow(start: lastFault ?? 0, end: now)
+        case .after(let duration)?: return FrameWindow(start: (lastFault ?? 0) + nanoseconds(duration), end: now)
+        case .last(let duration)?:
+            let length = nanoseconds(duration)
+            return FrameWindow(start: now > length ? now - length : 0, end: now)
         }
     }
 

@@ -16,25 +16,28 @@ import Yams
 /// among `usable` (default: the slaves whose MII status the kernel reports up, in enslave
 /// order); a failure lists flow → expected member → actual member. `distribution`: the share of
 /// the probe's frames that `member` carried, `between: [low%, high%]` inclusive. Both look at
-/// the frames from `after` (default 0) past the last fault, or from the start of the captures
-/// without a fault, to the check. No probe frame at all is *errored*.
+/// the frames from the last fault (or the start of the captures without a fault) to the check;
+/// `after: 1s` starts 1 s after it, `last: 1s` looks at the last second before the check only.
+/// No probe frame at all is *errored*.
 public struct FlowFamily: Family, AssertionFamily {
     public init() {}
 
     public var name: String { "flow" }
     public var evaluators: [AssertionFamilyID: any AssertionFamily] { [.flow: self] }
 
-    static let reason = "flows: decided once on the frames the members' captures hold (use after: to skip a transition)"
+    static let reason =
+        "flows: decided once on the frames the members' captures hold (after: / last: skip a transition)"
 
     public var assertionEntries: [AssertionEntry] {
         [
             AssertionEntry(
-                key: "flow_placement", subject: "probe", keys: ["bond", "usable", "after"], timing: .once(Self.reason)
+                key: "flow_placement", subject: "probe", keys: ["bond", "usable", "after", "last"],
+                timing: .once(Self.reason)
             ) {
                 Self.decode($0, distribution: false)
             },
             AssertionEntry(
-                key: "distribution", subject: "probe", keys: ["bond", "member", "between", "after"],
+                key: "distribution", subject: "probe", keys: ["bond", "member", "between", "after", "last"],
                 timing: .once(Self.reason)
             ) { Self.decode($0, distribution: true) },
         ]
@@ -88,10 +91,15 @@ public struct FlowFamily: Family, AssertionFamily {
         guard let probe = reader.string(input.subjectNode, input.subjectPath, expected: "a probe name"),
             let bondNode = input.need("bond"), let bond = reader.ref(bondNode, "\(path).bond")
         else { return nil }
-        var after: Duration?
-        if let node = input.view["after"] {
-            guard let duration = reader.duration(node, "\(path).after") else { return nil }
-            after = duration
+        var window: FlowWindow?
+        if input.view.has("after") && input.view.has("last") {
+            reader.error(input.view.keyNode("last"), "\(path): give 'after' or 'last', not both")
+            return nil
+        }
+        for key in ["after", "last"] {
+            guard let node = input.view[key] else { continue }
+            guard let duration = reader.duration(node, "\(path).\(key)") else { return nil }
+            window = key == "after" ? .after(duration) : .last(duration)
         }
         if !distribution {
             var usable: [String]?
@@ -106,7 +114,7 @@ public struct FlowFamily: Family, AssertionFamily {
                 }
                 usable = names
             }
-            return .flowPlacement(probe: probe, bond: bond, usable: usable, after: after)
+            return .flowPlacement(probe: probe, bond: bond, usable: usable, window: window)
         }
         guard let memberNode = input.need("member"),
             let member = reader.string(memberNode, "\(path).member", expected: "a slave name"),
@@ -118,7 +126,7 @@ public struct FlowFamily: Family, AssertionFamily {
             reader.error(betweenNode, "\(path).between: expected [low%, high%] with 0% ≤ low ≤ high ≤ 100%")
             return nil
         }
-        return .distribution(probe: probe, bond: bond, member: member, percent: low...high, after: after)
+        return .distribution(probe: probe, bond: bond, member: member, percent: low...high, window: window)
     }
 
     /// `30%` or `30` (percent), 0…100.
@@ -139,7 +147,7 @@ public struct FlowFamily: Family, AssertionFamily {
         }
         var resolved = assertion
         // The usable slaves the kernel hashes over (bond_update_slave_arr: link up, enslave order).
-        if case .flowPlacement(let probe, let bond, nil, let after) = assertion {
+        if case .flowPlacement(let probe, let bond, nil, let window) = assertion {
             guard let slaves = sources.topology?.bond(at: bond)?.slaves else {
                 return Check(holds: false, actual: "not read", error: "no bond \(bond) in the topology")
             }
@@ -148,7 +156,7 @@ public struct FlowFamily: Family, AssertionFamily {
                 let state = try await sources.state(InterfaceRef(host: bond.host, interface: slave))
                 if state.slave?.miiStatus == .up { usable.append(slave) }
             }
-            resolved = .flowPlacement(probe: probe, bond: bond, usable: usable, after: after)
+            resolved = .flowPlacement(probe: probe, bond: bond, usable: usable, window: window)
         }
         let evaluation = try await captures(resolved)
         return Check(
