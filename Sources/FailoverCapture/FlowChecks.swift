@@ -76,7 +76,7 @@ public enum FlowChecks {
     }
 
     /// Why the members' captures cannot decide, nil when they can.
-    static func unusable(_ members: [Member]) -> String? {
+    public static func unusable(_ members: [Member]) -> String? {
         for member in members {
             if let problem = FrameChecks.unusable(member.capture, port: member.label) { return problem }
         }

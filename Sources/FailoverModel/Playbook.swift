@@ -369,6 +369,10 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// carried, in percent, is within `percent`; same window as `flowPlacement`.
     case distribution(
         probe: String, bond: InterfaceRef, member: String, percent: ClosedRange<Double>, window: FlowWindow?)
+    /// In a probe scope, every flow whose frames left on `member` (the members' captures) lost
+    /// packets and every other flow lost none: a member that fails while the bond keeps hashing
+    /// flows onto it (loss per flow, the probe's figures).
+    case flowLoss(probe: String, bond: InterfaceRef, member: String, scope: ProbeScope)
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -395,6 +399,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .firstFrame: "first_frame"
         case .flowPlacement: "flow_placement"
         case .distribution: "distribution"
+        case .flowLoss: "flow_loss"
         }
     }
 
@@ -407,7 +412,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .neighbour, .fdb: .neighbour
         case .vipOwner, .carpMaster, .orphanVIP, .singleMaster, .splitBrain: .carpPeer
         case .frames, .firstFrame: .capture
-        case .flowPlacement, .distribution: .flow
+        case .flowPlacement, .distribution, .flowLoss: .flow
         }
     }
 
@@ -428,6 +433,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
             "\(match) frames on capture \(capture)"
         case .flowPlacement(let probe, let bond, _, _): "flows of probe \(probe) on \(bond)"
         case .distribution(let probe, let bond, let member, _, _): "share of probe \(probe) on \(bond) member \(member)"
+        case .flowLoss(let probe, let bond, let member, let scope):
+            "loss per flow of probe \(probe) (\(scope)) on \(bond) member \(member)"
         }
     }
 
@@ -439,7 +446,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
             ref
         case .loss, .outage, .reordered, .neighbour, .fdb, .vipOwner, .carpMaster, .orphanVIP, .singleMaster,
             .splitBrain,
-            .frames, .firstFrame, .flowPlacement, .distribution:
+            .frames, .firstFrame, .flowPlacement, .distribution, .flowLoss:
             nil
         }
     }
@@ -471,6 +478,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
                 + (usable.map { " among [\($0.joined(separator: ", "))]" } ?? "")
         case .distribution(_, _, _, let percent, _):
             "between \(Self.percentText(percent.lowerBound))% and \(Self.percentText(percent.upperBound))%"
+        case .flowLoss(_, _, let member, _): "loss on every flow that left on \(member), none on the others"
         }
     }
 

@@ -87,7 +87,7 @@ actor CaptureEngine: PacketCaptures {
                 }
         case .firstFrame(let name, let pattern, let deadline):
             (capture, match, within) = (name, pattern, deadline)
-        case .flowPlacement, .distribution:
+        case .flowPlacement, .distribution, .flowLoss:
             return evaluateFlows(assertion, faults: faults, now: now)
         default:
             return ProbeEvaluation(
@@ -111,6 +111,7 @@ actor CaptureEngine: PacketCaptures {
         switch assertion {
         case .flowPlacement(let name, let ref, _, let chosen): (probeName, bondRef, flowWindow) = (name, ref, chosen)
         case .distribution(let name, let ref, _, _, let chosen): (probeName, bondRef, flowWindow) = (name, ref, chosen)
+        case .flowLoss(let name, let ref, _, _): (probeName, bondRef, flowWindow) = (name, ref, nil)
         default:
             return ProbeEvaluation(
                 holds: false, actual: "n/a", measurementError: "\(assertion.key) is not a flow check")
@@ -129,7 +130,9 @@ actor CaptureEngine: PacketCaptures {
             return FlowChecks.Member(
                 name: slave, label: spec?.target.label ?? "\(ref)", capture: entry?.capture.snapshot())
         }
-        let window = Self.frameWindow(flowWindow, lastFault: faults.last?.at.nanoseconds, now: now.nanoseconds)
+        var window = Self.frameWindow(flowWindow, lastFault: faults.last?.at.nanoseconds, now: now.nanoseconds)
+        // flow_loss over the run looks at every frame (else from the last fault, as its scope).
+        if case .flowLoss(_, _, _, .run) = assertion { window = FrameWindow(start: 0, end: now.nanoseconds) }
         let frames = FlowChecks.ProbeFrames(port: port, sources: sources)
         let outcome: FrameCheckOutcome
         switch assertion {
@@ -139,6 +142,14 @@ actor CaptureEngine: PacketCaptures {
                 policy: bond.options.xmitHashPolicy ?? .layer2, usable: usable ?? bond.slaves)
         case .distribution(_, _, let member, let percent, _):
             outcome = FlowChecks.distribution(members, probe: frames, member: member, percent: percent, window: window)
+        case .flowLoss:
+            if let problem = FlowChecks.unusable(members) {
+                return ProbeEvaluation(holds: false, actual: "not decided", measurementError: problem)
+            }
+            let rows = FlowChecks.rows(members, probe: frames, window: window, policy: .layer2, usable: [])
+            var evaluation = ProbeEvaluation(holds: !rows.isEmpty, actual: "\(rows.count) flows seen")
+            evaluation.flowMembers = Dictionary(uniqueKeysWithValues: rows.map { (Int($0.sourcePort), $0.actual) })
+            return evaluation
         default:
             return ProbeEvaluation(
                 holds: false, actual: "n/a", measurementError: "\(assertion.key) is not a flow check")

@@ -55,6 +55,7 @@ struct FamilyRegistryTests {
         "first_frame": ("{capture: sw1/server-eth1, kind: unsolicited_na, within: 1s}", "first_frame"),
         "flow_placement": ("{probe: p1, bond: server/bond0}", "flow_placement"),
         "distribution": ("{probe: p1, bond: server/bond0, member: eth0, between: [30%, 70%]}", "distribution"),
+        "flow_loss": ("{probe: p1, bond: server/bond0, member: eth0}", "flow_loss"),
     ]
 
     /// One valid use of every step key, and how the model spells the step.

@@ -40,6 +40,10 @@ public struct FlowFamily: Family, AssertionFamily {
                 key: "distribution", subject: "probe", keys: ["bond", "member", "between", "after", "last"],
                 timing: .once(Self.reason)
             ) { Self.decode($0, distribution: true) },
+            AssertionEntry(key: "flow_loss", subject: "probe", keys: ["bond", "member", "scope"], timing: .probeFigure)
+            {
+                Self.decodeLoss($0)
+            },
         ]
     }
 
@@ -53,6 +57,14 @@ public struct FlowFamily: Family, AssertionFamily {
                 case .flowPlacement(let name, let ref, let usable, _):
                     (probe, bond, members) = (name, ref, usable ?? [])
                 case .distribution(let name, let ref, let member, _, _): (probe, bond, members) = (name, ref, [member])
+                case .flowLoss(let name, let ref, let member, let scope):
+                    (probe, bond, members) = (name, ref, [member])
+                    if case .lastFault = scope, !context.faultBefore {
+                        let at = mark("key")
+                        context.error(
+                            at, "\(at.path): scope last_fault needs a fault step before this expect (or use scope: run)"
+                        )
+                    }
                 default: return
                 }
                 _ = context.requireProbe(probe, at: mark("probe"))
@@ -129,6 +141,50 @@ public struct FlowFamily: Family, AssertionFamily {
         return .distribution(probe: probe, bond: bond, member: member, percent: low...high, window: window)
     }
 
+    /// `flow_loss: {probe: p, bond: server/bond0, member: eth0, scope: last_fault}` (the default scope).
+    static func decodeLoss(_ input: AssertionInput) -> Assertion? {
+        let reader = input.reader
+        let path = input.path
+        guard let probe = reader.string(input.subjectNode, input.subjectPath, expected: "a probe name"),
+            let bondNode = input.need("bond"), let bond = reader.ref(bondNode, "\(path).bond"),
+            let memberNode = input.need("member"),
+            let member = reader.string(memberNode, "\(path).member", expected: "a slave name")
+        else { return nil }
+        var scope = ProbeScope.lastFault
+        if let node = input.view["scope"], let text = reader.string(node, "\(path).scope") {
+            switch text {
+            case "run": scope = .run
+            case "last_fault": scope = .lastFault
+            default:
+                reader.error(node, "\(path).scope: expected run or last_fault, found '\(text)'")
+                return nil
+            }
+        }
+        return .flowLoss(probe: probe, bond: bond, member: member, scope: scope)
+    }
+
+    /// `flow_loss`: every flow seen on `member` lost packets, every other flow none. `lost`: the
+    /// probe's loss per flow; `members`: the members each flow (source port) left on.
+    public static func decideLoss(_ lost: [FlowLoss], members: [Int: [String]], member: String) -> (Bool, String) {
+        var wrong = 0
+        let lines = lost.map { flow -> String in
+            let port = flow.sourcePort ?? -1
+            let on = members[port] ?? []
+            let ok = on.contains(member) ? flow.lost > 0 : (flow.lost == 0 && !on.isEmpty)
+            if !ok { wrong += 1 }
+            let name = flow.sourcePort.map(String.init) ?? "flow \(flow.flow)"
+            let place = on.isEmpty ? "not seen on any member" : "on " + on.joined(separator: " + ")
+            return "  flow \(name) \(place): lost \(flow.lost)\(ok ? "" : "  ✗")"
+        }
+        let hit = lost.filter { $0.lost > 0 }.count
+        let onMember = lost.filter { (members[$0.sourcePort ?? -1] ?? []).contains(member) }.count
+        let head =
+            wrong == 0
+            ? "the \(onMember) flows on \(member) lost packets, the \(lost.count - onMember) others none"
+            : "\(wrong) of \(lost.count) flows wrong (\(hit) lost packets, \(onMember) left on \(member))"
+        return (wrong == 0, head + "; flow → member → lost:\n" + lines.joined(separator: "\n"))
+    }
+
     /// `30%` or `30` (percent), 0…100.
     static func percent(_ node: Node) -> Double? {
         guard let text = node.scalar?.string else { return nil }
@@ -144,6 +200,28 @@ public struct FlowFamily: Family, AssertionFamily {
     public func check(_ assertion: Assertion, sources: AssertionSources) async throws -> Check {
         guard let captures = sources.captures else {
             return Check(holds: false, actual: "not read", error: "no capture engine here")
+        }
+        if case .flowLoss(_, _, let member, _) = assertion {
+            guard let probes = sources.probes else {
+                return Check(holds: false, actual: "not read", error: "no probe engine here")
+            }
+            let loss = try await probes(assertion)
+            let placement = try await captures(assertion)
+            if let error = loss.measurementError ?? placement.measurementError {
+                return Check(holds: false, actual: loss.actual, error: error)
+            }
+            guard let lost = loss.flowLoss, let members = placement.flowMembers, !members.isEmpty else {
+                return Check(
+                    holds: false, actual: "not decided",
+                    error: "no probe frame on the members' captures in the scope (\(placement.actual))")
+            }
+            let (holds, text) = Self.decideLoss(lost, members: members, member: member)
+            if !lost.contains(where: { (members[$0.sourcePort ?? -1] ?? []).contains(member) }) {
+                return Check(
+                    holds: false, actual: text,
+                    error: "no flow of the probe left on \(member) in the scope: nothing to judge")
+            }
+            return Check(holds: holds, actual: text)
         }
         var resolved = assertion
         // The usable slaves the kernel hashes over (bond_update_slave_arr: link up, enslave order).
