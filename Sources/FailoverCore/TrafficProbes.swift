@@ -36,6 +36,10 @@ public struct ProbeEvaluation: Sendable {
     public var measurementError: String?
     /// The instant the outcome is about (see `Check.at`); nil: when it was read.
     public var at: MonotonicInstant?
+    /// `flow_loss`, from the probes: the loss of every flow (source port) in the scope.
+    public var flowLoss: [FlowLoss]?
+    /// `flow_loss`, from the captures: the members each flow (source port) left on in the scope.
+    public var flowMembers: [Int: [String]]?
 
     public init(holds: Bool, actual: String, measurementError: String? = nil, at: MonotonicInstant? = nil) {
         self.at = at

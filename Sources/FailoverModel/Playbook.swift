@@ -272,6 +272,9 @@ public enum AssertionFamilyID: String, Sendable, Hashable, Codable, CaseIterable
     case carpPeer = "carp_peer"
     /// Frames seen by a playbook's capture (`frames`, `first_frame`).
     case capture
+    /// Where a bond puts the flows of a probe (`flow_placement`, `distribution`), on the captures
+    /// of its members.
+    case flow
 }
 
 /// The state of a neighbour-table entry (NUD_* of <linux/neighbour.h>), as `ip neigh` spells it.
@@ -297,6 +300,15 @@ public struct NeighbourExpectation: Sendable, Hashable, Codable, CustomStringCon
         let state = states.isEmpty ? "valid" : states.map(\.rawValue).joined(separator: "|")
         return mac.map { "\($0), \(state)" } ?? state
     }
+}
+
+/// Which frames a flow assertion (`flow_placement`, `distribution`) looks at; both end at the check.
+public enum FlowWindow: Sendable, Hashable, Codable {
+    /// From this long after the last fault (or after the captures' start, without a fault).
+    case after(Duration)
+    /// The last stretch of this length before the check (a steady state after a transition of
+    /// unknown length, such as a monitor's detection).
+    case last(Duration)
 }
 
 public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -348,6 +360,19 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     case frames(capture: String, FrameMatch, CountComparison, window: Duration?)
     /// A frame matching a pattern was seen by a capture at most `within` after the last fault.
     case firstFrame(capture: String, FrameMatch, within: Duration)
+    /// Every flow (UDP source port) of a probe left the bond on the member the kernel's transmit
+    /// hash (`BondTransmitHash`, the bond's `xmit_hash_policy`) picks among `usable` (nil: the
+    /// slaves whose MII status is up, in enslave order), judged on the members' captures from
+    /// `window` (nil: from the last fault, or the captures' start, to the check).
+    case flowPlacement(probe: String, bond: InterfaceRef, usable: [String]?, window: FlowWindow?)
+    /// The share of a probe's frames (over all the bond's members' captures) that `member`
+    /// carried, in percent, is within `percent`; same window as `flowPlacement`.
+    case distribution(
+        probe: String, bond: InterfaceRef, member: String, percent: ClosedRange<Double>, window: FlowWindow?)
+    /// In a probe scope, every flow whose frames left on `member` (the members' captures) lost
+    /// packets and every other flow lost none: a member that fails while the bond keeps hashing
+    /// flows onto it (loss per flow, the probe's figures).
+    case flowLoss(probe: String, bond: InterfaceRef, member: String, scope: ProbeScope)
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -372,6 +397,9 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .splitBrain: "split_brain"
         case .frames: "frames"
         case .firstFrame: "first_frame"
+        case .flowPlacement: "flow_placement"
+        case .distribution: "distribution"
+        case .flowLoss: "flow_loss"
         }
     }
 
@@ -384,6 +412,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .neighbour, .fdb: .neighbour
         case .vipOwner, .carpMaster, .orphanVIP, .singleMaster, .splitBrain: .carpPeer
         case .frames, .firstFrame: .capture
+        case .flowPlacement, .distribution, .flowLoss: .flow
         }
     }
 
@@ -402,6 +431,10 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
             "CARP group \(group)"
         case .frames(let capture, let match, _, _), .firstFrame(let capture, let match, _):
             "\(match) frames on capture \(capture)"
+        case .flowPlacement(let probe, let bond, _, _): "flows of probe \(probe) on \(bond)"
+        case .distribution(let probe, let bond, let member, _, _): "share of probe \(probe) on \(bond) member \(member)"
+        case .flowLoss(let probe, let bond, let member, let scope):
+            "loss per flow of probe \(probe) (\(scope)) on \(bond) member \(member)"
         }
     }
 
@@ -413,7 +446,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
             ref
         case .loss, .outage, .reordered, .neighbour, .fdb, .vipOwner, .carpMaster, .orphanVIP, .singleMaster,
             .splitBrain,
-            .frames, .firstFrame:
+            .frames, .firstFrame, .flowPlacement, .distribution, .flowLoss:
             nil
         }
     }
@@ -440,7 +473,18 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .frames(_, _, let comparison, let window):
             "\(comparison) " + (window == nil ? "from the last fault to this step" : "after the last fault")
         case .firstFrame: "one after the last fault"
+        case .flowPlacement(_, _, let usable, _):
+            "each on the member its transmit hash picks"
+                + (usable.map { " among [\($0.joined(separator: ", "))]" } ?? "")
+        case .distribution(_, _, _, let percent, _):
+            "between \(Self.percentText(percent.lowerBound))% and \(Self.percentText(percent.upperBound))%"
+        case .flowLoss(_, _, let member, _): "loss on every flow that left on \(member), none on the others"
         }
+    }
+
+    /// `30` or `12.5`.
+    static func percentText(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
     }
 
     public var description: String {

@@ -383,13 +383,18 @@ public struct ProbeWindowRecord: Sendable, Hashable, Codable {
     public var unmeasuredReason: String?
     /// Largest lateness behind schedule of a packet delivered in the window (by the send time it carries).
     public var senderMaxLatenessNanoseconds: Int64?
+    /// Packets lost per flow (UDP source port) in the window, for a multi-flow probe that lost
+    /// packets; nil otherwise.
+    public var lostPerFlow: [FlowLoss]?
 
     public init(
         stepIndex: Int, kind: String, sent: Int, received: Int, lost: Int, duplicated: Int, reordered: Int,
         sendErrors: Int, lossPeriodCount: Int, timestampTime: ProbeTimeRecord, lossTime: ProbeTimeRecord,
         recovered: Bool, additiveBackupDelay: ProbeTimeRecord?, outageStart: MonotonicInstant? = nil,
-        measured: Bool? = nil, unmeasuredReason: String? = nil, senderMaxLatenessNanoseconds: Int64? = nil
+        measured: Bool? = nil, unmeasuredReason: String? = nil, senderMaxLatenessNanoseconds: Int64? = nil,
+        lostPerFlow: [FlowLoss]? = nil
     ) {
+        self.lostPerFlow = lostPerFlow
         self.measured = measured
         self.unmeasuredReason = unmeasuredReason
         self.senderMaxLatenessNanoseconds = senderMaxLatenessNanoseconds
@@ -478,6 +483,20 @@ public struct ProbeWitnessWindow: Sendable, Hashable, Codable {
         self.lossPeriodCount = lossPeriodCount
         self.probeLost = probeLost
         self.probeLossPeriodCount = probeLossPeriodCount
+    }
+}
+
+/// Packets one flow of a multi-flow probe lost: flows are numbered from 0 in the order the
+/// sender opened their sockets; `sourcePort` is that socket's local port.
+public struct FlowLoss: Sendable, Hashable, Codable {
+    public var flow: Int
+    public var sourcePort: Int?
+    public var lost: Int
+
+    public init(flow: Int, sourcePort: Int?, lost: Int) {
+        self.flow = flow
+        self.sourcePort = sourcePort
+        self.lost = lost
     }
 }
 

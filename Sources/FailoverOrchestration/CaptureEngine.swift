@@ -11,6 +11,8 @@ import Logging
 actor CaptureEngine: PacketCaptures {
     let names: RunNames
     let topology: Topology
+    /// The playbook's probes (the flow assertions find a probe's port and flows here).
+    let probes: [ProbeSpec]
     /// `captures/` in the run's results directory; nil: the frames are not written.
     let directory: SafeDirectory?
     /// The pcapng file's name stem (the playbook's name made safe for a file name).
@@ -22,6 +24,7 @@ actor CaptureEngine: PacketCaptures {
     init(names: RunNames, playbook: Playbook, directory: SafeDirectory?, logger: Logger) {
         self.names = names
         self.topology = playbook.topology
+        self.probes = playbook.probes
         self.directory = directory
         self.fileStem = Self.fileStem(playbook.name)
         self.logger = logger
@@ -84,6 +87,8 @@ actor CaptureEngine: PacketCaptures {
                 }
         case .firstFrame(let name, let pattern, let deadline):
             (capture, match, within) = (name, pattern, deadline)
+        case .flowPlacement, .distribution, .flowLoss:
+            return evaluateFlows(assertion, faults: faults, now: now)
         default:
             return ProbeEvaluation(
                 holds: false, actual: "n/a", measurementError: "\(assertion.key) is not a capture check")
@@ -95,6 +100,89 @@ actor CaptureEngine: PacketCaptures {
         return Self.decide(
             match, bound: bound, within: within, fault: fault.at, stepStarted: stepStarted, now: now,
             sourceMAC: sourceMAC, port: entry?.spec.target.label ?? capture, capture: entry?.capture.snapshot())
+    }
+
+    /// `flow_placement` / `distribution` on the captures of the bond's members (in enslave order),
+    /// in the assertion's window (`FlowWindow`; nil: from the last fault, or the start, to `now`).
+    func evaluateFlows(_ assertion: Assertion, faults: [FaultMark], now: MonotonicInstant) -> ProbeEvaluation {
+        let probeName: String
+        let bondRef: InterfaceRef
+        let flowWindow: FlowWindow?
+        switch assertion {
+        case .flowPlacement(let name, let ref, _, let chosen): (probeName, bondRef, flowWindow) = (name, ref, chosen)
+        case .distribution(let name, let ref, _, _, let chosen): (probeName, bondRef, flowWindow) = (name, ref, chosen)
+        case .flowLoss(let name, let ref, _, _): (probeName, bondRef, flowWindow) = (name, ref, nil)
+        default:
+            return ProbeEvaluation(
+                holds: false, actual: "n/a", measurementError: "\(assertion.key) is not a flow check")
+        }
+        guard let probe = probes.first(where: { $0.name == probeName }),
+            let bond = topology.bond(at: bondRef), let port = UInt16(exactly: probe.port)
+        else {
+            return ProbeEvaluation(
+                holds: false, actual: "n/a", measurementError: "no probe \(probeName) or no bond \(bondRef) here")
+        }
+        let sources = Self.sourceAddresses(of: bondRef, probe: probe, in: topology)
+        let members = bond.slaves.map { slave -> FlowChecks.Member in
+            let ref = InterfaceRef(host: bondRef.host, interface: slave)
+            let spec = CaptureSpec.onMember(ref, in: running.map(\.spec))
+            let entry = running.first { $0.spec == spec }
+            return FlowChecks.Member(
+                name: slave, label: spec?.target.label ?? "\(ref)", capture: entry?.capture.snapshot())
+        }
+        var window = Self.frameWindow(flowWindow, lastFault: faults.last?.at.nanoseconds, now: now.nanoseconds)
+        // flow_loss over the run looks at every frame (else from the last fault, as its scope).
+        if case .flowLoss(_, _, _, .run) = assertion { window = FrameWindow(start: 0, end: now.nanoseconds) }
+        let frames = FlowChecks.ProbeFrames(port: port, sources: sources)
+        let outcome: FrameCheckOutcome
+        switch assertion {
+        case .flowPlacement(_, _, let usable, _):
+            outcome = FlowChecks.placement(
+                members, probe: frames, flows: probe.flows, window: window,
+                policy: bond.options.xmitHashPolicy ?? .layer2, usable: usable ?? bond.slaves)
+        case .distribution(_, _, let member, let percent, _):
+            outcome = FlowChecks.distribution(members, probe: frames, member: member, percent: percent, window: window)
+        case .flowLoss:
+            if let problem = FlowChecks.unusable(members) {
+                return ProbeEvaluation(holds: false, actual: "not decided", measurementError: problem)
+            }
+            let rows = FlowChecks.rows(members, probe: frames, window: window, policy: .layer2, usable: [])
+            var evaluation = ProbeEvaluation(holds: !rows.isEmpty, actual: "\(rows.count) flows seen")
+            evaluation.flowMembers = Dictionary(uniqueKeysWithValues: rows.map { (Int($0.sourcePort), $0.actual) })
+            return evaluation
+        default:
+            return ProbeEvaluation(
+                holds: false, actual: "n/a", measurementError: "\(assertion.key) is not a flow check")
+        }
+        switch outcome {
+        case .passed(let text): return ProbeEvaluation(holds: true, actual: text, at: now)
+        case .failed(let text): return ProbeEvaluation(holds: false, actual: text)
+        case .errored(let text): return ProbeEvaluation(holds: false, actual: "not decided", measurementError: text)
+        }
+    }
+
+    /// The frames a flow assertion looks at: from the last fault (0 without one) plus `after`, or
+    /// the last `last` before `now`; always up to `now`.
+    static func frameWindow(_ window: FlowWindow?, lastFault: UInt64?, now: UInt64) -> FrameWindow {
+        func nanoseconds(_ duration: Duration) -> UInt64 {
+            UInt64(clamping: max(0, duration.components.seconds)) * 1_000_000_000
+                + UInt64(clamping: max(0, duration.components.attoseconds / 1_000_000_000))
+        }
+        switch window {
+        case nil: return FrameWindow(start: lastFault ?? 0, end: now)
+        case .after(let duration)?: return FrameWindow(start: (lastFault ?? 0) + nanoseconds(duration), end: now)
+        case .last(let duration)?:
+            let length = nanoseconds(duration)
+            return FrameWindow(start: now > length ? now - length : 0, end: now)
+        }
+    }
+
+    /// The addresses the bond's probe frames come from: the probe's `from_address`, else every
+    /// address of the bond.
+    static func sourceAddresses(of bond: InterfaceRef, probe: ProbeSpec, in topology: Topology) -> Set<IPAddress> {
+        if let address = probe.fromAddress { return [address] }
+        let assigned = topology.host(named: bond.host)?.addresses.filter { $0.interface == bond.interface } ?? []
+        return Set(assigned.flatMap(\.addresses).map { IPAddress(family: $0.family, bytes: $0.bytes) })
     }
 
     /// The decision of a capture check on `capture` (nil: no capture there): `frames` when `bound`

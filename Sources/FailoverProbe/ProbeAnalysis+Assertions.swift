@@ -98,4 +98,38 @@ extension ProbeAnalysis {
         }
         return problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
+
+    /// The loss of every flow of the probe's forward stream in `scope` (a flow without loss
+    /// counts 0), and why it cannot be trusted (an unmeasured scope, no such window).
+    public static func flowLoss(_ reports: [ProbeReport], scope: ProbeScope, currentStep: Int) -> (
+        flows: [FlowLoss]?, actual: String, problem: String?
+    ) {
+        guard let report = reports.first(where: { $0.direction == .forward }) else {
+            return (nil, "n/a", "the probe has no forward stream")
+        }
+        let figures: ProbeFigures
+        switch scope {
+        case .run: figures = report.run
+        case .lastFault:
+            guard let window = report.windows.last(where: { ($0.stepIndex ?? Int.max) < currentStep }) else {
+                return (nil, "n/a", "no fault step before step \(currentStep + 1)")
+            }
+            figures = window
+        case .step(let index):
+            guard let window = report.window(step: index) else {
+                return (nil, "n/a", "step \(index + 1) opened no fault window")
+            }
+            figures = window
+        }
+        if !figures.measured {
+            return (nil, "n/a", "nothing measured in the \(scope): " + (figures.unmeasuredReason ?? "unmeasured"))
+        }
+        let flows =
+            figures.lostPerFlow
+            ?? report.sender.sourcePorts.enumerated().map { FlowLoss(flow: $0.offset, sourcePort: $0.element, lost: 0) }
+        if figures.lost > 0 && figures.lostPerFlow == nil {
+            return (nil, "n/a", "\(figures.lost) lost in the \(scope) but no per-flow figure (one flow?)")
+        }
+        return (flows, "\(figures.lost) lost of \(figures.sent)", nil)
+    }
 }

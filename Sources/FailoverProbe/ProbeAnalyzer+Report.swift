@@ -120,6 +120,7 @@ extension ProbeAnalyzer {
             figures.event = fault.map { ProbeAnalysis.event(for: $0.kind) }
             figures.fromNanoseconds = index == 0 ? nil : boundaries[index - 1]
             figures.toNanoseconds = index < boundaries.count ? boundaries[index] : nil
+            figures.lostPerFlow = lostPerFlow(sink.windows[index], sender: sender)
             if let reason = Self.unmeasuredReason(
                 figures, sender: sender, complete: complete, streamEnd: streamEnd, resolution: resolution,
                 isFaultWindow: fault != nil, latenessBound: latenessBound)
@@ -134,6 +135,7 @@ extension ProbeAnalyzer {
         for accumulator in sink.windows { total.add(accumulator) }
         total.periods = runPeriods.periods
         var run = figures(total, limit: limit, endOfCapture: endOfCapture, resolution: resolution, scope: "run")
+        run.lostPerFlow = lostPerFlow(total, sender: sender)
         if let longest = windows.max(by: { $0.failoverTime.nanoseconds < $1.failoverTime.nanoseconds }) {
             run.failoverTime = longest.failoverTime
         }
@@ -281,5 +283,25 @@ extension ProbeAnalyzer {
         figures.senderMaxLatenessNanoseconds = accumulator.maxLateness
         figures.recoveryNanoseconds = recovery
         return figures
+    }
+
+    /// The lost packets of a scope by flow: sequence `s` went out on flow `(s / batch) % flows`
+    /// (the sender rotates the flows per packet, or per `sendmmsg` batch). nil for one flow, no
+    /// loss, or when the per-flow sum does not match the scope's loss count.
+    func lostPerFlow(_ accumulator: Accumulator, sender: SenderStatistics) -> [FlowLoss]? {
+        let flows = configuration.flows
+        guard flows > 1, accumulator.lost > 0, let first = accumulator.firstImpaired,
+            let last = accumulator.lastImpaired, first >= 0, last < status.count
+        else { return nil }
+        let batch = max(sender.batchSize, 1)
+        var counts = [Int](repeating: 0, count: flows)
+        for seq in first...last where status[seq] & (Self.delivered | Self.failedFlag) == 0 {
+            counts[(seq / batch) % flows] += 1
+        }
+        guard counts.reduce(0, +) == accumulator.lost else { return nil }
+        return counts.enumerated().map { flow, lost in
+            FlowLoss(
+                flow: flow, sourcePort: flow < sender.sourcePorts.count ? sender.sourcePorts[flow] : nil, lost: lost)
+        }
     }
 }

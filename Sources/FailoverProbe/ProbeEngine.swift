@@ -200,7 +200,9 @@ public actor ProbeEngine: TrafficProbes {
     public func evaluate(_ assertion: Assertion, stepIndex: Int, faults: [FaultMark]) async throws -> ProbeEvaluation {
         let name: String
         switch assertion {
-        case .loss(let probe, _, _), .reordered(let probe, _, _), .outage(let probe, _, _, _): name = probe
+        case .loss(let probe, _, _), .reordered(let probe, _, _), .outage(let probe, _, _, _),
+            .flowLoss(let probe, _, _, _):
+            name = probe
         default:
             throw ProbeError(.invalidConfiguration, operation: "evaluate \(assertion)", object: "probes")
         }
@@ -211,6 +213,15 @@ public actor ProbeEngine: TrafficProbes {
         // Incremental: only arrivals since the previous evaluation are analysed. Packets sent within
         // the drain interval before now are in flight, not lost.
         let reports = opened.map { $0.evaluate(faults: probeFaults, senderLatenessBound: senderLatenessBound) }
+        if case .flowLoss(_, _, _, let scope) = assertion {
+            let result = ProbeAnalysis.flowLoss(reports, scope: scope, currentStep: stepIndex)
+            let problems = [ProbeAnalysis.measurementProblem(reports), result.problem].compactMap { $0 }
+            var evaluation = ProbeEvaluation(
+                holds: result.flows != nil, actual: result.actual,
+                measurementError: problems.isEmpty ? nil : problems.joined(separator: "; "))
+            evaluation.flowLoss = result.flows
+            return evaluation
+        }
         guard let result = ProbeAnalysis.evaluate(assertion, reports: reports, currentStep: stepIndex) else {
             throw ProbeError(.invalidState, operation: "evaluate (no report)", object: "probe \(name)")
         }
@@ -471,7 +482,8 @@ public actor ProbeEngine: TrafficProbes {
                     MonotonicInstant(
                         nanoseconds: period.deliveredBeforeSentNanoseconds ?? period.estimatedStartNanoseconds)
                 }, measured: figures.measured, unmeasuredReason: figures.unmeasuredReason,
-                senderMaxLatenessNanoseconds: Int64(clamping: figures.senderMaxLatenessNanoseconds))
+                senderMaxLatenessNanoseconds: Int64(clamping: figures.senderMaxLatenessNanoseconds),
+                lostPerFlow: figures.lostPerFlow)
         }
         let configuration = direction.configuration
         return ProbeRecord(

@@ -133,6 +133,8 @@ public struct ProbeFigures: Sendable, Hashable, Codable {
     public var senderMaxLatenessNanoseconds: UInt64 = 0
     /// Send time of the first unimpaired packet after the last impairment (nil: none or not recovered).
     public var recoveryNanoseconds: UInt64?
+    /// Lost packets per flow, for a probe with more than one flow that lost packets in this scope.
+    public var lostPerFlow: [FlowLoss]?
 }
 
 /// Everything measured for one direction of one probe. Goes into report.json.

@@ -28,7 +28,15 @@ enum ProbeText {
             + "(loss method \(ReportText.milliseconds(nanoseconds: window.lossTime.nanoseconds)))"
         if window.sendErrors > 0 { text += ", \(window.sendErrors) send errors" }
         if !window.recovered { text += ", not recovered" }
+        if let flows = window.lostPerFlow { text += "; " + flowLossText(flows) }
         return text
+    }
+
+    /// `lost per flow (source port): 40000 12, 40001 0, …` (the flow number without a port).
+    static func flowLossText(_ flows: [FlowLoss]) -> String {
+        let hit = flows.filter { $0.lost > 0 }.count
+        return "lost per flow (source port), \(hit) of \(flows.count) flows hit: "
+            + flows.map { "\($0.sourcePort.map(String.init) ?? "flow \($0.flow)") \($0.lost)" }.joined(separator: ", ")
     }
 
     /// Why a window is unmeasured.

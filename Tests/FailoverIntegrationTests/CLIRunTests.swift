@@ -343,6 +343,26 @@ struct CLIRunTests {
     }
 
     @Test(
+        "a deliberately wrong flow placement: verdict failed, exit 1, the per-flow table in the JUnit message",
+        .timeLimit(.minutes(5)))
+    func wrongFlowPlacement() throws {
+        let results = try FailoverBinary.scratch()
+        let junitPath = results + "/wrong-flows.xml"
+        let result = try FailoverBinary.run([
+            "run", "--vm", "auto", "--results", results, "--junit", junitPath,
+            "Playbooks/wrong/flow-placement-reversed.yaml",
+        ])
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("0 passed, 1 failed"), "\(result.stdout)")
+        let junit = try String(contentsOfFile: junitPath, encoding: .utf8)
+        #expect(junit.contains("<failure"))
+        // Usable written as [eth1, eth0]: every flow is expected on the other member.
+        #expect(junit.contains("8 of 8 flows misplaced"), "\(junit)")
+        #expect(junit.contains("flow → expected member → actual member"), "\(junit)")
+        #expect(junit.contains("→ eth1 → eth0 (") || junit.contains("→ eth0 → eth1 ("), "\(junit)")
+    }
+
+    @Test(
         "a kernel lab that breaks (timeout) errors its playbooks; the host playbooks are still reported; exit 70",
         .timeLimit(.minutes(2)))
     func labBreaks() throws {

@@ -53,6 +53,9 @@ struct FamilyRegistryTests {
         "split_brain": ("{group: g1}", "split_brain"),
         "frames": ("{capture: sw1:server-eth1, kind: garp, src_mac: {same_as: server/bond0}, is: 1}", "frames"),
         "first_frame": ("{capture: sw1/server-eth1, kind: unsolicited_na, within: 1s}", "first_frame"),
+        "flow_placement": ("{probe: p1, bond: server/bond0}", "flow_placement"),
+        "distribution": ("{probe: p1, bond: server/bond0, member: eth0, between: [30%, 70%]}", "distribution"),
+        "flow_loss": ("{probe: p1, bond: server/bond0, member: eth0}", "flow_loss"),
     ]
 
     /// One valid use of every step key, and how the model spells the step.
