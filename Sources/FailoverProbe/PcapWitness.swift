@@ -66,6 +66,26 @@ public struct PcapWitness: Sendable, Hashable {
         return witness
     }
 
+    /// Several captures of one stream (a VIP's members) as one, by capture time; equal times keep
+    /// the order of the captures. A packet captured by two members counts twice in `matching`.
+    public static func merged(_ captures: [PcapWitness]) -> PcapWitness {
+        guard captures.count > 1 else { return captures.first ?? PcapWitness(records: 0, matching: 0, sequences: [], timestamps: []) }
+        var packets: [(time: UInt64, capture: Int, index: Int, sequence: UInt64, sent: UInt64?)] = []
+        for (capture, witness) in captures.enumerated() {
+            for index in witness.sequences.indices {
+                let sent = index < witness.sendTimes.count ? witness.sendTimes[index] : nil
+                packets.append((witness.timestamps[index], capture, index, witness.sequences[index], sent))
+            }
+        }
+        packets.sort { ($0.time, $0.capture, $0.index) < ($1.time, $1.capture, $1.index) }
+        var result = PcapWitness(
+            records: captures.reduce(0) { $0 + $1.records }, matching: packets.count,
+            sequences: packets.map(\.sequence), timestamps: packets.map(\.time))
+        let sendTimes = packets.compactMap(\.sent)
+        result.sendTimes = sendTimes.count == packets.count ? sendTimes : []
+        return result
+    }
+
     /// The capture's packets as arrivals (send times from their payload; receive time unknown,
     /// set to the send time), for attributing the capture's gaps like the probe's loss.
     public var arrivals: [ProbeArrival] {
