@@ -315,9 +315,11 @@ public actor ProbeEngine: TrafficProbes {
             let file = Self.witnessFileName(
                 playbookFile: playbook.file, probe: configuration.probe + (place.host.map { "-at-\($0)" } ?? ""),
                 direction: "\(configuration.direction)", runID: names.runID)
+            // A VIP's member: what its kernel delivered (NFLOG from the input hook), not what reached
+            // its interface (see `PacketCapture`). The group: any number unique to the stream.
             let capture = try PacketCapture(
                 namespace: namespace, interface: interface, port: configuration.port, directory: directory, name: file,
-                logger: logger)
+                logger: logger, nflogGroup: place.host == nil ? nil : Int(configuration.streamID % 60_000) + 1)
             witnesses[configuration.streamID, default: []].append(capture)
             try await capture.waitUntilCapturing()
         }
@@ -376,8 +378,7 @@ public actor ProbeEngine: TrafficProbes {
         let byMember = probeCapture.receiver.receivedByMember
         var dropped: Int?
         for (index, capture) in captures.enumerated() {
-            let expected = Int(
-                captures.count > 1 && index < byMember.count ? byMember[index] : report.receiver.received)
+            let expected = Int(index < byMember.count ? byMember[index] : report.receiver.received)
             // Stop tcpdump once its file holds as many of the stream's packets as the probe received
             // (or it stops growing): what it still has queued would be lost on SIGINT.
             var counter = GrowingPcapCount(
@@ -385,8 +386,10 @@ public actor ProbeEngine: TrafficProbes {
             let outcome = await capture.stop(caughtUp: { counter.update() >= expected })
             if let count = outcome.droppedByKernel { dropped = (dropped ?? 0) + count }
         }
-        let hosts = captures.count > 1 ? (record.memberHosts ?? []) : [record.to]
-        let interface = zip(hosts, captures).map { "\($0)/\($1.interface)" }.joined(separator: " + ")
+        let interface =
+            record.memberHosts.map { hosts in
+                zip(hosts, captures).map { "\($0) (delivered on \($1.interface): nflog)" }.joined(separator: " + ")
+            } ?? "\(record.to)/\(captures.first?.interface ?? "?")"
         let tolerance =
             Self.witnessTolerance(intervalNanoseconds: record.intervalNanoseconds) + witnessEdgeAllowance
         let base = ProbeWitnessRecord(
