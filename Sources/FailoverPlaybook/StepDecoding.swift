@@ -83,7 +83,9 @@ extension PlaybookDecoder {
             }
             var spec = ProbeSpec(name: name, from: from, to: to, toGroup: toGroup, location: location(item))
             if let toGroup, !from.isEmpty, carp.first(where: { $0.name == toGroup })?.member(on: from) != nil {
-                reader.error(view["from"], "\(path).from: \(from) is a member of carp group \(toGroup); the probe needs a client")
+                reader.error(
+                    view["from"], "\(path).from: \(from) is a member of carp group \(toGroup); the probe needs a client"
+                )
                 ok = false
             }
             if toGroup != nil, let node = view["to_address"] {

@@ -68,7 +68,10 @@ final class PacketCapture: Sendable {
         let table = "fo_witness_\(group)"
         return [
             [nftPath, "add", "table", "inet", table],
-            [nftPath, "add", "chain", "inet", table, "input", "{ type filter hook input priority 0 ; policy accept ; }"],
+            [
+                nftPath, "add", "chain", "inet", table, "input",
+                "{ type filter hook input priority 0 ; policy accept ; }",
+            ],
             [
                 nftPath, "add", "rule", "inet", table, "input", "udp", "dport", "\(port)", "log", "group", "\(group)",
                 "queue-threshold", "1",

@@ -80,7 +80,9 @@ public struct PcapWitness: Sendable, Hashable {
     /// Several captures of one stream (a VIP's members) as one, by capture time; equal times keep
     /// the order of the captures. A packet captured by two members counts twice in `matching`.
     public static func merged(_ captures: [PcapWitness]) -> PcapWitness {
-        guard captures.count > 1 else { return captures.first ?? PcapWitness(records: 0, matching: 0, sequences: [], timestamps: []) }
+        guard captures.count > 1 else {
+            return captures.first ?? PcapWitness(records: 0, matching: 0, sequences: [], timestamps: [])
+        }
         var packets: [(time: UInt64, capture: Int, index: Int, sequence: UInt64, sent: UInt64?)] = []
         for (capture, witness) in captures.enumerated() {
             for index in witness.sequences.indices {
@@ -146,7 +148,9 @@ public struct PcapWitness: Sendable, Hashable {
     /// the capturing host's order, as the file's; each padded to 4 bytes). NFULA_PAYLOAD (9) is the
     /// IP packet; NFULA_TIMESTAMP (3) the kernel's receive stamp, seconds and microseconds as
     /// big-endian 64-bit (CLOCK_REALTIME).
-    static func nflog(_ record: ArraySlice<UInt8>, littleEndian: Bool) -> (payload: ArraySlice<UInt8>, timestamp: UInt64?)? {
+    static func nflog(_ record: ArraySlice<UInt8>, littleEndian: Bool) -> (
+        payload: ArraySlice<UInt8>, timestamp: UInt64?
+    )? {
         let bytes = Array(record)
         func read16(_ at: Int) -> Int {
             littleEndian ? Int(bytes[at]) | Int(bytes[at + 1]) << 8 : Int(bytes[at]) << 8 | Int(bytes[at + 1])

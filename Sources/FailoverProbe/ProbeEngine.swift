@@ -92,7 +92,9 @@ public actor ProbeEngine: TrafficProbes {
         }
         let fromHost = try host(spec.from)
         if let group = spec.toGroup {
-            return [try resolveVIP(spec, group: group, from: fromHost, topology: topology, names: names, streamID: streamID)]
+            return [
+                try resolveVIP(spec, group: group, from: fromHost, topology: topology, names: names, streamID: streamID)
+            ]
         }
         let toHost = try host(spec.to)
         let family = spec.toAddress?.family ?? spec.fromAddress?.family

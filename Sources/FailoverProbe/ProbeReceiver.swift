@@ -74,7 +74,9 @@ final class ProbeReceiver: Sendable {
         let members = fds.count
         store.withLock {
             $0.statistics.receiveBufferBytes = granted
-            if configuration.isVirtualDestination { $0.statistics.receivedByMember = Array(repeating: 0, count: members) }
+            if configuration.isVirtualDestination {
+                $0.statistics.receivedByMember = Array(repeating: 0, count: members)
+            }
         }
     }
 
@@ -120,7 +122,9 @@ final class ProbeReceiver: Sendable {
             batch.enumerated().map { (socket: socket, index: $0.offset, arrival: $0.element) }
         }
         return flat.sorted {
-            ($0.arrival.receivedNanoseconds, $0.socket, $0.index) < ($1.arrival.receivedNanoseconds, $1.socket, $1.index)
+            ($0.arrival.receivedNanoseconds, $0.socket, $0.index) < (
+                $1.arrival.receivedNanoseconds, $1.socket, $1.index
+            )
         }.map(\.arrival)
     }
 

@@ -136,3 +136,58 @@ struct VIPReceptionTests {
         #expect(configuration.isVirtualDestination)
     }
 }
+
+/// The witness of a VIP member reads `tcpdump -i nflog:G` files (LINKTYPE_NFLOG).
+@Suite("NFLOG captures in the witness")
+struct NFLOGWitnessTests {
+    /// One NFLOG record: header, a prefix TLV, the kernel stamp (TLV 3) unless nil, the payload (TLV 9).
+    static func record(sequence: UInt64, stamp: (seconds: UInt64, micros: UInt64)?) -> [UInt8] {
+        func tlv(_ type: UInt16, _ value: [UInt8]) -> [UInt8] {
+            let length = UInt16(4 + value.count)
+            var out = [UInt8(length & 0xFF), UInt8(length >> 8), UInt8(type & 0xFF), UInt8(type >> 8)] + value
+            while out.count % 4 != 0 { out.append(0) }
+            return out
+        }
+        func big64(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) } }
+        let payload = ProbeHeader(
+            direction: .forward, flowIndex: 0, streamID: 7, sequence: sequence, sendNanoseconds: 1_000 + sequence
+        ).encoded()
+        var ip: [UInt8] = [
+            0x45, 0, 0, UInt8(28 + payload.count), 0, 0, 0x40, 0, 64, 17, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1,
+        ]
+        ip += [0x9c, 0x40, 0x9c, 0x40, 0, UInt8(8 + payload.count), 0, 0] + payload
+        var body: [UInt8] = [2, 0, 0, 7] + tlv(10, [0x66, 0x6f, 0, 0])
+        if let stamp { body += tlv(3, big64(stamp.seconds) + big64(stamp.micros)) }
+        return body + tlv(9, ip)
+    }
+
+    static func file(_ records: [[UInt8]]) -> [UInt8] {
+        func le32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        var bytes = le32(0xA1B2_C3D4) + [2, 0, 4, 0] + le32(0) + le32(0) + le32(65535) + le32(239)
+        for (index, record) in records.enumerated() {
+            // The record's own time (when libpcap read it): 5 s later than the kernel's stamps.
+            bytes += le32(105) + le32(UInt32(index)) + le32(UInt32(record.count)) + le32(UInt32(record.count)) + record
+        }
+        return bytes
+    }
+
+    @Test("payload found among the attributes; the kernel's stamp (µs) wins over the record time")
+    func parses() throws {
+        let bytes = Self.file([
+            Self.record(sequence: 0, stamp: (100, 250)), Self.record(sequence: 1, stamp: (100, 1251)),
+            Self.record(sequence: 2, stamp: nil),
+        ])
+        let witness = try PcapWitness.count(pcap: bytes, streamID: 7, direction: .forward, port: 40_000)
+        #expect(witness.records == 3)
+        #expect(witness.matching == 3)
+        #expect(witness.sequences == [0, 1, 2])
+        #expect(witness.timestamps[0] == 100_000_250_000)
+        #expect(witness.timestamps[1] == 100_001_251_000)
+        // Without a stamp attribute: the record's time.
+        #expect(witness.timestamps[2] == 105_000_002_000)
+        #expect(witness.sendTimes == [1_000, 1_001, 1_002])
+        // Another stream or port: not matching.
+        #expect(try PcapWitness.count(pcap: bytes, streamID: 8).matching == 0)
+        #expect(try PcapWitness.count(pcap: bytes, streamID: 7, port: 40_001).matching == 0)
+    }
+}
