@@ -89,7 +89,7 @@ struct CarpCLITests {
     .enabled(if: IntegrationGate.enabled, "needs root and FAILOVER_INTEGRATION=1"))
 struct CarpVIPProbeTests {
     @Test(
-        "graceful stop: r1 received, then r2; the outage is r2's takeover (3.17–4.17 s + 1 s); the members' captures agree",
+        "graceful stop: r1 received, then r2; the outage is r2's takeover (3.17–5.17 s + 1 s); the members' captures agree",
         .timeLimit(.minutes(2)))
     func gracefulStopProbe() throws {
         let results = try FailoverBinary.scratch()
@@ -116,15 +116,16 @@ struct CarpVIPProbeTests {
         #expect(probe["duplicatedPackets"] as? Int == 0)
         #expect(probe["lostBeforeFirstFault"] as? Int == 0)
         // The stop's window: one loss period, the takeover. r2's master-down timer runs out 4.170 s
-        // after r1's last advert, which was at most 1 s before the stop: 3.17–4.17 s, + 1 s for
-        // the daemons and the scripts; less r1's down-script time at the start (≤ 170 ms).
+        // after r1's last advert, which was at most 1 s before the stop: 3.17–4.17 s, up to 1 s
+        // later when ucarp's libpcap handed r2 that advert late (CAPTURE_TIMEOUT 1000 ms), + 1 s
+        // for the daemons and the scripts; less r1's down-script time at the start (≤ 170 ms).
         let windows = try #require(probe["windows"] as? [[String: Any]])
         #expect(windows.count == 1)
         let window = try #require(windows.first)
         #expect(window["lossPeriodCount"] as? Int == 1)
         let outage = try #require(
             (window["timestampMethod"] as? [String: Any])?["nanoseconds"] as? Int, "\(window)")
-        #expect(outage >= 3_000_000_000 && outage <= 5_170_000_000, "outage \(outage) ns")
+        #expect(outage >= 3_000_000_000 && outage <= 6_170_000_000, "outage \(outage) ns")
         // The witness: one capture per member (what its kernel delivered), merged, agrees.
         let witness = try #require(probe["witness"] as? [String: Any], "\(probe)")
         #expect(witness["agrees"] as? Bool == true, "\(witness)")
