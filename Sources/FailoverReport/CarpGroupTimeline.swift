@@ -2,11 +2,12 @@ public import FailoverModel
 import Foundation
 
 /// One timeline per CARP group for the HTML report, from the run record only: the members'
-/// ucarp state lines (`carp_state`), the signals sent to them (`carp_signal`), the steps naming
-/// the group (`kill_peer G/N`, `start_peer G/N`, …) and the VIP's ownership per node (`address`
-/// records on a member's interface once its group's peers run: the peers start after every
-/// interface has its own addresses, so an address added or removed there is the VIP). Each row
-/// says who holds the VIP after it; two holders at once are marked.
+/// ucarp state lines (`carp_state`), the signals sent to them (`carp_signal`), the fault steps
+/// (`kill_peer G/N`, `pull h/if`, …; waits, probe control and `expect` left out) and the VIP's
+/// ownership per node (IPv4 `address` records on a member's interface once its group's peers
+/// run: the peers start after every interface has its own addresses and ucarp is IPv4-only, so
+/// an IPv4 address added or removed there is the VIP; IPv6 link-local addresses that appear
+/// later are not). Each row says who holds the VIP after it; two holders at once are marked.
 public enum CarpGroupTimeline {
     public struct Row: Sendable, Hashable {
         /// Nanoseconds since the playbook started.
@@ -49,7 +50,8 @@ public enum CarpGroupTimeline {
                     guard let (name, value) = split(record.detail), name == group else { continue }
                     events.append((record.time, record.host, value, nil))
                 case "address":
-                    guard members[group]?.contains(place) == true, let start = first[group], record.time >= start
+                    guard members[group]?.contains(place) == true, let start = first[group], record.time >= start,
+                        !record.detail.contains(":")
                     else { continue }
                     if record.detail.hasPrefix("added ") {
                         events.append(
@@ -61,7 +63,8 @@ public enum CarpGroupTimeline {
                 default: continue
                 }
             }
-            for step in playbook.steps where step.text.contains(" \(group)/") {
+            let notFaults = ["expect", "hold ", "start_probe ", "stop_probe "]
+            for step in playbook.steps where !notFaults.contains(where: { step.text.hasPrefix($0) }) {
                 events.append((step.started, "", "step \(step.index + 1): \(step.text)", nil))
             }
             var holders: Set<String> = []

@@ -21,7 +21,7 @@ struct CarpGroupTimelineTests {
             started: MonotonicInstant(nanoseconds: 10_000_000_000),
             ended: MonotonicInstant(nanoseconds: 10_000_000_000), acknowledged: nil, verdict: .passed, message: nil)
         let other = StepRecord(
-            index: 2, text: "pull client/eth0", location: nil, started: MonotonicInstant(nanoseconds: 12_000_000_000),
+            index: 2, text: "hold 1s", location: nil, started: MonotonicInstant(nanoseconds: 12_000_000_000),
             ended: MonotonicInstant(nanoseconds: 12_000_000_000), acknowledged: nil, verdict: .passed, message: nil)
         return PlaybookRecord(
             name: "p", file: "p.yaml", seed: "004", verdict: .passed, message: nil, started: start,
@@ -35,13 +35,16 @@ struct CarpGroupTimelineTests {
                 record(3002, "r1", "eth0", "address", "added 198.18.0.1/24"),
                 // Another interface of r1 (another group's or none): not this group's.
                 record(3003, "r1", "eth1", "address", "added 198.19.0.1/24"),
+                // An IPv6 link-local address appearing on the member's interface: not the VIP.
+                record(3004, "r2", "eth0", "address", "added fe80::1/64"),
                 record(9001, "r1", "eth0", "carp_signal", "outside vhid 1: SIGKILL"),
                 record(13170, "r2", "eth0", "carp_state", "outside vhid 1: MASTER"),
                 record(13172, "r2", "eth0", "address", "added 198.18.0.1/24"),
             ])
     }()
 
-    @Test("rows in time order with the holders after each; own addresses and other interfaces left out")
+    @Test(
+        "rows in time order with the holders after each; own addresses, IPv6, other interfaces and waits left out")
     func rows() throws {
         let groups = CarpGroupTimeline.groups(Self.playbook)
         #expect(groups.map(\.name) == ["outside"])
@@ -59,7 +62,8 @@ struct CarpGroupTimelineTests {
         let html = CarpGroupTimeline.html(Self.playbook).joined(separator: "\n")
         #expect(html.contains("<h4>CARP group outside: ownership, states and faults</h4>"))
         #expect(html.contains("<b>r1, r2 (two holders)</b>"))
-        #expect(!html.contains("198.19.0.1") && !html.contains("198.18.0.11"))
+        #expect(!html.contains("198.19.0.1") && !html.contains("198.18.0.11") && !html.contains("fe80"))
+        #expect(!html.contains("hold 1s"))
         #expect(HTMLReport.render([]).contains("CARP group") == false)
     }
 }
