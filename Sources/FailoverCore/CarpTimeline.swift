@@ -41,6 +41,8 @@ public enum CarpTimeline {
             let value = String(record.detail.dropFirst(prefix.count))
             switch record.kind {
             case "carp_state" where value.hasPrefix("EXITED"): dead[record.host] = true
+            // A state line after an exit: the peer was started again (`start_peer`).
+            case "carp_state": dead[record.host] = false
             case "carp_signal" where value == "SIGSTOP": dead[record.host] = true
             case "carp_signal" where value == "SIGCONT": dead[record.host] = false
             default: break

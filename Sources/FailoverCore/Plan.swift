@@ -50,8 +50,12 @@ public enum PlanRenderer {
             out.comment("--- probes (run by failover itself; no shell equivalent) ---")
             for probe in playbook.probes {
                 let start = probe.autoStart ? "starts with the run" : "started by start_probe"
+                let target = probe.toGroup.map { group in
+                    let vip = playbook.topology.carp.first { $0.name == group }?.vip.addressText ?? "?"
+                    return "VIP \(vip) of carp group \(group) (received in every member)"
+                }
                 out.comment(
-                    "probe \(probe.name): UDP \(probe.from) -> \(probe.to) port \(probe.port), \(probe.rate) pps, \(probe.payloadSize) bytes, \(probe.flows) flow(s), \(probe.direction.rawValue), \(start)"
+                    "probe \(probe.name): UDP \(probe.from) -> \(target ?? probe.to) port \(probe.port), \(probe.rate) pps, \(probe.payloadSize) bytes, \(probe.flows) flow(s), \(probe.direction.rawValue), \(start)"
                 )
             }
         }

@@ -605,7 +605,7 @@ public struct PlaybookRunner: Sendable {
         let backend = self.backend
         let captures = self.captures
         let clock = self.clock
-        let sources = AssertionSources(
+        var sources = AssertionSources(
             state: { try await backend.state(of: $0) },
             probes: { try await requireProbes().evaluate($0, stepIndex: stepIndex, faults: faults) },
             neighbours: { try await backend.neighbours(of: $0) },
@@ -624,6 +624,7 @@ public struct PlaybookRunner: Sendable {
                     assertion, faults: faults, stepStarted: stepStarted, now: clock.now(), sourceMAC: mac)
             },
             forwarding: { try await backend.forwardingEntries(of: $0) })
+        sources.lastFault = faults.last?.at
         return try await families.family(of: assertion).check(assertion, sources: sources)
     }
 

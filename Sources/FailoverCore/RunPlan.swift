@@ -376,20 +376,7 @@ public enum RunPlanCompiler {
         for group in topology.carp {
             build.append(.note("\(group.name): vhid \(group.vhid), VIP \(group.vip), advbase \(group.advbase) s"))
             for member in group.members {
-                guard let host = topology.host(named: member.node),
-                    let source = host.addresses(of: member.interface).first(where: { $0.family == .ipv4 })
-                else {
-                    add(.unsupported("CARP member \(member.ref) has no IPv4 address"), group.location)
-                    continue
-                }
-                add(
-                    .startPeer(
-                        CarpPeer(
-                            group: group.name, host: member.node, namespace: ns(member.node),
-                            interface: member.interface,
-                            sourceAddress: IPAddress(family: .ipv4, bytes: source.bytes), vip: group.vip,
-                            vhid: group.vhid, advbase: group.advbase, advskew: member.advskew,
-                            preempt: group.preempt, password: group.password)), group.location)
+                add(Self.startPeer(group, member, topology: topology, namespace: ns(member.node)), group.location)
             }
         }
 
@@ -462,9 +449,12 @@ public enum RunPlanCompiler {
         case .set(let bond, let option, let value, _):
             return [.setBondOption(link(bond), option: option, value: value)]
         case .peer(let fault, let group, let node):
-            guard topology.carp.first(where: { $0.name == group })?.member(on: node) != nil else {
+            guard let carp = topology.carp.first(where: { $0.name == group }), let member = carp.member(on: node)
+            else {
                 return [.unsupported("no CARP peer \(node) in group \(group)")]
             }
+            // Started again exactly as at build time.
+            if fault == .start { return [Self.startPeer(carp, member, topology: topology, namespace: ns(node))] }
             return [.signalPeer(namespace: ns(node), name: "carp-\(group)-\(node)", signal: fault.signalName)]
         case .partition(let group, let node), .heal(let group, let node):
             guard let member = topology.carp.first(where: { $0.name == group })?.member(on: node) else {
@@ -478,5 +468,23 @@ public enum RunPlanCompiler {
         case .hold, .startProbe, .stopProbe, .expect:
             return []
         }
+    }
+}
+
+extension RunPlanCompiler {
+    /// The ucarp peer of `member` in `group` (at build time and for a `start_peer` step).
+    static func startPeer(_ group: CarpGroup, _ member: CarpMember, topology: Topology, namespace: String)
+        -> RunOperation
+    {
+        guard let host = topology.host(named: member.node),
+            let source = host.addresses(of: member.interface).first(where: { $0.family == .ipv4 })
+        else {
+            return .unsupported("CARP member \(member.ref) has no IPv4 address")
+        }
+        return .startPeer(
+            CarpPeer(
+                group: group.name, host: member.node, namespace: namespace, interface: member.interface,
+                sourceAddress: IPAddress(family: .ipv4, bytes: source.bytes), vip: group.vip, vhid: group.vhid,
+                advbase: group.advbase, advskew: member.advskew, preempt: group.preempt, password: group.password))
     }
 }

@@ -58,8 +58,19 @@ final class PeerSupervisor: Sendable {
     }
 
     /// Starts `peer` and waits until it reported its first state. Returns the CLOCK_MONOTONIC instant.
+    /// A peer started again (`start_peer`) must have exited (killed or stopped); its new output goes
+    /// to new files (`carp-G-N-2.stderr`).
     func start(_ peer: CarpPeer) async throws -> UInt64 {
         let ucarp = try Self.locateUcarp(for: peer)
+        if let previous = state.withLock({ $0.running[peer.name] }) {
+            guard previous.process.exitStatus != nil else {
+                throw BackendError(
+                    operation: "start ucarp", object: peer.description,
+                    detail: "it is still running (pid \(previous.process.pid)): stop or kill it first")
+            }
+            previous.follower.stop()
+            state.withLock { _ = $0.running.removeValue(forKey: peer.name) }
+        }
         let directory: SafeDirectory
         do {
             directory = try peerDirectory()

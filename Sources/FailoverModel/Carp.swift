@@ -125,6 +125,9 @@ public enum PeerFault: String, Sendable, Hashable, Codable, CaseIterable {
     case thaw
     /// SIGUSR2: a master goes BACKUP (down script), waits 3 s, then listens normally.
     case demote
+    /// A stopped or killed peer started again (a new ucarp, the same arguments): it starts in
+    /// BACKUP; with `preempt` it takes the VIP back from a master with a longer advert interval.
+    case start = "start_peer"
 
     /// The signal's name without `SIG`.
     public var signalName: String {
@@ -134,6 +137,7 @@ public enum PeerFault: String, Sendable, Hashable, Codable, CaseIterable {
         case .freeze: "STOP"
         case .thaw: "CONT"
         case .demote: "USR2"
+        case .start: "none (started again)"
         }
     }
 }

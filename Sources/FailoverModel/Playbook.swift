@@ -137,7 +137,7 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
         case .pull, .down, .switchDown, .blackhole, .flap: .failure
         case .plug, .up, .switchUp, .restore: .repair
         case .set: .reconfiguration
-        case .peer(let fault, _, _): fault == .thaw ? .repair : .failure
+        case .peer(let fault, _, _): fault == .thaw || fault == .start ? .repair : .failure
         case .partition: .failure
         case .heal: .repair
         case .hold, .expect, .startProbe, .stopProbe: nil
@@ -350,10 +350,12 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     case orphanVIP(group: String, expected: [String])
     /// At no instant of the run so far did two nodes hold the group's VIP (split brain), from the
     /// timestamped ownership log.
-    case singleMaster(group: String)
+    /// `scope`: the whole run so far (`run`), or from the last fault step's instant on
+    /// (`lastFault`: an overlap still open at that instant counts).
+    case singleMaster(group: String, scope: ProbeScope = .run)
     /// The opposite, for a playbook that provokes a partition: at some instant of the run so far
     /// two nodes held the group's VIP (the split brain was produced, and seen).
-    case splitBrain(group: String)
+    case splitBrain(group: String, scope: ProbeScope = .run)
     /// The number of frames matching a pattern seen by a capture (its name, or the label of the
     /// port it captures, `sw1:server-eth0`) from the last fault for `window` (nil: until the
     /// start of the step).
@@ -426,8 +428,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
             "probe \(probe) (\(scope))"
         case .neighbour(let host, let ip, _): "\(host) neighbour \(ip)"
         case .fdb(let name, let mac, _): "\(name) forwarding entry for \(mac)"
-        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group),
-            .splitBrain(let group):
+        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group, _),
+            .splitBrain(let group, _):
             "CARP group \(group)"
         case .frames(let capture, let match, _, _), .firstFrame(let capture, let match, _):
             "\(match) frames on capture \(capture)"
@@ -468,8 +470,10 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .vipOwner(_, let expected), .orphanVIP(_, let expected):
             expected.isEmpty ? "none" : expected.joined(separator: ", ")
         case .carpMaster(_, let expected): expected ?? "none"
-        case .singleMaster: "at most one VIP holder at every instant of the run"
-        case .splitBrain: "two VIP holders at some instant of the run"
+        case .singleMaster(_, let scope):
+            "at most one VIP holder at every instant of the " + (scope == .run ? "run" : "window since the last fault")
+        case .splitBrain(_, let scope):
+            "two VIP holders at some instant of the " + (scope == .run ? "run" : "window since the last fault")
         case .frames(_, _, let comparison, let window):
             "\(comparison) " + (window == nil ? "from the last fault to this step" : "after the last fault")
         case .firstFrame: "one after the last fault"

@@ -12,8 +12,12 @@ public struct ProbeSpec: Sendable, Hashable, Codable {
     /// Sending host, and optionally the local address to send from (a bond's address).
     public var from: String
     public var fromAddress: IPAddress?
-    /// Receiving host, and optionally the address to send to (default: its first address).
+    /// Receiving host, and optionally the address to send to (default: its first address). For a
+    /// probe addressed to a CARP group's VIP (`to: {carp: G}`): the group's name.
     public var to: String
+    /// The CARP group whose VIP the probe is addressed to (`to: {carp: G}`): a receiver listens on
+    /// the VIP in every member's namespace and their receptions are merged into one sequence.
+    public var toGroup: String?
     public var toAddress: IPAddress?
     /// Packets per second, per direction.
     public var rate: Int
@@ -34,8 +38,10 @@ public struct ProbeSpec: Sendable, Hashable, Codable {
     public init(
         name: String, from: String, fromAddress: IPAddress? = nil, to: String, toAddress: IPAddress? = nil,
         rate: Int = 10_000, payloadSize: Int = 64, direction: Direction = .forward, flows: Int = 1,
-        port: Int = 40_000, autoStart: Bool = true, location: SourceLocation? = nil, marks: SourceMarks = SourceMarks()
+        port: Int = 40_000, autoStart: Bool = true, toGroup: String? = nil, location: SourceLocation? = nil,
+        marks: SourceMarks = SourceMarks()
     ) {
+        self.toGroup = toGroup
         self.name = name
         self.from = from
         self.fromAddress = fromAddress

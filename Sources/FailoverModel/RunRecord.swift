@@ -544,6 +544,10 @@ public struct ProbeRecord: Sendable, Hashable, Codable {
     public var senderLatePackets: Int?
     /// A sender further behind than this: verdicts on the probe are errored.
     public var senderLatenessBoundNanoseconds: Int64?
+    /// A probe to a CARP group's VIP (`to` is the group): its members, and the packets each
+    /// received (their sum is `received`; a packet received by two members is a duplicate).
+    public var memberHosts: [String]?
+    public var receivedByMember: [Int]?
 
     public init(
         probe: String, direction: String, from: String, to: String, sourceAddress: String?,

@@ -46,7 +46,20 @@ extension PlaybookDecoder {
             }
             var from = ""
             var to = ""
+            var toGroup: String?
             for key in ["from", "to"] {
+                if key == "to", let node = view["to"] {
+                    // `to: {carp: G}`: addressed to G's VIP.
+                    switch decodeProbeTarget(node, "\(path).to") {
+                    case .host: break
+                    case .group(let group):
+                        (to, toGroup) = (group, group)
+                        continue
+                    case .invalid:
+                        ok = false
+                        continue
+                    }
+                }
                 guard let node = required(key),
                     let host = reader.string(node, "\(path).\(key)", expected: "a host name")
                 else {
@@ -64,11 +77,21 @@ extension PlaybookDecoder {
                 }
                 if key == "from" { from = host } else { to = host }
             }
-            if !from.isEmpty && from == to {
+            if !from.isEmpty && from == to && toGroup == nil {
                 reader.error(view["to"], "\(path).to: a probe needs two different hosts")
                 ok = false
             }
-            var spec = ProbeSpec(name: name, from: from, to: to, location: location(item))
+            var spec = ProbeSpec(name: name, from: from, to: to, toGroup: toGroup, location: location(item))
+            if let toGroup, !from.isEmpty, carp.first(where: { $0.name == toGroup })?.member(on: from) != nil {
+                reader.error(
+                    view["from"], "\(path).from: \(from) is a member of carp group \(toGroup); the probe needs a client"
+                )
+                ok = false
+            }
+            if toGroup != nil, let node = view["to_address"] {
+                reader.error(node, "\(path).to_address: a probe to a carp group goes to its VIP; leave to_address out")
+                ok = false
+            }
             for key in ["from_address", "to_address"] {
                 guard let node = view[key], let address = reader.ipAddress(node, "\(path).\(key)") else { continue }
                 let host = key == "from_address" ? from : to
@@ -93,6 +116,11 @@ extension PlaybookDecoder {
             if let node = view["direction"], let text = reader.string(node, "\(path).direction") {
                 if let direction = ProbeSpec.Direction(rawValue: text) {
                     spec.direction = direction
+                    if toGroup != nil, direction != .forward {
+                        reader.error(
+                            node, "\(path).direction: a probe to a carp group's VIP is forward only (client → VIP)")
+                        ok = false
+                    }
                 } else {
                     reader.error(
                         node, "\(path).direction: unknown direction '\(text)'; expected forward, reverse or both")
@@ -124,6 +152,32 @@ extension PlaybookDecoder {
             }
             if !name.isEmpty && (ok || !probes.contains { $0.name == name }) { probes.append(spec) }
         }
+    }
+
+    /// What a probe's `to` names: a host (a plain name, read by the caller), a CARP group's VIP
+    /// (`{carp: G}`), or something wrong (the error is reported).
+    enum ProbeTarget {
+        case host
+        case group(String)
+        case invalid
+    }
+
+    func decodeProbeTarget(_ node: Node, _ path: String) -> ProbeTarget {
+        guard case .mapping = node else { return .host }
+        guard let view = reader.mapping(node, path) else { return .invalid }
+        guard reader.checkKeys(view, allowed: ["carp"], context: "probe target") else { return .invalid }
+        guard let groupNode = view["carp"] else {
+            reader.error(node, "\(path): expected a host name or {carp: GROUP}")
+            return .invalid
+        }
+        guard let group = reader.string(groupNode, "\(path).carp", expected: "a carp group name") else {
+            return .invalid
+        }
+        guard carp.contains(where: { $0.name == group }) else {
+            reader.error(groupNode, "\(path).carp: no carp group \(group); groups: \(Self.list(carp.map(\.name)))")
+            return .invalid
+        }
+        return .group(group)
     }
 
     /// `10000`, `10kpps`, `1.5kpps`, `2Mpps`, `500pps`: packets per second, 1…1,000,000.

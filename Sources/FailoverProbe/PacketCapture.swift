@@ -18,6 +18,12 @@ import SystemPackage
 /// the capture stops: with `-U` every packet is a write, and in the kernel lab the results directory
 /// is a 9p share where each write is a round trip through the emulated machine (a 15 000-packet
 /// capture took 40 s to drain there; on the guest's tmpfs it keeps up).
+///
+/// With `nflogGroup` (a probe to a CARP VIP) it captures what the namespace's kernel delivers
+/// locally instead of what reaches the interface: an nftables rule in the input hook logs the
+/// port's datagrams to that NFLOG group and tcpdump reads `nflog:GROUP`. A member that no longer
+/// holds the VIP still receives frames sent to its MAC (the client's ARP entry is not updated
+/// yet) and drops them in routing: they reach the interface, never the input hook.
 final class PacketCapture: Sendable {
     let namespace: String
     let interface: String
@@ -56,10 +62,39 @@ final class PacketCapture: Sendable {
         ]
     }
 
+    /// nft commands (argv) that log the datagrams to `port` delivered locally to NFLOG `group`, one
+    /// at a time (`queue-threshold 1`: no batching, so the capture keeps up).
+    static func nflogRule(group: Int, port: Int) -> [[String]] {
+        let table = "fo_witness_\(group)"
+        return [
+            [nftPath, "add", "table", "inet", table],
+            [
+                nftPath, "add", "chain", "inet", table, "input",
+                "{ type filter hook input priority 0 ; policy accept ; }",
+            ],
+            [
+                nftPath, "add", "rule", "inet", table, "input", "udp", "dport", "\(port)", "log", "group", "\(group)",
+                "queue-threshold", "1",
+            ],
+        ]
+    }
+
+    static let nftPath = "/usr/sbin/nft"
+
+    /// tcpdump on an NFLOG group (no BPF filter: the rule chose the datagrams; no nanosecond
+    /// precision: NFLOG stamps are microseconds, read from the message by `PcapWitness`).
+    static func nflogArguments(tcpdump: String, namespace: String, group: Int, path: String) -> [String] {
+        [
+            ipPath, "netns", "exec", namespace, tcpdump, "-Z", "root", "-i", "nflog:\(group)", "-n", "-U",
+            "--immediate-mode", "-B", "16384", "-s", "512", "-w", path,
+        ]
+    }
+
     /// Starts tcpdump.
     /// - Throws: `ProbeError` when tcpdump is missing or cannot be spawned.
     init(
-        namespace: String, interface: String, port: Int, directory: SafeDirectory, name: String, logger: Logger
+        namespace: String, interface: String, port: Int, directory: SafeDirectory, name: String, logger: Logger,
+        nflogGroup: Int? = nil
     ) throws {
         guard let tcpdump = Self.tcpdumpCandidates.first(where: { access($0, X_OK) == 0 }) else {
             throw ProbeError(
@@ -81,8 +116,31 @@ final class PacketCapture: Sendable {
             "\(temporary)/\(RunNames.temporaryCapturePrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pcap"
         self.stderrPath = capturePath + ".stderr"
         self.logger = logger
-        let argv = Self.arguments(
-            tcpdump: tcpdump, namespace: namespace, interface: interface, port: port, path: capturePath)
+        if let nflogGroup {
+            // The rule lives in the member's namespace and goes with it at teardown.
+            for command in PacketCapture.nflogRule(group: nflogGroup, port: port) {
+                let result: SupervisedProcess.RunResult
+                do {
+                    result = try SupervisedProcess.run(command, networkNamespace: namespace)
+                } catch {
+                    throw ProbeError(error)
+                }
+                guard result.status.rawValue == 0 else {
+                    throw ProbeError(
+                        .invalidConfiguration,
+                        operation: "witness: \(command.joined(separator: " ")) (\(result.status); \(result.stderr))",
+                        object: namespace)
+                }
+            }
+        }
+        let argv: [String]
+        if let nflogGroup {
+            argv = PacketCapture.nflogArguments(
+                tcpdump: tcpdump, namespace: namespace, group: nflogGroup, path: capturePath)
+        } else {
+            argv = PacketCapture.arguments(
+                tcpdump: tcpdump, namespace: namespace, interface: interface, port: port, path: capturePath)
+        }
         // In the run's owner record before they exist, so `failover cleanup` removes them after a kill.
         RunResources.created(.file(capturePath))
         RunResources.created(.file(stderrPath))

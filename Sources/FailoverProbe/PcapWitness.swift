@@ -52,18 +52,51 @@ public struct PcapWitness: Sendable, Hashable {
             let start = offset + 16
             guard start + included <= bytes.count else { throw fail("record at \(offset)") }
             witness.records += 1
-            let frame = bytes[start..<(start + included)]
+            var frame = bytes[start..<(start + included)]
+            var stamp = seconds * 1_000_000_000 + (nanosecond ? fraction : fraction * 1000)
+            if linkType == linkTypeNFLOG {
+                // The packet and the kernel's stamp are attributes of the log message (the record's
+                // own time is when libpcap read it, up to a netlink batch later).
+                guard let message = nflog(frame, littleEndian: littleEndian) else {
+                    offset = start + included
+                    continue
+                }
+                frame = message.payload
+                if let kernelStamp = message.timestamp { stamp = kernelStamp }
+            }
             if let header = probeHeader(in: frame, linkType: linkType, port: port), header.streamID == streamID,
                 direction == nil || header.direction == direction
             {
                 witness.matching += 1
                 witness.sequences.append(header.sequence)
-                witness.timestamps.append(seconds * 1_000_000_000 + (nanosecond ? fraction : fraction * 1000))
+                witness.timestamps.append(stamp)
                 witness.sendTimes.append(header.sendNanoseconds)
             }
             offset = start + included
         }
         return witness
+    }
+
+    /// Several captures of one stream (a VIP's members) as one, by capture time; equal times keep
+    /// the order of the captures. A packet captured by two members counts twice in `matching`.
+    public static func merged(_ captures: [PcapWitness]) -> PcapWitness {
+        guard captures.count > 1 else {
+            return captures.first ?? PcapWitness(records: 0, matching: 0, sequences: [], timestamps: [])
+        }
+        var packets: [(time: UInt64, capture: Int, index: Int, sequence: UInt64, sent: UInt64?)] = []
+        for (capture, witness) in captures.enumerated() {
+            for index in witness.sequences.indices {
+                let sent = index < witness.sendTimes.count ? witness.sendTimes[index] : nil
+                packets.append((witness.timestamps[index], capture, index, witness.sequences[index], sent))
+            }
+        }
+        packets.sort { ($0.time, $0.capture, $0.index) < ($1.time, $1.capture, $1.index) }
+        var result = PcapWitness(
+            records: captures.reduce(0) { $0 + $1.records }, matching: packets.count,
+            sequences: packets.map(\.sequence), timestamps: packets.map(\.time))
+        let sendTimes = packets.compactMap(\.sent)
+        result.sendTimes = sendTimes.count == packets.count ? sendTimes : []
+        return result
     }
 
     /// The capture's packets as arrivals (send times from their payload; receive time unknown,
@@ -108,6 +141,37 @@ public struct PcapWitness: Sendable, Hashable {
         Int(bytes[bytes.startIndex + offset]) << 8 | Int(bytes[bytes.startIndex + offset + 1])
     }
 
+    /// LINKTYPE_NFLOG: netfilter log messages (`tcpdump -i nflog:GROUP`).
+    static let linkTypeNFLOG: UInt32 = 239
+
+    /// An NFLOG record: 4 bytes (family, version, resource id), then TLVs (length and type 16-bit in
+    /// the capturing host's order, as the file's; each padded to 4 bytes). NFULA_PAYLOAD (9) is the
+    /// IP packet; NFULA_TIMESTAMP (3) the kernel's receive stamp, seconds and microseconds as
+    /// big-endian 64-bit (CLOCK_REALTIME).
+    static func nflog(_ record: ArraySlice<UInt8>, littleEndian: Bool) -> (
+        payload: ArraySlice<UInt8>, timestamp: UInt64?
+    )? {
+        let bytes = Array(record)
+        func read16(_ at: Int) -> Int {
+            littleEndian ? Int(bytes[at]) | Int(bytes[at + 1]) << 8 : Int(bytes[at]) << 8 | Int(bytes[at + 1])
+        }
+        func readBig64(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[at + $1]) } }
+        var offset = 4
+        var payload: ArraySlice<UInt8>?
+        var timestamp: UInt64?
+        while offset + 4 <= bytes.count {
+            let length = read16(offset)
+            let type = read16(offset + 2) & 0x7FFF
+            guard length >= 4, offset + length <= bytes.count else { break }
+            if type == 9 { payload = record[(record.startIndex + offset + 4)..<(record.startIndex + offset + length)] }
+            if type == 3, length >= 20 {
+                timestamp = readBig64(offset + 4) &* 1_000_000_000 &+ readBig64(offset + 12) &* 1000
+            }
+            offset += (length + 3) & ~3
+        }
+        return payload.map { ($0, timestamp) }
+    }
+
     /// Finds the UDP payload of an IP packet in a frame and decodes the probe header there.
     private static func probeHeader(in frame: ArraySlice<UInt8>, linkType: UInt32, port: Int?) -> ProbeHeader? {
         var offset: Int
@@ -130,7 +194,7 @@ public struct PcapWitness: Sendable, Hashable {
             guard frame.count >= 20 else { return nil }
             offset = 20
             etherType = read16(frame, 0)
-        case 101:  // raw IP
+        case 101, linkTypeNFLOG:  // raw IP (NFLOG: its payload attribute)
             guard let first = frame.first else { return nil }
             offset = 0
             etherType = first >> 4 == 6 ? 0x86DD : 0x0800

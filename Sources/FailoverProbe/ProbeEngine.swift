@@ -26,6 +26,9 @@ public actor ProbeEngine: TrafficProbes {
         var to: String
         /// The receiver's interface that holds the destination address (for the witness).
         var receiverInterface: String?
+        /// A stream to a CARP VIP: each member's host and CARP interface (the witness captures on
+        /// every one and merges), in the order of `configuration.memberNamespaces`.
+        var members: [(host: String, interface: String)] = []
     }
 
     private let playbook: Playbook
@@ -36,7 +39,8 @@ public actor ProbeEngine: TrafficProbes {
     private var resolved: [String: [Resolved]] = [:]
     private var resolveError: [String: String] = [:]
     private var streams: [String: [ProbeStream]] = [:]
-    private var witnesses: [UInt32: PacketCapture] = [:]
+    /// Per stream: one capture, or one per CARP member for a stream to a VIP.
+    private var witnesses: [UInt32: [PacketCapture]] = [:]
     private let witnessEdgeAllowance: Int64
     private let witness: Bool
     /// Sender lateness beyond which fault windows are unmeasured and verdicts errored (ns).
@@ -87,6 +91,11 @@ public actor ProbeEngine: TrafficProbes {
             return host
         }
         let fromHost = try host(spec.from)
+        if let group = spec.toGroup {
+            return [
+                try resolveVIP(spec, group: group, from: fromHost, topology: topology, names: names, streamID: streamID)
+            ]
+        }
         let toHost = try host(spec.to)
         let family = spec.toAddress?.family ?? spec.fromAddress?.family
         guard let fromAddress = spec.fromAddress ?? defaultAddress(of: fromHost, family: family),
@@ -107,6 +116,33 @@ public actor ProbeEngine: TrafficProbes {
                 to: forward ? spec.to : spec.from,
                 receiverInterface: interface(of: receiver, holding: configuration.destinationAddress))
         }
+    }
+
+    /// A probe to a CARP group's VIP: forward only, from the client's first IPv4 address to the VIP,
+    /// received in every member's namespace.
+    static func resolveVIP(
+        _ spec: ProbeSpec, group name: String, from fromHost: Host, topology: Topology, names: RunNames,
+        streamID: UInt32
+    ) throws -> Resolved {
+        guard let group = topology.carp.first(where: { $0.name == name }), !group.members.isEmpty else {
+            throw ProbeError(.invalidConfiguration, operation: "find carp group \(name)", object: "probe \(spec.name)")
+        }
+        let vip = IPAddress(family: group.vip.family, bytes: group.vip.bytes)
+        guard let fromAddress = spec.fromAddress ?? defaultAddress(of: fromHost, family: vip.family) else {
+            throw ProbeError(
+                .invalidConfiguration, operation: "find an address of \(spec.from) in the VIP's family",
+                object: "probe \(spec.name)")
+        }
+        var configuration = ProbeStreamConfiguration(
+            probe: spec.name, streamID: streamID, direction: .forward, senderNamespace: names.namespace(spec.from),
+            receiverNamespace: names.namespace(group.members[0].node), sourceAddress: fromAddress,
+            destinationAddress: vip, port: spec.port, rate: spec.rate, payloadSize: spec.payloadSize,
+            flows: spec.flows)
+        configuration.memberNamespaces = group.members.map { names.namespace($0.node) }
+        return Resolved(
+            spec: spec, configuration: configuration, from: spec.from, to: name,
+            receiverInterface: group.members[0].interface,
+            members: group.members.map { ($0.node, $0.interface) })
     }
 
     private static func fromAddressFamily(_ host: Host) -> InterfaceAddress.Family? {
@@ -249,8 +285,12 @@ public actor ProbeEngine: TrafficProbes {
                 let report = ProbeAnalysis.analyze(
                     capture, faults: probeFaults, senderLatenessBound: senderLatenessBound)
                 var record = Self.record(report, direction: direction, capture: capture)
+                if !direction.members.isEmpty {
+                    record.memberHosts = direction.members.map(\.host)
+                    record.receivedByMember = capture.receiver.receivedByMember.map { Int(clamping: $0) }
+                }
                 record.senderLatenessBoundNanoseconds = Int64(senderLatenessBound)
-                if let witness = witnesses.removeValue(forKey: direction.configuration.streamID) {
+                if let witness = witnesses.removeValue(forKey: direction.configuration.streamID), !witness.isEmpty {
                     record.witness = await compare(
                         witness, record: record, report: report, capture: capture, faults: probeFaults)
                 }
@@ -258,7 +298,7 @@ public actor ProbeEngine: TrafficProbes {
             }
         }
         // Captures of probes that never started.
-        for capture in witnesses.values { _ = await capture.stop() }
+        for capture in witnesses.values.joined() { _ = await capture.stop() }
         witnesses = [:]
         finished = records
         return records
@@ -272,20 +312,30 @@ public actor ProbeEngine: TrafficProbes {
 
     private func startWitness(_ direction: Resolved, directory: SafeDirectory) async throws {
         let configuration = direction.configuration
-        guard let namespace = configuration.receiverNamespace, let interface = direction.receiverInterface else {
-            throw ProbeError(
-                .invalidConfiguration, operation: "witness: find the receiver interface",
-                object: "probe \(configuration.probe) (\(configuration.direction))")
+        // A stream to a VIP: one capture per member (the VIP's holder receives), merged when compared.
+        let places: [(namespace: String?, interface: String?, host: String?)] =
+            direction.members.isEmpty
+            ? [(configuration.receiverNamespace, direction.receiverInterface, nil)]
+            : zip(configuration.memberNamespaces, direction.members).map { ($0, $1.interface, $1.host) }
+        for place in places {
+            guard let namespace = place.namespace, let interface = place.interface else {
+                throw ProbeError(
+                    .invalidConfiguration, operation: "witness: find the receiver interface",
+                    object: "probe \(configuration.probe) (\(configuration.direction))")
+            }
+            // One file per playbook, probe and direction (and member): the playbooks of one invocation
+            // share the run id.
+            let file = Self.witnessFileName(
+                playbookFile: playbook.file, probe: configuration.probe + (place.host.map { "-at-\($0)" } ?? ""),
+                direction: "\(configuration.direction)", runID: names.runID)
+            // A VIP's member: what its kernel delivered (NFLOG from the input hook), not what reached
+            // its interface (see `PacketCapture`). The group: any number unique to the stream.
+            let capture = try PacketCapture(
+                namespace: namespace, interface: interface, port: configuration.port, directory: directory, name: file,
+                logger: logger, nflogGroup: place.host == nil ? nil : Int(configuration.streamID % 60_000) + 1)
+            witnesses[configuration.streamID, default: []].append(capture)
+            try await capture.waitUntilCapturing()
         }
-        // One file per playbook, probe and direction: the playbooks of one invocation share the run id.
-        let file = Self.witnessFileName(
-            playbookFile: playbook.file, probe: configuration.probe, direction: "\(configuration.direction)",
-            runID: names.runID)
-        let capture = try PacketCapture(
-            namespace: namespace, interface: interface, port: configuration.port, directory: directory, name: file,
-            logger: logger)
-        witnesses[configuration.streamID] = capture
-        try await capture.waitUntilCapturing()
     }
 
     /// `witness-<playbook>-<probe>-<direction>-<run id>.pcap`, built only from safe characters
@@ -332,27 +382,40 @@ public actor ProbeEngine: TrafficProbes {
     }
 
     private func compare(
-        _ capture: PacketCapture, record: ProbeRecord, report: ProbeReport, capture probeCapture: ProbeCapture,
+        _ captures: [PacketCapture], record: ProbeRecord, report: ProbeReport, capture probeCapture: ProbeCapture,
         faults: [ProbeFault]
     ) async -> ProbeWitnessRecord {
         let direction: ProbeDirection = record.direction == "reverse" ? .reverse : .forward
-        let expected = Int(report.receiver.received)
-        // Stop tcpdump once its file holds as many of the stream's packets as the probe received
-        // (or it stops growing): what it still has queued would be lost on SIGINT.
-        var counter = GrowingPcapCount(
-            path: capture.capturePath, streamID: record.streamID, direction: direction, port: record.port)
-        let outcome = await capture.stop(caughtUp: { counter.update() >= expected })
-        let interface = "\(record.to)/\(capture.interface)"
+        // Per capture, as many of the stream's packets as its receiver got (a VIP's member: its own
+        // count; one capture: all of them).
+        let byMember = probeCapture.receiver.receivedByMember
+        var dropped: Int?
+        for (index, capture) in captures.enumerated() {
+            let expected = Int(index < byMember.count ? byMember[index] : report.receiver.received)
+            // Stop tcpdump once its file holds as many of the stream's packets as the probe received
+            // (or it stops growing): what it still has queued would be lost on SIGINT.
+            var counter = GrowingPcapCount(
+                path: capture.capturePath, streamID: record.streamID, direction: direction, port: record.port)
+            let outcome = await capture.stop(caughtUp: { counter.update() >= expected })
+            if let count = outcome.droppedByKernel { dropped = (dropped ?? 0) + count }
+        }
+        let interface =
+            record.memberHosts.map { hosts in
+                zip(hosts, captures).map { "\($0) (delivered on \($1.interface): nflog)" }.joined(separator: " + ")
+            } ?? "\(record.to)/\(captures.first?.interface ?? "?")"
         let tolerance =
             Self.witnessTolerance(intervalNanoseconds: record.intervalNanoseconds) + witnessEdgeAllowance
         let base = ProbeWitnessRecord(
-            tool: "tcpdump", file: capture.path, interface: interface, matching: 0, uniqueSequences: 0,
-            largestGapNanoseconds: nil, droppedByKernel: outcome.droppedByKernel, toleranceNanoseconds: tolerance,
+            tool: "tcpdump", file: captures.map(\.path).joined(separator: ", "), interface: interface, matching: 0,
+            uniqueSequences: 0, largestGapNanoseconds: nil, droppedByKernel: dropped, toleranceNanoseconds: tolerance,
             receivedAgrees: false, outageAgrees: false, detail: "")
         let witness: PcapWitness
         do {
-            witness = try PcapWitness.count(
-                pcapFile: capture.path, streamID: record.streamID, direction: direction, port: record.port)
+            witness = PcapWitness.merged(
+                try captures.map {
+                    try PcapWitness.count(
+                        pcapFile: $0.path, streamID: record.streamID, direction: direction, port: record.port)
+                })
         } catch {
             var failed = base
             failed.detail = "capture unreadable: \(error)"

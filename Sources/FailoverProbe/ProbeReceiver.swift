@@ -18,6 +18,11 @@ import Synchronization
 /// with a 20 ms SO_RCVTIMEO so stop is seen), further non-blocking calls drain the queue up to
 /// `batchLimit`; the batch is then published under a lock. (`recvmmsg` needs `_GNU_SOURCE`, so it
 /// is called through a CNetShims shim.)
+///
+/// A stream to a CARP group's VIP (`configuration.memberNamespaces`) has one socket per member
+/// namespace, each bound to the VIP with IP_FREEBIND (a backup does not hold it yet): the thread
+/// polls them all and merges the receptions into one sequence by receive time
+/// (`ProbeReceiver.merge`); a datagram received by two members is a duplicate of the stream.
 final class ProbeReceiver: Sendable {
     /// Arrivals published per lock acquisition (at most).
     static let batchLimit = 256
@@ -28,7 +33,8 @@ final class ProbeReceiver: Sendable {
     static let chunkCapacity = 1 << 16
 
     let configuration: ProbeStreamConfiguration
-    private let fd: Int32
+    /// One socket per receiving namespace (several for a VIP: one per CARP member).
+    private let fds: [Int32]
     private let stopFlag = Atomic<Bool>(false)
     private let store = Mutex(Store())
     private let thread = Mutex<ProbeThread?>(nil)
@@ -51,12 +57,37 @@ final class ProbeReceiver: Sendable {
         }
     }
 
-    /// Opens and binds the receiving socket with a large buffer, timestamps and drop counting.
+    /// Opens and binds the receiving socket(s) with a large buffer, timestamps and drop counting.
     init(configuration: ProbeStreamConfiguration, socketFactory: SocketFactory) throws {
         self.configuration = configuration
-        let object = "probe \(configuration.probe) receiver (\(configuration.direction)) port \(configuration.port)"
+        var fds: [Int32] = []
+        do {
+            for namespace in configuration.receiverNamespaces {
+                fds.append(try Self.openSocket(configuration, namespace: namespace, socketFactory: socketFactory))
+            }
+        } catch {
+            for fd in fds { close(fd) }
+            throw error
+        }
+        self.fds = fds
+        let granted = fds.first.map { Int(ProbeSocket.getIntOption($0, SOL_SOCKET, SO_RCVBUF) ?? 0) } ?? 0
+        let members = fds.count
+        store.withLock {
+            $0.statistics.receiveBufferBytes = granted
+            if configuration.isVirtualDestination {
+                $0.statistics.receivedByMember = Array(repeating: 0, count: members)
+            }
+        }
+    }
+
+    private static func openSocket(
+        _ configuration: ProbeStreamConfiguration, namespace: String?, socketFactory: SocketFactory
+    ) throws -> Int32 {
+        let object =
+            "probe \(configuration.probe) receiver (\(configuration.direction)) port \(configuration.port)"
+            + (configuration.isVirtualDestination ? " in \(namespace ?? "current namespace")" : "")
         let family = ProbeSocket.family(of: configuration.destinationAddress)
-        let fd = try socketFactory(configuration.receiverNamespace, family, Int32(SOCK_DGRAM.rawValue))
+        let fd = try socketFactory(namespace, family, Int32(SOCK_DGRAM.rawValue))
         do {
             let size = Int32(clamping: configuration.receiveBufferBytes)
             do {
@@ -67,15 +98,34 @@ final class ProbeReceiver: Sendable {
             try ProbeSocket.setOption(fd, SOL_SOCKET, soTimestampNS, 1, label: "SO_TIMESTAMPNS", object: object)
             try ProbeSocket.setOption(fd, SOL_SOCKET, soRxqOvfl, 1, label: "SO_RXQ_OVFL", object: object)
             try ProbeSocket.setReceiveTimeout(fd, microseconds: 20_000, object: object)
+            if configuration.isVirtualDestination {
+                // The VIP comes and goes with the CARP state: bind it whether it is held yet or not.
+                try ProbeSocket.setOption(
+                    fd, Int32(IPPROTO_IP), ipFreeBind, 1, label: "IP_FREEBIND", object: object)
+            }
             try ProbeSocket.bind(
                 fd, address: configuration.destinationAddress, family: family, port: configuration.port, object: object)
         } catch {
             close(fd)
             throw error
         }
-        self.fd = fd
-        let granted = Int(ProbeSocket.getIntOption(fd, SOL_SOCKET, SO_RCVBUF) ?? 0)
-        store.withLock { $0.statistics.receiveBufferBytes = granted }
+        return fd
+    }
+
+    /// Merges the receptions of several sockets (each in receive order) into one sequence by
+    /// receive time; equal times keep the order of the sockets. Duplicates (one datagram received
+    /// by two members) are kept: the analysis counts them as duplicated.
+    static func merge(_ batches: [[ProbeArrival]]) -> [ProbeArrival] {
+        let nonEmpty = batches.filter { !$0.isEmpty }
+        guard nonEmpty.count > 1 else { return nonEmpty.first ?? [] }
+        let flat = nonEmpty.enumerated().flatMap { socket, batch in
+            batch.enumerated().map { (socket: socket, index: $0.offset, arrival: $0.element) }
+        }
+        return flat.sorted {
+            ($0.arrival.receivedNanoseconds, $0.socket, $0.index) < (
+                $1.arrival.receivedNanoseconds, $1.socket, $1.index
+            )
+        }.map(\.arrival)
     }
 
     func start() {
@@ -123,7 +173,7 @@ final class ProbeReceiver: Sendable {
     }
 
     private func run() {
-        defer { close(fd) }
+        defer { for fd in fds { close(fd) } }
         let vectorLength = Self.messagesPerCall
         // Only the header is read: a longer (foreign) datagram is truncated, which is harmless.
         let slotSize = max(configuration.payloadSize, ProbeHeader.size)
@@ -149,6 +199,10 @@ final class ProbeReceiver: Sendable {
         kernelStamps.reserveCapacity(Self.batchLimit)
         var headers: [ProbeHeader] = []
         headers.reserveCapacity(Self.batchLimit)
+        // The socket (member) each header came from, when there are several.
+        var sockets: [Int] = []
+        var byMember = [UInt64](repeating: 0, count: fds.count)
+        var pollSet = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         var foreign: UInt64 = 0
         var errors: UInt64 = 0
         var userspaceStamped: UInt64 = 0
@@ -162,48 +216,63 @@ final class ProbeReceiver: Sendable {
             // Kernel stamps (realtime) of this batch, converted after the batch.
             kernelStamps.removeAll(keepingCapacity: true)
             headers.removeAll(keepingCapacity: true)
-            // The first call blocks (up to SO_RCVTIMEO) for one datagram, then takes what is queued;
-            // further calls drain without blocking.
+            sockets.removeAll(keepingCapacity: true)
+            // One socket: the first call blocks (up to SO_RCVTIMEO) for one datagram, then takes
+            // what is queued; further calls drain without blocking. Several: poll them (20 ms),
+            // then drain each without blocking.
             var flags = waitForOne
             var calls = 0
-            while headers.count < Self.batchLimit {
-                for index in 0..<vectorLength {
-                    var header = msghdr()
-                    header.msg_iov = vectors + index
-                    header.msg_iovlen = 1
-                    header.msg_control = control + index * controlSize
-                    header.msg_controllen = controlSize
-                    messages[index] = CNetShims_mmsghdr(msg_hdr: header, msg_len: 0)
-                }
-                let count = CNetShims_recvmmsg(fd, messages, UInt32(vectorLength), flags)
-                calls += 1
-                if count < 0 {
-                    let code = errno
-                    if code != EAGAIN && code != EWOULDBLOCK && code != EINTR { errors += 1 }
-                    break
-                }
+            if fds.count > 1 {
+                let ready = poll(&pollSet, nfds_t(pollSet.count), 20)
+                if ready < 0 && errno != EINTR { errors += 1 }
                 flags = Int32(MSG_DONTWAIT)
-                for index in 0..<Int(count) {
-                    let message = messages[index]
-                    let (stamp, dropCounter) = Self.parseControl(
-                        control + index * controlSize, length: Int(message.msg_hdr.msg_controllen))
-                    if let dropCounter { drops = max(drops, UInt64(dropCounter)) }
-                    guard
-                        let header = ProbeHeader(
-                            decoding: UnsafeRawBufferPointer(
-                                start: data + index * slotSize, count: min(Int(message.msg_len), slotSize))),
-                        header.streamID == streamID, header.direction == direction
-                    else {
-                        foreign += 1
-                        continue
+            }
+            for (socket, fd) in fds.enumerated() {
+                if fds.count > 1 && pollSet[socket].revents == 0 { continue }
+                var socketFlags = flags
+                while headers.count < Self.batchLimit {
+                    for index in 0..<vectorLength {
+                        var header = msghdr()
+                        header.msg_iov = vectors + index
+                        header.msg_iovlen = 1
+                        header.msg_control = control + index * controlSize
+                        header.msg_controllen = controlSize
+                        messages[index] = CNetShims_mmsghdr(msg_hdr: header, msg_len: 0)
                     }
-                    headers.append(header)
-                    kernelStamps.append(stamp ?? 0)
+                    let count = CNetShims_recvmmsg(fd, messages, UInt32(vectorLength), socketFlags)
+                    calls += 1
+                    if count < 0 {
+                        let code = errno
+                        if code != EAGAIN && code != EWOULDBLOCK && code != EINTR { errors += 1 }
+                        break
+                    }
+                    socketFlags = Int32(MSG_DONTWAIT)
+                    for index in 0..<Int(count) {
+                        let message = messages[index]
+                        let (stamp, dropCounter) = Self.parseControl(
+                            control + index * controlSize, length: Int(message.msg_hdr.msg_controllen))
+                        if let dropCounter { drops = max(drops, UInt64(dropCounter)) }
+                        guard
+                            let header = ProbeHeader(
+                                decoding: UnsafeRawBufferPointer(
+                                    start: data + index * slotSize, count: min(Int(message.msg_len), slotSize))),
+                            header.streamID == streamID, header.direction == direction
+                        else {
+                            foreign += 1
+                            continue
+                        }
+                        headers.append(header)
+                        kernelStamps.append(stamp ?? 0)
+                        sockets.append(socket)
+                    }
+                    if Int(count) < vectorLength { break }
                 }
-                if Int(count) < vectorLength { break }
+                flags = socketFlags
             }
             receiveCalls += UInt64(calls)
-            if headers.isEmpty && flags == waitForOne { continue }
+            if headers.isEmpty && (flags == waitForOne || (fds.count > 1 && !pollSet.contains { $0.revents != 0 })) {
+                continue
+            }
             // REALTIME - MONOTONIC offset: of three back-to-back samples, keep the one whose
             // REALTIME bracket is narrowest (a preempted sample would skew the conversion).
             var monotonic: UInt64 = 0
@@ -238,6 +307,17 @@ final class ProbeReceiver: Sendable {
                         sequence: header.sequence, sentNanoseconds: header.sendNanoseconds,
                         receivedNanoseconds: received, flow: header.flowIndex))
             }
+            if fds.count > 1 {
+                var perSocket = [[ProbeArrival]](repeating: [], count: fds.count)
+                for (index, arrival) in batch.enumerated() {
+                    perSocket[sockets[index]].append(arrival)
+                    byMember[sockets[index]] += 1
+                }
+                batch = Self.merge(perSocket)
+            } else if !byMember.isEmpty {
+                byMember[0] += UInt64(batch.count)
+            }
+            let snapshotByMember = byMember
             let snapshotForeign = foreign
             let snapshotErrors = errors
             let snapshotDrops = drops
@@ -255,6 +335,7 @@ final class ProbeReceiver: Sendable {
                 store.statistics.receiveCalls = snapshotCalls
                 store.statistics.cpuNanoseconds = snapshotCPU
                 store.maxOneWayDelay = snapshotDelay
+                if configuration.isVirtualDestination { store.statistics.receivedByMember = snapshotByMember }
             }
         }
     }

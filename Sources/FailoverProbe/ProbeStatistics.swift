@@ -89,6 +89,9 @@ public struct ReceiverStatistics: Sendable, Hashable, Codable {
     public var cpuNanoseconds: UInt64 = 0
     /// Arrivals whose kernel timestamp was missing (stamped with `MonotonicTime.now()` on receipt instead).
     public var userspaceStamped: UInt64 = 0
+    /// A stream to a CARP VIP: packets received in each member's namespace (in the order of
+    /// `ProbeStreamConfiguration.memberNamespaces`); empty otherwise.
+    public var receivedByMember: [UInt64] = []
 
     public init() {}
 }

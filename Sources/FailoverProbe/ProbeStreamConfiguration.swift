@@ -29,6 +29,10 @@ public struct ProbeStreamConfiguration: Sendable, Hashable, Codable {
     public var receiveBufferBytes: Int
     /// Stop sending after this many packets (nil: until stopped).
     public var packetLimit: Int?
+    /// A stream to a CARP group's VIP: the namespaces of the group's members (the VIP moves
+    /// between them). The receiver listens on the VIP in each (IP_FREEBIND) and merges what they
+    /// receive into one sequence. Empty: an ordinary stream received in `receiverNamespace`.
+    public var memberNamespaces: [String] = []
 
     public init(
         probe: String, streamID: UInt32, direction: ProbeDirection = .forward, senderNamespace: String? = nil,
@@ -50,6 +54,12 @@ public struct ProbeStreamConfiguration: Sendable, Hashable, Codable {
         self.receiveBufferBytes = receiveBufferBytes
         self.packetLimit = packetLimit
     }
+
+    /// The destination is a VIP that comes and goes with the CARP state (see `memberNamespaces`).
+    public var isVirtualDestination: Bool { !memberNamespaces.isEmpty }
+
+    /// The namespaces a receiving socket is opened in: every member for a VIP, else the receiver's.
+    public var receiverNamespaces: [String?] { memberNamespaces.isEmpty ? [receiverNamespace] : memberNamespaces }
 
     /// Nanoseconds between two packets (1e9 / rate).
     public var intervalNanoseconds: Double { 1e9 / Double(max(rate, 1)) }

@@ -13,6 +13,8 @@ import SystemPackage
 let soRcvBufForce: Int32 = 33
 let soTimestampNS: Int32 = 35  // SO_TIMESTAMPNS_OLD == SCM_TIMESTAMPNS on 64-bit
 let soRxqOvfl: Int32 = 40
+/// IP_FREEBIND (linux/in.h): bind an address the namespace does not hold (yet): a CARP VIP.
+let ipFreeBind: Int32 = 15
 
 // The clocks come from the one reader in FailoverSystem (`MonotonicTime`, inlined); these names are
 // the probe's vocabulary for them.

@@ -140,6 +140,7 @@ public enum HTMLReport {
             html.append("<h4>Timeline (ms since playbook start)</h4>")
             html.append(Timeline(playbook: playbook).svg())
         }
+        html += CarpGroupTimeline.html(playbook)
         if !playbook.steps.isEmpty {
             html.append("<h4>Steps</h4>")
             html.append("<table class=\"steps\">")

@@ -295,6 +295,8 @@ public enum JSONReport {
         var senderMaxLatenessMilliseconds: Double?
         var senderLatePackets: Int?
         var senderLatenessBoundNanoseconds: Int64?
+        /// A probe to a CARP group's VIP: the packets each member received (absent otherwise).
+        var receivedByMember: [String: Int]?
 
         init(_ probe: ProbeRecord, playbook: PlaybookRecord) {
             self.probe = probe.probe
@@ -326,6 +328,9 @@ public enum JSONReport {
             senderMaxLatenessMilliseconds = probe.senderMaxLatenessNanoseconds.map(JSONReport.milliseconds)
             senderLatePackets = probe.senderLatePackets
             senderLatenessBoundNanoseconds = probe.senderLatenessBoundNanoseconds
+            if let hosts = probe.memberHosts, let counts = probe.receivedByMember, hosts.count == counts.count {
+                receivedByMember = Dictionary(zip(hosts, counts), uniquingKeysWith: +)
+            }
         }
     }
 

@@ -49,6 +49,10 @@ enum ProbeText {
         var text =
             "probe \(probe.probe) \(probe.direction): \(probe.rate) pps, \(probe.sent) sent, \(probe.received) received, "
             + "\(probe.lost) lost, \(probe.reordered) reordered, \(probe.duplicated) duplicated"
+        if let hosts = probe.memberHosts, let counts = probe.receivedByMember, hosts.count == counts.count {
+            // A probe to a CARP VIP: who received what (the holder of the VIP at the time).
+            text += " (" + zip(hosts, counts).map { "\($1) at \($0)" }.joined(separator: ", ") + ")"
+        }
         if probe.sendErrors > 0 { text += ", \(probe.sendErrors) send errors" }
         if probe.receiverDrops > 0 { text += ", \(probe.receiverDrops) receiver drops" }
         if let lateness = probe.senderMaxLatenessNanoseconds, let bound = probe.senderLatenessBoundNanoseconds,

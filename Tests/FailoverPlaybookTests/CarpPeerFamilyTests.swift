@@ -129,15 +129,17 @@ struct CarpDerivedDeadlineTests {
         StandardFamilies.evaluators.family(of: assertion).derivedDeadline(assertion, in: topology)?.0
     }
 
-    @Test("advbase 1, advskews 0 and 100: ⌈3.390 / 1.390⌉ × 1.390 s = 4.170 s + 1 s; advskew 0 alone: 3 s + 1 s")
+    @Test(
+        "advbase 1, advskews 0 and 100: ⌈3.390 / 1.390⌉ × 1.390 s = 4.170 s + 1 s capture latency + 1 s; advskew 0 alone: 3 s + 1 s + 1 s"
+    )
     func formula() {
         let topology = CarpPeerFamilyTests.topology
-        #expect(Self.deadline(.carpMaster(group: "outside", expected: "r2"), topology) == .milliseconds(5170))
-        #expect(Self.deadline(.vipOwner(group: "outside", expected: []), topology) == .milliseconds(5170))
-        #expect(Self.deadline(.orphanVIP(group: "outside", expected: []), topology) == .milliseconds(5170))
+        #expect(Self.deadline(.carpMaster(group: "outside", expected: "r2"), topology) == .milliseconds(6170))
+        #expect(Self.deadline(.vipOwner(group: "outside", expected: []), topology) == .milliseconds(6170))
+        #expect(Self.deadline(.orphanVIP(group: "outside", expected: []), topology) == .milliseconds(6170))
         var fast = CarpPeerFamilyTests.group
         fast.members = [CarpMember(node: "r1", interface: "eth0"), CarpMember(node: "r2", interface: "eth0")]
-        #expect(Self.deadline(.carpMaster(group: "outside", expected: nil), Topology(carp: [fast])) == .seconds(4))
+        #expect(Self.deadline(.carpMaster(group: "outside", expected: nil), Topology(carp: [fast])) == .seconds(5))
         // Not a takeover: no derivation (and the loader refuses `auto` on it, below).
         #expect(Self.deadline(.singleMaster(group: "outside"), topology) == nil)
         #expect(Self.deadline(.carpMaster(group: "nowhere", expected: nil), topology) == nil)

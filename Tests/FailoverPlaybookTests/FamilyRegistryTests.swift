@@ -73,6 +73,7 @@ struct FamilyRegistryTests {
         "freeze": ("{group: g1, node: client}", "freeze g1/client"),
         "thaw": ("{group: g1, node: client}", "thaw g1/client"),
         "demote": ("{group: g1, node: client}", "demote g1/client"),
+        "start_peer": ("{group: g1, node: client}", "start_peer g1/client"),
         "partition": ("{group: g1, node: client}", "partition g1/client"),
         "heal": ("{group: g1, node: client}", "heal g1/client"),
         "flap": (

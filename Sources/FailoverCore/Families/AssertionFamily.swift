@@ -41,6 +41,8 @@ public struct AssertionSources {
     public var observations: (() async throws -> [ObservationRecord])?
     /// The run's topology (CARP groups), where known.
     public var topology: Topology?
+    /// The instant of the last fault step before the check (nil: none yet), for `scope: last_fault`.
+    public var lastFault: MonotonicInstant?
     public init(
         state: @escaping (InterfaceRef) async throws -> InterfaceState,
         probes: ((Assertion) async throws -> ProbeEvaluation)? = nil,

@@ -38,17 +38,34 @@ extension PlaybookDecoder {
             timing: .withinOnly(reason: "orphan_vip: read from the address events and peer exits, polled until within"),
             derivesDeadline: true
         ) { $0.decoder.decodeOrphanVIP($0) },
-        overRun("single_master") { .singleMaster(group: $0) },
-        overRun("split_brain") { .splitBrain(group: $0) },
+        overRun("single_master") { .singleMaster(group: $0, scope: $1) },
+        overRun("split_brain") { .splitBrain(group: $0, scope: $1) },
     ]
 
-    /// `{group: G}`, checked once over the whole run so far from the ownership log.
-    static func overRun(_ key: String, make: @escaping @Sendable (String) -> Assertion) -> AssertionEntry {
+    /// `{group: G, scope?: run | last_fault}`, checked once over the whole run so far (or since the
+    /// last fault step) from the ownership log.
+    static func overRun(_ key: String, make: @escaping @Sendable (String, ProbeScope) -> Assertion) -> AssertionEntry {
         AssertionEntry(
-            key: key, subject: "group", keys: [],
-            timing: .once("\(key): over the whole run so far, from the ownership log, checked once")
+            key: key, subject: "group", keys: ["scope"],
+            timing: .once(
+                "\(key): over the whole run so far or since the last fault, from the ownership log, checked once")
         ) { input in
-            input.decoder.reader.string(input.subjectNode, input.subjectPath, expected: "a CARP group name").map(make)
+            guard
+                let group = input.decoder.reader.string(
+                    input.subjectNode, input.subjectPath, expected: "a CARP group name")
+            else { return nil }
+            var scope = ProbeScope.run
+            if let node = input.view["scope"], let text = input.decoder.reader.string(node, "\(input.path).scope") {
+                switch text {
+                case "run": scope = .run
+                case "last_fault": scope = .lastFault
+                default:
+                    input.decoder.reader.error(node, "\(input.path).scope: expected run or last_fault, found '\(text)'")
+                    input.ok = false
+                    return nil
+                }
+            }
+            return make(group, scope)
         }
     }
 
@@ -137,7 +154,12 @@ extension PlaybookDecoder {
                 case .vipOwner(let group, let nodes), .orphanVIP(let group, let nodes):
                     require(group, nodes, at: expectMark)
                 case .carpMaster(let group, let node): require(group, node.map { [$0] } ?? [], at: expectMark)
-                case .singleMaster(let group), .splitBrain(let group): require(group, [], at: expectMark)
+                case .singleMaster(let group, let scope), .splitBrain(let group, let scope):
+                    require(group, [], at: expectMark)
+                    if scope == .lastFault, !context.faultBefore {
+                        context.error(
+                            expectMark, "\(expectMark.path): scope last_fault needs a fault step before this expect")
+                    }
                 default: break
                 }
             }

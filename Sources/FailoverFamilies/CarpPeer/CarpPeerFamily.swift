@@ -20,11 +20,17 @@ public struct CarpPeerFamily: Family, AssertionFamily {
     /// What a user-space daemon may lag behind its timers when the machine is busy: ucarp's poll
     /// wake-ups were measured up to ~0.9 s late with both cores compiling (seed-004 runs).
     public static let daemonAllowance: Duration = .seconds(1)
+    /// How late ucarp may read an advert: it captures with libpcap opened with a 1000 ms timeout
+    /// and no immediate mode (`CAPTURE_TIMEOUT`, ucarp 1.5.2 `src/ucarp.h`, `src/carp.c`), so on
+    /// Linux a block of received frames reaches it up to 1 s after they arrived; the master-down
+    /// timer restarts when the advert is read.
+    public static let captureLatency: Duration = .seconds(1)
 
     /// `within: auto` for `vip_owner`, `master` and `orphan_vip`: the slowest member's takeover,
     /// ⌈master-down / poll⌉ × poll (`CarpGroup.takeoverNanoseconds`: ucarp checks its master-down
     /// timer, advbase × 3 + advskew/256 s, only when its poll of advbase + advskew/256 s returns),
-    /// from the last advert heard, which is at or before the step's start, plus `daemonAllowance`.
+    /// from the last advert heard, which is at or before the step's start, plus `captureLatency`
+    /// (that advert may be read up to 1 s late) and `daemonAllowance`.
     /// It bounds a takeover after a master dies, stops or demotes, and a preferred node's return
     /// with preempt (it takes over at the first advert it hears, within one interval).
     public func derivedDeadline(_ assertion: Assertion, in topology: Topology) -> (Duration, String)? {
@@ -38,8 +44,9 @@ public struct CarpPeerFamily: Family, AssertionFamily {
         let takeover = CarpGroup.takeoverNanoseconds(advbase: carp.advbase, advskew: slowest)
         let rule =
             "CARP takeover of group \(group): ⌈(3 × advbase \(carp.advbase)s + advskew \(slowest)/256 s) / "
-            + "(advbase + advskew/256 s)⌉ × (advbase + advskew/256 s) + \(Self.daemonAllowance.playbookText) daemon allowance"
-        return (.nanoseconds(takeover) + Self.daemonAllowance, rule)
+            + "(advbase + advskew/256 s)⌉ × (advbase + advskew/256 s) + \(Self.captureLatency.playbookText) ucarp "
+            + "capture latency + \(Self.daemonAllowance.playbookText) daemon allowance"
+        return (.nanoseconds(takeover) + Self.captureLatency + Self.daemonAllowance, rule)
     }
 
     public func check(_ assertion: Assertion, sources: AssertionSources) async throws -> Check {
@@ -73,12 +80,20 @@ public struct CarpPeerFamily: Family, AssertionFamily {
             let text = orphans.isEmpty ? "none" : orphans.joined(separator: ", ")
             let holds = orphans == expected.sorted()
             return Check(holds: holds, actual: holds ? text : "\(text); \(CarpTimeline.ownershipText(carp, records))")
-        case .singleMaster(let group), .splitBrain(let group):
+        case .singleMaster(let group, let scope), .splitBrain(let group, let scope):
             guard let carp = topology.carp.first(where: { $0.name == group }) else {
                 return Check(holds: false, actual: "n/a", error: "no CARP group \(group)")
             }
             let expectsSplit: Bool = if case .splitBrain = assertion { true } else { false }
-            let overlaps = CarpTimeline.overlaps(of: carp, in: records)
+            var overlaps = CarpTimeline.overlaps(of: carp, in: records)
+            if scope != .run {
+                // From the last fault's instant on: an overlap that ended before it is outside.
+                guard let since = sources.lastFault else {
+                    return Check(
+                        holds: false, actual: "n/a", error: "scope last_fault: no fault step before this check")
+                }
+                overlaps = overlaps.filter { period in period.end.map { $0 > since } ?? true }
+            }
             guard !overlaps.isEmpty else {
                 return Check(
                     holds: !expectsSplit,
@@ -101,8 +116,8 @@ public struct CarpPeerFamily: Family, AssertionFamily {
 
     public func planLook(_ assertion: Assertion, plan: PlanContext) -> String {
         switch assertion {
-        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group),
-            .splitBrain(let group):
+        case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group, _),
+            .splitBrain(let group, _):
             guard let carp = plan.topology.carp.first(where: { $0.name == group }) else {
                 return PlanRenderer.comment("(no CARP group \(group))")
             }
