@@ -104,6 +104,34 @@ public enum FrameChecks {
             : .failed("expected \(expected), \(summary); \(listing)")
     }
 
+    /// `frames` with `spacing`: the gaps between consecutive matching frames in `window`, each
+    /// within the tolerance of the expected one, in order. Run after `count` passed (the number
+    /// of frames is then the number of gaps + 1).
+    public static func spacing(
+        _ pattern: FramePattern, _ spacing: FrameSpacing, in window: FrameWindow, port: String,
+        capture: CaptureResult?
+    ) -> FrameCheckOutcome {
+        if let problem = unusable(capture, port: port) { return .errored(problem) }
+        let seen = framesIn(window, capture)
+        let times = seen.filter { pattern.matches($0.decoded) }.map(\.frame.monotonicNanoseconds)
+        let gaps = zip(times.dropFirst(), times).map { Duration.nanoseconds(Int64(clamping: $0 - $1)) }
+        let expected = "\(pattern) on \(port) spaced by \(spacing)"
+        let measured = gaps.isEmpty ? "no gaps" : "gaps " + gaps.map(milliseconds).joined(separator: ", ")
+        guard gaps.count == spacing.gaps.count else {
+            return .failed(
+                "expected \(expected), saw \(times.count) frames (\(measured)); \(list(seen, window: window, port: port))"
+            )
+        }
+        let wrong = zip(gaps, spacing.gaps).enumerated().filter {
+            !spacing.accepts($0.element.0, expected: $0.element.1)
+        }
+        guard wrong.isEmpty else {
+            let which = wrong.map { "gap \($0.offset + 1) is \(milliseconds($0.element.0))" }.joined(separator: ", ")
+            return .failed("expected \(expected), saw \(measured): \(which); \(list(seen, window: window, port: port))")
+        }
+        return .passed("\(expected): \(measured)")
+    }
+
     /// `first_frame`: the first frame matching `pattern` in `window`; passes when there is one, and
     /// gives its delay from the window's start.
     public static func firstFrame(

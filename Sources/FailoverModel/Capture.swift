@@ -148,3 +148,26 @@ public struct FrameMatch: Sendable, Hashable, Codable, CustomStringConvertible {
         return text
     }
 }
+
+/// The expected spacing of the frames a `frames` assertion counts: the gap between each matching
+/// frame and the next, in order, each within `tolerance` (`spacing: {gaps: [100ms, 200ms],
+/// tolerance: 40ms}`).
+public struct FrameSpacing: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var gaps: [Duration]
+    public var tolerance: Duration
+
+    public init(gaps: [Duration], tolerance: Duration) {
+        self.gaps = gaps
+        self.tolerance = tolerance
+    }
+
+    /// Whether `gap` is within `tolerance` of `expected`, both ends included.
+    public func accepts(_ gap: Duration, expected: Duration) -> Bool {
+        gap >= expected - tolerance && gap <= expected + tolerance
+    }
+
+    /// `gaps 100ms, 200ms (±40ms)`.
+    public var description: String {
+        "gaps " + gaps.map(\.playbookText).joined(separator: ", ") + " (±\(tolerance.playbookText))"
+    }
+}

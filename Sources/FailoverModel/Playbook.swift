@@ -345,7 +345,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The number of frames matching a pattern seen by a capture (its name, or the label of the
     /// port it captures, `sw1:server-eth0`) from the last fault for `window` (nil: until the
     /// start of the step).
-    case frames(capture: String, FrameMatch, CountComparison, window: Duration?)
+    /// `spacing`: the expected gaps between consecutive matching frames (with `is: N`, N−1 gaps).
+    case frames(capture: String, FrameMatch, CountComparison, window: Duration?, spacing: FrameSpacing? = nil)
     /// A frame matching a pattern was seen by a capture at most `within` after the last fault.
     case firstFrame(capture: String, FrameMatch, within: Duration)
 
@@ -400,7 +401,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group),
             .splitBrain(let group):
             "CARP group \(group)"
-        case .frames(let capture, let match, _, _), .firstFrame(let capture, let match, _):
+        case .frames(let capture, let match, _, _, _), .firstFrame(let capture, let match, _):
             "\(match) frames on capture \(capture)"
         }
     }
@@ -437,8 +438,9 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .carpMaster(_, let expected): expected ?? "none"
         case .singleMaster: "at most one VIP holder at every instant of the run"
         case .splitBrain: "two VIP holders at some instant of the run"
-        case .frames(_, _, let comparison, let window):
+        case .frames(_, _, let comparison, let window, let spacing):
             "\(comparison) " + (window == nil ? "from the last fault to this step" : "after the last fault")
+                + (spacing.map { ", \($0)" } ?? "")
         case .firstFrame: "one after the last fault"
         }
     }

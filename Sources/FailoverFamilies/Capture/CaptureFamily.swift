@@ -16,7 +16,9 @@ import Yams
 /// `kind`: a `FrameKind` (`garp`, `arp_reply`, `unsolicited_na`, `ns`, `lacpdu`, `vrrp`, …);
 /// `src_mac`: a literal, `{same_as: host/if}` or `{permanent_of: host/slave}`; `sender_ip`.
 /// `frames` takes one of `is`, `at_least`, `at_most`; its window is `within` after the last fault
-/// (without `within`: from the last fault to the start of the step).
+/// (without `within`: from the last fault to the start of the step). With `is: N`, `spacing:
+/// {gaps: [g1, …], tolerance: t}` also asks that the N matching frames be g1, g2, … apart (each
+/// gap within ±t), e.g. the peer notifications of a bond (`num_grat_arp`, `peer_notif_delay`).
 public struct CaptureFamily: Family, AssertionFamily {
     public init() {}
 
@@ -28,7 +30,8 @@ public struct CaptureFamily: Family, AssertionFamily {
     public var assertionEntries: [AssertionEntry] {
         [
             AssertionEntry(
-                key: "frames", subject: "capture", keys: ["kind", "src_mac", "sender_ip", "is", "at_least", "at_most"],
+                key: "frames", subject: "capture",
+                keys: ["kind", "src_mac", "sender_ip", "is", "at_least", "at_most", "spacing"],
                 timing: .withinOnly(reason: Self.reason)
             ) { Self.decode($0, first: false) },
             AssertionEntry(
@@ -44,7 +47,7 @@ public struct CaptureFamily: Family, AssertionFamily {
                 let capture: String
                 let match: FrameMatch
                 switch expectation.assertion {
-                case .frames(let name, let pattern, _, _): (capture, match) = (name, pattern)
+                case .frames(let name, let pattern, _, _, _): (capture, match) = (name, pattern)
                 case .firstFrame(let name, let pattern, _): (capture, match) = (name, pattern)
                 default: return
                 }
@@ -119,7 +122,43 @@ public struct CaptureFamily: Family, AssertionFamily {
             case "at_least": .atLeast(count)
             default: .atMost(count)
             }
-        return .frames(capture: capture, match, comparison, window: window)
+        var spacing: FrameSpacing?
+        if let node = input.view["spacing"] {
+            guard case .equals(let expected) = comparison else {
+                reader.error(node, "\(path).spacing: needs 'is' (the exact number of frames whose gaps it gives)")
+                return nil
+            }
+            guard let decoded = decodeSpacing(node, "\(path).spacing", frames: expected, reader: reader) else {
+                return nil
+            }
+            spacing = decoded
+        }
+        return .frames(capture: capture, match, comparison, window: window, spacing: spacing)
+    }
+
+    /// `spacing: {gaps: [100ms, 200ms], tolerance: 40ms}`: `frames` − 1 gaps, a tolerance.
+    static func decodeSpacing(_ node: Node, _ path: String, frames: Int, reader: NodeReader) -> FrameSpacing? {
+        guard let view = reader.mapping(node, path, expected: "a mapping {gaps: [...], tolerance: ...}"),
+            reader.checkKeys(view, allowed: ["gaps", "tolerance"], context: path)
+        else { return nil }
+        guard let gapsNode = view["gaps"], let toleranceNode = view["tolerance"] else {
+            reader.error(node, "\(path): needs 'gaps' (a list of durations) and 'tolerance' (a duration)")
+            return nil
+        }
+        guard let items = reader.list(gapsNode, "\(path).gaps") else { return nil }
+        var gaps: [Duration] = []
+        for (index, item) in items.enumerated() {
+            guard let gap = reader.duration(item, "\(path).gaps[\(index)]") else { return nil }
+            gaps.append(gap)
+        }
+        guard gaps.count == frames - 1 else {
+            reader.error(
+                gapsNode,
+                "\(path).gaps: \(frames) frames have \(max(0, frames - 1)) gaps between them, found \(gaps.count)")
+            return nil
+        }
+        guard let tolerance = reader.duration(toleranceNode, "\(path).tolerance") else { return nil }
+        return FrameSpacing(gaps: gaps, tolerance: tolerance)
     }
 
     public func readsTimeline(_ assertion: Assertion) -> Bool { false }
