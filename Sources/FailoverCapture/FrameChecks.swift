@@ -186,6 +186,17 @@ public enum FrameChecks {
             let delay = Duration.nanoseconds(Int64(clamping: item.frame.monotonicNanoseconds - window.start))
             var text = "+\(milliseconds(delay)) \(item.decoded.kind.rawValue) from \(item.decoded.source)"
             if let ip = item.decoded.senderIP { text += " for \(ip)" }
+            if case .ipv6(let packet) = item.decoded.network,
+                case .icmpv6(.neighbourAdvertisement(let advertisement)) = packet.transport
+            {
+                // The NA's flags and target link-layer address: what a neighbour will believe.
+                let flags = [
+                    ("R", advertisement.router), ("S", advertisement.solicited), ("O", advertisement.override),
+                ]
+                .filter(\.1).map(\.0).joined()
+                text += " (flags \(flags.isEmpty ? "none" : flags)"
+                text += advertisement.targetLinkLayer.map { ", target lladdr \($0))" } ?? ")"
+            }
             return text
         }
         let more = seen.count > listedFrames ? ", and \(seen.count - listedFrames) more" : ""
