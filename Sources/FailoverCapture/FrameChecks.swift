@@ -6,16 +6,20 @@ public struct FramePattern: Sendable, Hashable, CustomStringConvertible {
     public var kind: FrameKind
     public var sourceMAC: MACAddress?
     public var senderIP: IPAddress?
+    /// For neighbour advertisements: the Override flag must be this (nil: either).
+    public var override: Bool?
 
-    public init(kind: FrameKind, sourceMAC: MACAddress? = nil, senderIP: IPAddress? = nil) {
+    public init(kind: FrameKind, sourceMAC: MACAddress? = nil, senderIP: IPAddress? = nil, override: Bool? = nil) {
         self.kind = kind
         self.sourceMAC = sourceMAC
         self.senderIP = senderIP
+        self.override = override
     }
 
     public func matches(_ frame: DecodedFrame) -> Bool {
         frame.kind == kind && (sourceMAC.map { $0 == frame.source } ?? true)
             && (senderIP.map { $0 == frame.senderIP } ?? true)
+            && (override.map { $0 == frame.advertisement?.override } ?? true)
     }
 
     /// `garp from 02:00:00:00:01:01 for 198.18.0.10`.
@@ -23,6 +27,7 @@ public struct FramePattern: Sendable, Hashable, CustomStringConvertible {
         var text = kind.rawValue
         if let sourceMAC { text += " from \(sourceMAC)" }
         if let senderIP { text += " for \(senderIP)" }
+        if let override { text += override ? " with Override set" : " with Override clear" }
         return text
     }
 }
@@ -186,9 +191,7 @@ public enum FrameChecks {
             let delay = Duration.nanoseconds(Int64(clamping: item.frame.monotonicNanoseconds - window.start))
             var text = "+\(milliseconds(delay)) \(item.decoded.kind.rawValue) from \(item.decoded.source)"
             if let ip = item.decoded.senderIP { text += " for \(ip)" }
-            if case .ipv6(let packet) = item.decoded.network,
-                case .icmpv6(.neighbourAdvertisement(let advertisement)) = packet.transport
-            {
+            if let advertisement = item.decoded.advertisement {
                 // The NA's flags and target link-layer address: what a neighbour will believe.
                 let flags = [
                     ("R", advertisement.router), ("S", advertisement.solicited), ("O", advertisement.override),

@@ -134,17 +134,21 @@ public struct FrameMatch: Sendable, Hashable, Codable, CustomStringConvertible {
     public var kind: FrameKind
     public var sourceMAC: MACExpectation?
     public var senderIP: IPAddress?
+    /// For neighbour advertisements (`na`, `unsolicited_na`): the Override flag must be this.
+    public var override: Bool?
 
-    public init(kind: FrameKind, sourceMAC: MACExpectation? = nil, senderIP: IPAddress? = nil) {
+    public init(kind: FrameKind, sourceMAC: MACExpectation? = nil, senderIP: IPAddress? = nil, override: Bool? = nil) {
         self.kind = kind
         self.sourceMAC = sourceMAC
         self.senderIP = senderIP
+        self.override = override
     }
 
     public var description: String {
         var text = kind.rawValue
         if let sourceMAC { text += " from \(sourceMAC)" }
         if let senderIP { text += " for \(senderIP)" }
+        if let override { text += override ? " with Override set" : " with Override clear" }
         return text
     }
 }

@@ -110,7 +110,8 @@ actor CaptureEngine: PacketCaptures {
         let window =
             within.map { FrameWindow(after: fault.nanoseconds, within: $0) }
             ?? FrameWindow(start: fault.nanoseconds, end: stepStarted.nanoseconds)
-        let pattern = FramePattern(kind: match.kind, sourceMAC: sourceMAC, senderIP: match.senderIP)
+        let pattern = FramePattern(
+            kind: match.kind, sourceMAC: sourceMAC, senderIP: match.senderIP, override: match.override)
         // The matching frames in the window, in time order (what FrameChecks counts).
         let times = (result?.frames ?? []).filter { window.contains($0.monotonicNanoseconds) }
             .filter { frame in frame.decoded.map(pattern.matches) ?? false }

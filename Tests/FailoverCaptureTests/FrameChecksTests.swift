@@ -70,6 +70,23 @@ struct FrameChecksTests {
             "\(message)")
         #expect(
             message.contains("+2.000ms unsolicited_na from \(Self.backup) for 2001:2::10 (flags none,"), "\(message)")
+        // `override`: true counts the first only, false the second only, nil both.
+        for (flag, count) in [(true, 1), (false, 1), (nil, 2)] as [(Bool?, Int)] {
+            let pattern = FramePattern(kind: .unsolicitedNA, override: flag)
+            let exact = FrameChecks.count(
+                pattern, .exactly(count), in: Self.window, port: "sw1:server-eth1", capture: Self.capture(frames))
+            #expect(Self.passed(exact), "override \(String(describing: flag))")
+            let more = FrameChecks.count(
+                pattern, .exactly(count + 1), in: Self.window, port: "sw1:server-eth1", capture: Self.capture(frames))
+            #expect(!Self.passed(more), "override \(String(describing: flag))")
+        }
+        // A GARP is not an advertisement: an override condition never matches it.
+        let garp = [Self.garp(from: Self.active, at: Self.fault + 1)]
+        #expect(
+            !Self.passed(
+                FrameChecks.count(
+                    FramePattern(kind: .garp, override: true), .atLeast(1), in: Self.window, port: "p",
+                    capture: Self.capture(garp))))
     }
 
     @Test("the window includes its start and its end; 1 ns before the start or after the end is outside")

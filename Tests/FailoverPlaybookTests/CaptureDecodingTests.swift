@@ -208,6 +208,26 @@ struct CaptureAssertionDecodingTests {
         #expect(badKey.count >= 1, "\(badKey)")
     }
 
+    @Test("override: a flag of neighbour advertisements only")
+    func override() throws {
+        let playbook = try FamilyRegistryTests().load(
+            "expect: {frames: {capture: sw1/server-eth1, kind: unsolicited_na, override: true, is: 3, within: 1s}}")
+        guard case .expect(let members) = try #require(playbook.steps.last).action else {
+            Issue.record("not an expect step")
+            return
+        }
+        #expect(
+            members.first?.assertion
+                == .frames(
+                    capture: "sw1:server-eth1", FrameMatch(kind: .unsolicitedNA, override: true), .equals(3),
+                    window: .seconds(1)))
+        let garp = diagnostics("expect: {frames: {capture: sw1:server-eth1, kind: garp, override: true, is: 1}}")
+        #expect(
+            garp.count == 1 && garp.first?.contains("override: only for neighbour advertisements") == true, "\(garp)")
+        let notBool = diagnostics("expect: {frames: {capture: sw1:server-eth1, kind: na, override: maybe, is: 1}}")
+        #expect(notBool.count == 1, "\(notBool)")
+    }
+
     @Test("bad input: no such capture, unknown kind, no bound, first_frame without within — each at its place")
     func badInput() {
         #expect(

@@ -14,7 +14,8 @@ import Yams
 /// ```
 /// `capture`: a capture's name, or the port it captures (`sw1:server-eth1` or `sw1/server-eth1`).
 /// `kind`: a `FrameKind` (`garp`, `arp_reply`, `unsolicited_na`, `ns`, `lacpdu`, `vrrp`, …);
-/// `src_mac`: a literal, `{same_as: host/if}` or `{permanent_of: host/slave}`; `sender_ip`.
+/// `src_mac`: a literal, `{same_as: host/if}` or `{permanent_of: host/slave}`; `sender_ip`;
+/// `override` (true/false, for `na` / `unsolicited_na`): the advertisement's Override flag.
 /// `frames` takes one of `is`, `at_least`, `at_most`; its window is `within` after the last fault
 /// (without `within`: from the last fault to the start of the step). With `is: N`, `spacing:
 /// {gaps: [g1, …], tolerance: t}` also asks that the N matching frames be g1, g2, … apart (each
@@ -31,11 +32,11 @@ public struct CaptureFamily: Family, AssertionFamily {
         [
             AssertionEntry(
                 key: "frames", subject: "capture",
-                keys: ["kind", "src_mac", "sender_ip", "is", "at_least", "at_most", "spacing"],
+                keys: ["kind", "src_mac", "sender_ip", "override", "is", "at_least", "at_most", "spacing"],
                 timing: .withinOnly(reason: Self.reason)
             ) { Self.decode($0, first: false) },
             AssertionEntry(
-                key: "first_frame", subject: "capture", keys: ["kind", "src_mac", "sender_ip"],
+                key: "first_frame", subject: "capture", keys: ["kind", "src_mac", "sender_ip", "override"],
                 timing: .withinOnly(reason: Self.reason)
             ) { Self.decode($0, first: true) },
         ]
@@ -97,6 +98,14 @@ public struct CaptureFamily: Family, AssertionFamily {
         if let node = input.view["sender_ip"] {
             guard let ip = reader.ipAddress(node, "\(path).sender_ip") else { return nil }
             match.senderIP = ip
+        }
+        if let node = input.view["override"] {
+            guard kind == .na || kind == .unsolicitedNA else {
+                reader.error(node, "\(path).override: only for neighbour advertisements (kind na or unsolicited_na)")
+                return nil
+            }
+            guard let flag = reader.bool(node, "\(path).override") else { return nil }
+            match.override = flag
         }
         var window: Duration?
         if let node = input.view["within"] {
