@@ -70,7 +70,7 @@ bench: deps
 	$(SWIFT) build -c release --product backend-bench
 	.build/release/backend-bench 15
 	FAILOVER_INTEGRATION=1 FAILOVER_BENCH=1 FAILOVER_BENCH_SECONDS=$${FAILOVER_BENCH_SECONDS:-60} \
-	  $(SWIFT) test -c release -Xswiftc -enable-testing --filter 'ProbeBenchmarkTests|ProbeEvaluationBenchmarkTests'
+	  $(SWIFT) test -c release -Xswiftc -enable-testing --filter 'ProbeBenchmarkTests|ProbeEvaluationBenchmarkTests|CaptureBenchmarkTests'
 
 cleanup:
 	$(BIN) cleanup

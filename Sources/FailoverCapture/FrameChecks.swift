@@ -6,16 +6,20 @@ public struct FramePattern: Sendable, Hashable, CustomStringConvertible {
     public var kind: FrameKind
     public var sourceMAC: MACAddress?
     public var senderIP: IPAddress?
+    /// For neighbour advertisements: the Override flag must be this (nil: either).
+    public var override: Bool?
 
-    public init(kind: FrameKind, sourceMAC: MACAddress? = nil, senderIP: IPAddress? = nil) {
+    public init(kind: FrameKind, sourceMAC: MACAddress? = nil, senderIP: IPAddress? = nil, override: Bool? = nil) {
         self.kind = kind
         self.sourceMAC = sourceMAC
         self.senderIP = senderIP
+        self.override = override
     }
 
     public func matches(_ frame: DecodedFrame) -> Bool {
         frame.kind == kind && (sourceMAC.map { $0 == frame.source } ?? true)
             && (senderIP.map { $0 == frame.senderIP } ?? true)
+            && (override.map { $0 == frame.advertisement?.override } ?? true)
     }
 
     /// `garp from 02:00:00:00:01:01 for 198.18.0.10`.
@@ -23,6 +27,7 @@ public struct FramePattern: Sendable, Hashable, CustomStringConvertible {
         var text = kind.rawValue
         if let sourceMAC { text += " from \(sourceMAC)" }
         if let senderIP { text += " for \(senderIP)" }
+        if let override { text += override ? " with Override set" : " with Override clear" }
         return text
     }
 }
@@ -104,6 +109,34 @@ public enum FrameChecks {
             : .failed("expected \(expected), \(summary); \(listing)")
     }
 
+    /// `frames` with `spacing`: the gaps between consecutive matching frames in `window`, each
+    /// within the tolerance of the expected one, in order. Run after `count` passed (the number
+    /// of frames is then the number of gaps + 1).
+    public static func spacing(
+        _ pattern: FramePattern, _ spacing: FrameSpacing, in window: FrameWindow, port: String,
+        capture: CaptureResult?
+    ) -> FrameCheckOutcome {
+        if let problem = unusable(capture, port: port) { return .errored(problem) }
+        let seen = framesIn(window, capture)
+        let times = seen.filter { pattern.matches($0.decoded) }.map(\.frame.monotonicNanoseconds)
+        let gaps = zip(times.dropFirst(), times).map { Duration.nanoseconds(Int64(clamping: $0 - $1)) }
+        let expected = "\(pattern) on \(port) spaced by \(spacing)"
+        let measured = gaps.isEmpty ? "no gaps" : "gaps " + gaps.map(milliseconds).joined(separator: ", ")
+        guard gaps.count == spacing.gaps.count else {
+            return .failed(
+                "expected \(expected), saw \(times.count) frames (\(measured)); \(list(seen, window: window, port: port))"
+            )
+        }
+        let wrong = zip(gaps, spacing.gaps).enumerated().filter {
+            !spacing.accepts($0.element.0, expected: $0.element.1)
+        }
+        guard wrong.isEmpty else {
+            let which = wrong.map { "gap \($0.offset + 1) is \(milliseconds($0.element.0))" }.joined(separator: ", ")
+            return .failed("expected \(expected), saw \(measured): \(which); \(list(seen, window: window, port: port))")
+        }
+        return .passed("\(expected): \(measured)")
+    }
+
     /// `first_frame`: the first frame matching `pattern` in `window`; passes when there is one, and
     /// gives its delay from the window's start.
     public static func firstFrame(
@@ -158,6 +191,15 @@ public enum FrameChecks {
             let delay = Duration.nanoseconds(Int64(clamping: item.frame.monotonicNanoseconds - window.start))
             var text = "+\(milliseconds(delay)) \(item.decoded.kind.rawValue) from \(item.decoded.source)"
             if let ip = item.decoded.senderIP { text += " for \(ip)" }
+            if let advertisement = item.decoded.advertisement {
+                // The NA's flags and target link-layer address: what a neighbour will believe.
+                let flags = [
+                    ("R", advertisement.router), ("S", advertisement.solicited), ("O", advertisement.override),
+                ]
+                .filter(\.1).map(\.0).joined()
+                text += " (flags \(flags.isEmpty ? "none" : flags)"
+                text += advertisement.targetLinkLayer.map { ", target lladdr \($0))" } ?? ")"
+            }
             return text
         }
         let more = seen.count > listedFrames ? ", and \(seen.count - listedFrames) more" : ""

@@ -25,6 +25,14 @@ public struct DecodedFrame: Sendable, Hashable {
     /// The classification used by the assertions.
     public var kind: FrameKind { network.kind(destination: destination) }
 
+    /// The ICMPv6 neighbour advertisement this frame carries, if it is one.
+    public var advertisement: NeighbourAdvertisement? {
+        guard case .ipv6(let packet) = network,
+            case .icmpv6(.neighbourAdvertisement(let advertisement)) = packet.transport
+        else { return nil }
+        return advertisement
+    }
+
     /// The ARP sender IP, or the IPv6 neighbour-discovery target, or the IP source: the address a
     /// frame speaks for (`sender_ip` of the assertions).
     public var senderIP: IPAddress? {

@@ -181,6 +181,20 @@ public final class LiveCapture: Sendable {
         }
     }
 
+    /// libpcap's message when it cannot compile `filter` for Ethernet, nil when it can. Needs no
+    /// privileges and touches nothing: `pcap_open_dead(DLT_EN10MB, 262144)` + `pcap_compile`
+    /// (the load-time check of `filter:` in playbooks).
+    public static func filterProblem(_ filter: String) -> String? {
+        guard let dead = pcap_open_dead(DLT_EN10MB, 262_144) else { return "pcap_open_dead: out of memory" }
+        defer { pcap_close(dead) }
+        var program = bpf_program()
+        guard pcap_compile(dead, &program, filter, 1, 0xFFFF_FFFF) == 0 else {
+            return String(cString: pcap_geterr(dead))
+        }
+        pcap_freecode(&program)
+        return nil
+    }
+
     /// Checks a filter expression without capturing (libpcap compiles it for Ethernet).
     /// - Throws: `CaptureError` (operation `pcap_compile`) with libpcap's message.
     public static func validateFilter(_ filter: String, label: String = "") throws(CaptureError) {

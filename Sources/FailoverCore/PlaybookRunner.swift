@@ -618,7 +618,7 @@ public struct PlaybookRunner: Sendable {
                     throw BackendError(operation: "capture check", object: "captures", detail: "no capture engine")
                 }
                 var mac: MACAddress?
-                if case .frames(_, let match, _, _) = assertion { mac = try await Self.resolve(match, backend) }
+                if case .frames(_, let match, _, _, _) = assertion { mac = try await Self.resolve(match, backend) }
                 if case .firstFrame(_, let match, _) = assertion { mac = try await Self.resolve(match, backend) }
                 return try await captures.evaluate(
                     assertion, faults: faults, stepStarted: stepStarted, now: clock.now(), sourceMAC: mac)

@@ -134,17 +134,44 @@ public struct FrameMatch: Sendable, Hashable, Codable, CustomStringConvertible {
     public var kind: FrameKind
     public var sourceMAC: MACExpectation?
     public var senderIP: IPAddress?
+    /// For neighbour advertisements (`na`, `unsolicited_na`): the Override flag must be this.
+    public var override: Bool?
 
-    public init(kind: FrameKind, sourceMAC: MACExpectation? = nil, senderIP: IPAddress? = nil) {
+    public init(kind: FrameKind, sourceMAC: MACExpectation? = nil, senderIP: IPAddress? = nil, override: Bool? = nil) {
         self.kind = kind
         self.sourceMAC = sourceMAC
         self.senderIP = senderIP
+        self.override = override
     }
 
     public var description: String {
         var text = kind.rawValue
         if let sourceMAC { text += " from \(sourceMAC)" }
         if let senderIP { text += " for \(senderIP)" }
+        if let override { text += override ? " with Override set" : " with Override clear" }
         return text
+    }
+}
+
+/// The expected spacing of the frames a `frames` assertion counts: the gap between each matching
+/// frame and the next, in order, each within `tolerance` (`spacing: {gaps: [100ms, 200ms],
+/// tolerance: 40ms}`).
+public struct FrameSpacing: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var gaps: [Duration]
+    public var tolerance: Duration
+
+    public init(gaps: [Duration], tolerance: Duration) {
+        self.gaps = gaps
+        self.tolerance = tolerance
+    }
+
+    /// Whether `gap` is within `tolerance` of `expected`, both ends included.
+    public func accepts(_ gap: Duration, expected: Duration) -> Bool {
+        gap >= expected - tolerance && gap <= expected + tolerance
+    }
+
+    /// `gaps 100ms, 200ms (±40ms)`.
+    public var description: String {
+        "gaps " + gaps.map(\.playbookText).joined(separator: ", ") + " (±\(tolerance.playbookText))"
     }
 }

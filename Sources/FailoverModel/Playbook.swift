@@ -359,7 +359,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The number of frames matching a pattern seen by a capture (its name, or the label of the
     /// port it captures, `sw1:server-eth0`) from the last fault for `window` (nil: until the
     /// start of the step).
-    case frames(capture: String, FrameMatch, CountComparison, window: Duration?)
+    /// `spacing`: the expected gaps between consecutive matching frames (with `is: N`, N−1 gaps).
+    case frames(capture: String, FrameMatch, CountComparison, window: Duration?, spacing: FrameSpacing? = nil)
     /// A frame matching a pattern was seen by a capture at most `within` after the last fault.
     case firstFrame(capture: String, FrameMatch, within: Duration)
     /// Every flow (UDP source port) of a probe left the bond on the member the kernel's transmit
@@ -431,7 +432,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .vipOwner(let group, _), .carpMaster(let group, _), .orphanVIP(let group, _), .singleMaster(let group, _),
             .splitBrain(let group, _):
             "CARP group \(group)"
-        case .frames(let capture, let match, _, _), .firstFrame(let capture, let match, _):
+        case .frames(let capture, let match, _, _, _), .firstFrame(let capture, let match, _):
             "\(match) frames on capture \(capture)"
         case .flowPlacement(let probe, let bond, _, _): "flows of probe \(probe) on \(bond)"
         case .distribution(let probe, let bond, let member, _, _): "share of probe \(probe) on \(bond) member \(member)"
@@ -474,8 +475,9 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
             "at most one VIP holder at every instant of the " + (scope == .run ? "run" : "window since the last fault")
         case .splitBrain(_, let scope):
             "two VIP holders at some instant of the " + (scope == .run ? "run" : "window since the last fault")
-        case .frames(_, _, let comparison, let window):
+        case .frames(_, _, let comparison, let window, let spacing):
             "\(comparison) " + (window == nil ? "from the last fault to this step" : "after the last fault")
+                + (spacing.map { ", \($0)" } ?? "")
         case .firstFrame: "one after the last fault"
         case .flowPlacement(_, _, let usable, _):
             "each on the member its transmit hash picks"

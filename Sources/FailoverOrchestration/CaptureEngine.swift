@@ -76,9 +76,10 @@ actor CaptureEngine: PacketCaptures {
         let match: FrameMatch
         var bound: FrameCountBound?
         var within: Duration?
+        var spacing: FrameSpacing?
         switch assertion {
-        case .frames(let name, let pattern, let comparison, let window):
-            (capture, match, within) = (name, pattern, window)
+        case .frames(let name, let pattern, let comparison, let window, let gaps):
+            (capture, match, within, spacing) = (name, pattern, window, gaps)
             bound =
                 switch comparison {
                 case .equals(let n): .exactly(n)
@@ -99,7 +100,8 @@ actor CaptureEngine: PacketCaptures {
         let entry = running.first { $0.spec.name == capture || $0.spec.target.label == capture }
         return Self.decide(
             match, bound: bound, within: within, fault: fault.at, stepStarted: stepStarted, now: now,
-            sourceMAC: sourceMAC, port: entry?.spec.target.label ?? capture, capture: entry?.capture.snapshot())
+            sourceMAC: sourceMAC, port: entry?.spec.target.label ?? capture, capture: entry?.capture.snapshot(),
+            spacing: spacing)
     }
 
     /// `flow_placement` / `distribution` on the captures of the bond's members (in enslave order),
@@ -191,18 +193,19 @@ actor CaptureEngine: PacketCaptures {
     static func decide(
         _ match: FrameMatch, bound: FrameCountBound?, within: Duration?, fault: MonotonicInstant,
         stepStarted: MonotonicInstant, now: MonotonicInstant, sourceMAC: MACAddress?, port: String,
-        capture result: CaptureResult?
+        capture result: CaptureResult?, spacing: FrameSpacing? = nil
     ) -> ProbeEvaluation {
         let window =
             within.map { FrameWindow(after: fault.nanoseconds, within: $0) }
             ?? FrameWindow(start: fault.nanoseconds, end: stepStarted.nanoseconds)
-        let pattern = FramePattern(kind: match.kind, sourceMAC: sourceMAC, senderIP: match.senderIP)
+        let pattern = FramePattern(
+            kind: match.kind, sourceMAC: sourceMAC, senderIP: match.senderIP, override: match.override)
         // The matching frames in the window, in time order (what FrameChecks counts).
         let times = (result?.frames ?? []).filter { window.contains($0.monotonicNanoseconds) }
             .filter { frame in frame.decoded.map(pattern.matches) ?? false }
             .map(\.monotonicNanoseconds).sorted()
         let closed = now.nanoseconds > window.end
-        let outcome: FrameCheckOutcome
+        var outcome: FrameCheckOutcome
         var at: UInt64?
         switch bound {
         case .atLeast(let n)?:
@@ -211,6 +214,11 @@ actor CaptureEngine: PacketCaptures {
             at = n == 0 ? window.start : (times.count >= n ? times[n - 1] : nil)
         case let bound?:
             outcome = FrameChecks.count(pattern, bound, in: window, port: port, capture: result)
+            // The spacing is judged once the count is right (its gaps are the count's frames).
+            if case .passed(let counted) = outcome, let spacing {
+                let spaced = FrameChecks.spacing(pattern, spacing, in: window, port: port, capture: result)
+                outcome = if case .passed(let text) = spaced { .passed(counted + "; " + text) } else { spaced }
+            }
             // An exact or upper bound is settled only once the window closed, at its end.
             if case .passed(let text) = outcome, !closed {
                 return ProbeEvaluation(holds: false, actual: "window still open: " + text)

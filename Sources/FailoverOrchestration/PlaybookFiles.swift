@@ -42,6 +42,7 @@ public enum PlaybookFiles {
     public static func loadAll(_ paths: [String], quietWarnings: Bool = false) throws -> [Playbook] {
         var playbooks: [Playbook] = []
         var errors = 0
+        var reported: Set<String> = []
         for path in try expand(paths) {
             do {
                 // A `matrix:` playbook gives one playbook per instance.
@@ -49,6 +50,13 @@ public enum PlaybookFiles {
                     contentsOf: path, registry: StandardFamilies.decoding)
                 {
                     if !quietWarnings { for warning in loaded.warnings { printError(warning.description) } }
+                    // A BPF filter libpcap rejects is a load error too (a matrix template's
+                    // filter is reported once, not once per instance).
+                    let filterErrors = CaptureFilterCheck.diagnostics(for: loaded.playbook).filter {
+                        reported.insert($0.description).inserted
+                    }
+                    for diagnostic in filterErrors { printError(diagnostic.description) }
+                    errors += filterErrors.count
                     playbooks.append(loaded.playbook)
                 }
             } catch let error as PlaybookError {

@@ -33,6 +33,30 @@ struct LoaderCLITests {
             ), "\(result.stderr)")
     }
 
+    @Test("validate and run: a BPF filter libpcap rejects exits 65 at the filter's line:column, nothing run")
+    func badCaptureFilter() throws {
+        let good = sketch.replacingOccurrences(
+            of: "steps:\n", with: "captures:\n  - {name: c, port: sw/server-eth0, filter: arp}\nsteps:\n")
+        let goodPath = try temporaryPlaybook("good-filter.yaml", good)
+        defer { removeTemporaryPlaybook(goodPath) }
+        // Just inside: libpcap compiles `arp`.
+        #expect(try CLI.run(["validate", goodPath]).status == 0)
+        let bad = good.replacingOccurrences(of: "filter: arp}", with: "filter: \"arp or\"}")
+        let path = try temporaryPlaybook("bad-filter.yaml", bad)
+        defer { removeTemporaryPlaybook(path) }
+        for arguments in [["validate", path], ["run", "--vm", "never", path]] {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 65, "\(arguments): \(result.stderr)")
+            #expect(
+                result.stderr.contains(
+                    "\(path):14:45: error: captures[0].filter: libpcap cannot compile the BPF filter \"arp or\": "
+                ), "\(result.stderr)")
+            #expect(result.stderr.contains("syntax error\n"), "\(result.stderr)")
+            #expect(result.stderr.contains("nothing was run"), "\(result.stderr)")
+            #expect(result.stdout.isEmpty, "\(result.stdout)")
+        }
+    }
+
     @Test("validate: a symlink loop is ELOOP (exit 64); a FIFO is not a regular file (exit 65)")
     func unreadable() throws {
         let path = try temporaryPlaybook("ok.yaml", sketch)

@@ -46,6 +46,49 @@ struct FrameChecksTests {
         return nil
     }
 
+    @Test("a failure lists each neighbour advertisement with its flags and target link-layer address")
+    func advertisementListing() {
+        func na(flags: UInt8, at time: UInt64) -> CapturedFrame {
+            let bytes = B.ethernet(
+                destination: "33:33:00:00:00:01", source: Self.backup, etherType: 0x86DD,
+                payload: B.ipv6(
+                    next: 58, source: "2001:2::10", destination: "ff02::1",
+                    payload: B.neighbourDiscovery(type: 136, flags: flags, target: "2001:2::10", linkLayer: Self.backup)
+                ))
+            return CapturedFrame(
+                monotonicNanoseconds: time, realtimeNanoseconds: time, originalLength: bytes.count, bytes: bytes)
+        }
+        // Override set (0x20), then no flag at all.
+        let frames = [na(flags: 0x20, at: Self.fault + 1_000_000), na(flags: 0x00, at: Self.fault + 2_000_000)]
+        let outcome = FrameChecks.count(
+            FramePattern(kind: .unsolicitedNA, sourceMAC: MACAddress(Self.active)), .exactly(1), in: Self.window,
+            port: "sw1:server-eth1", capture: Self.capture(frames))
+        let message = Self.failedMessage(outcome) ?? ""
+        #expect(
+            message.contains(
+                "+1.000ms unsolicited_na from \(Self.backup) for 2001:2::10 (flags O, target lladdr \(Self.backup))"),
+            "\(message)")
+        #expect(
+            message.contains("+2.000ms unsolicited_na from \(Self.backup) for 2001:2::10 (flags none,"), "\(message)")
+        // `override`: true counts the first only, false the second only, nil both.
+        for (flag, count) in [(true, 1), (false, 1), (nil, 2)] as [(Bool?, Int)] {
+            let pattern = FramePattern(kind: .unsolicitedNA, override: flag)
+            let exact = FrameChecks.count(
+                pattern, .exactly(count), in: Self.window, port: "sw1:server-eth1", capture: Self.capture(frames))
+            #expect(Self.passed(exact), "override \(String(describing: flag))")
+            let more = FrameChecks.count(
+                pattern, .exactly(count + 1), in: Self.window, port: "sw1:server-eth1", capture: Self.capture(frames))
+            #expect(!Self.passed(more), "override \(String(describing: flag))")
+        }
+        // A GARP is not an advertisement: an override condition never matches it.
+        let garp = [Self.garp(from: Self.active, at: Self.fault + 1)]
+        #expect(
+            !Self.passed(
+                FrameChecks.count(
+                    FramePattern(kind: .garp, override: true), .atLeast(1), in: Self.window, port: "p",
+                    capture: Self.capture(garp))))
+    }
+
     @Test("the window includes its start and its end; 1 ns before the start or after the end is outside")
     func windowEdges() {
         let pattern = FramePattern(kind: .garp)

@@ -363,6 +363,24 @@ struct CLIRunTests {
     }
 
     @Test(
+        "a deliberately wrong GARP source MAC: failed, exit 1, the message lists the MAC seen", .timeLimit(.minutes(5)))
+    func wrongGARPSourceMAC() throws {
+        let results = try FailoverBinary.scratch()
+        let junitPath = results + "/wrong-mac.xml"
+        let result = try FailoverBinary.run([
+            "run", "--vm", "auto", "--results", results, "--junit", junitPath, "Playbooks/wrong/garp-wrong-mac.yaml",
+        ])
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("0 passed, 1 failed"), "\(result.stdout)")
+        let junit = try String(contentsOfFile: junitPath, encoding: .utf8)
+        #expect(junit.contains("<failure"))
+        // Expected from eth0's MAC, saw none from it; the frame actually seen is listed with eth1's MAC.
+        #expect(junit.contains("garp from 02:00:00:00:03:01 for 198.18.3.1"), "\(junit)")
+        #expect(junit.contains("saw 0"), "\(junit)")
+        #expect(junit.contains("garp from 02:00:00:00:03:02 for 198.18.3.1"), "\(junit)")
+    }
+
+    @Test(
         "a kernel lab that breaks (timeout) errors its playbooks; the host playbooks are still reported; exit 70",
         .timeLimit(.minutes(2)))
     func labBreaks() throws {

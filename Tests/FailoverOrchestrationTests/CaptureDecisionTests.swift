@@ -89,6 +89,45 @@ struct CaptureDecisionTests {
         #expect(!decide(nil, [Self.garp(Self.bondMAC, at: Self.end + 1)]).holds)
     }
 
+    @Test("spacing: each gap within its tolerance passes, 1 ns outside either end fails listing the gaps")
+    func spacing() {
+        // Expected gaps 100 ms then 200 ms, ±40 ms: the first gap may be 60…140 ms, the second 160…240 ms.
+        let spacing = FrameSpacing(gaps: [.milliseconds(100), .milliseconds(200)], tolerance: .milliseconds(40))
+        func run(_ second: UInt64, _ third: UInt64) -> ProbeEvaluation {
+            let first: UInt64 = 1_010_000_000
+            let frames = [first, first + second, first + second + third].map { Self.garp(Self.bondMAC, at: $0) }
+            return CaptureEngine.decide(
+                FrameMatch(kind: .garp), bound: .exactly(3), within: .seconds(1), fault: Self.fault,
+                stepStarted: MonotonicInstant(nanoseconds: 1_000_100_000),
+                now: MonotonicInstant(nanoseconds: 3_000_000_000), sourceMAC: nil, port: "sw1:server-eth1",
+                capture: Self.capture(frames), spacing: spacing)
+        }
+        let exact = run(100_000_000, 200_000_000)
+        #expect(exact.holds, "\(exact.actual)")
+        #expect(exact.actual.contains("gaps 100.000ms, 200.000ms"), "\(exact.actual)")
+        // The edges of each tolerance, inside.
+        #expect(run(60_000_000, 240_000_000).holds)
+        #expect(run(140_000_000, 160_000_000).holds)
+        // One nanosecond outside, each end of each gap.
+        let short = run(59_999_999, 200_000_000)
+        #expect(!short.holds && short.actual.contains("gap 1 is 59.999ms"), "\(short.actual)")
+        #expect(!run(140_000_001, 200_000_000).holds)
+        #expect(!run(100_000_000, 159_999_999).holds)
+        let long = run(100_000_000, 240_000_001)
+        #expect(!long.holds && long.actual.contains("gap 2 is 240.000ms"), "\(long.actual)")
+        #expect(long.measurementError == nil)
+        // Evenly spaced (100/100) is one tick off for the second gap: fails.
+        #expect(!run(100_000_000, 100_000_000).holds)
+        // The wrong count fails on the count before the spacing is looked at.
+        let frames = [Self.garp(Self.bondMAC, at: 1_010_000_000)]
+        let one = CaptureEngine.decide(
+            FrameMatch(kind: .garp), bound: .exactly(3), within: .seconds(1), fault: Self.fault,
+            stepStarted: MonotonicInstant(nanoseconds: 1_000_100_000),
+            now: MonotonicInstant(nanoseconds: 3_000_000_000),
+            sourceMAC: nil, port: "sw1:server-eth1", capture: Self.capture(frames), spacing: spacing)
+        #expect(!one.holds && one.actual.contains("saw 1"), "\(one.actual)")
+    }
+
     @Test("a drop or no capture on the port is errored, never passed")
     func errored() {
         let frames = [Self.garp(Self.bondMAC, at: 1_050_000_000)]

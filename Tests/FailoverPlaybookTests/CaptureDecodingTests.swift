@@ -169,6 +169,65 @@ struct CaptureAssertionDecodingTests {
         )
     }
 
+    @Test("frames spacing: gaps and tolerance decode; it needs 'is' and exactly is − 1 gaps")
+    func spacing() throws {
+        let playbook = try FamilyRegistryTests().load(
+            "expect: {frames: {capture: sw1/server-eth1, kind: garp, is: 3, within: 1s, spacing: {gaps: [100ms, 200ms], tolerance: 40ms}}}"
+        )
+        guard case .expect(let members) = try #require(playbook.steps.last).action else {
+            Issue.record("not an expect step")
+            return
+        }
+        #expect(
+            members.first?.assertion
+                == .frames(
+                    capture: "sw1:server-eth1", FrameMatch(kind: .garp), .equals(3), window: .seconds(1),
+                    spacing: FrameSpacing(gaps: [.milliseconds(100), .milliseconds(200)], tolerance: .milliseconds(40)))
+        )
+        // One gap too many, one too few: errors at the gaps list.
+        let more = diagnostics(
+            "expect: {frames: {capture: sw1:server-eth1, kind: garp, is: 2, spacing: {gaps: [100ms, 200ms], tolerance: 40ms}}}"
+        )
+        #expect(
+            more.count == 1 && more.first?.contains("2 frames have 1 gaps between them, found 2") == true, "\(more)")
+        let fewer = diagnostics(
+            "expect: {frames: {capture: sw1:server-eth1, kind: garp, is: 4, spacing: {gaps: [100ms, 200ms], tolerance: 40ms}}}"
+        )
+        #expect(
+            fewer.count == 1 && fewer.first?.contains("4 frames have 3 gaps between them, found 2") == true, "\(fewer)")
+        let bound = diagnostics(
+            "expect: {frames: {capture: sw1:server-eth1, kind: garp, at_least: 3, spacing: {gaps: [100ms, 200ms], tolerance: 40ms}}}"
+        )
+        #expect(bound.count == 1 && bound.first?.contains("spacing: needs 'is'") == true, "\(bound)")
+        let noTolerance = diagnostics(
+            "expect: {frames: {capture: sw1:server-eth1, kind: garp, is: 3, spacing: {gaps: [100ms, 200ms]}}}")
+        #expect(noTolerance.count == 1 && noTolerance.first?.contains("needs 'gaps'") == true, "\(noTolerance)")
+        let badKey = diagnostics(
+            "expect: {frames: {capture: sw1:server-eth1, kind: garp, is: 3, spacing: {gaps: [100ms, 200ms], tolerence: 4ms}}}"
+        )
+        #expect(badKey.count >= 1, "\(badKey)")
+    }
+
+    @Test("override: a flag of neighbour advertisements only")
+    func override() throws {
+        let playbook = try FamilyRegistryTests().load(
+            "expect: {frames: {capture: sw1/server-eth1, kind: unsolicited_na, override: true, is: 3, within: 1s}}")
+        guard case .expect(let members) = try #require(playbook.steps.last).action else {
+            Issue.record("not an expect step")
+            return
+        }
+        #expect(
+            members.first?.assertion
+                == .frames(
+                    capture: "sw1:server-eth1", FrameMatch(kind: .unsolicitedNA, override: true), .equals(3),
+                    window: .seconds(1)))
+        let garp = diagnostics("expect: {frames: {capture: sw1:server-eth1, kind: garp, override: true, is: 1}}")
+        #expect(
+            garp.count == 1 && garp.first?.contains("override: only for neighbour advertisements") == true, "\(garp)")
+        let notBool = diagnostics("expect: {frames: {capture: sw1:server-eth1, kind: na, override: maybe, is: 1}}")
+        #expect(notBool.count == 1, "\(notBool)")
+    }
+
     @Test("bad input: no such capture, unknown kind, no bound, first_frame without within — each at its place")
     func badInput() {
         #expect(

@@ -14,9 +14,12 @@ import Yams
 /// ```
 /// `capture`: a capture's name, or the port it captures (`sw1:server-eth1` or `sw1/server-eth1`).
 /// `kind`: a `FrameKind` (`garp`, `arp_reply`, `unsolicited_na`, `ns`, `lacpdu`, `vrrp`, …);
-/// `src_mac`: a literal, `{same_as: host/if}` or `{permanent_of: host/slave}`; `sender_ip`.
+/// `src_mac`: a literal, `{same_as: host/if}` or `{permanent_of: host/slave}`; `sender_ip`;
+/// `override` (true/false, for `na` / `unsolicited_na`): the advertisement's Override flag.
 /// `frames` takes one of `is`, `at_least`, `at_most`; its window is `within` after the last fault
-/// (without `within`: from the last fault to the start of the step).
+/// (without `within`: from the last fault to the start of the step). With `is: N`, `spacing:
+/// {gaps: [g1, …], tolerance: t}` also asks that the N matching frames be g1, g2, … apart (each
+/// gap within ±t), e.g. the peer notifications of a bond (`num_grat_arp`, `peer_notif_delay`).
 public struct CaptureFamily: Family, AssertionFamily {
     public init() {}
 
@@ -28,11 +31,12 @@ public struct CaptureFamily: Family, AssertionFamily {
     public var assertionEntries: [AssertionEntry] {
         [
             AssertionEntry(
-                key: "frames", subject: "capture", keys: ["kind", "src_mac", "sender_ip", "is", "at_least", "at_most"],
+                key: "frames", subject: "capture",
+                keys: ["kind", "src_mac", "sender_ip", "override", "is", "at_least", "at_most", "spacing"],
                 timing: .withinOnly(reason: Self.reason)
             ) { Self.decode($0, first: false) },
             AssertionEntry(
-                key: "first_frame", subject: "capture", keys: ["kind", "src_mac", "sender_ip"],
+                key: "first_frame", subject: "capture", keys: ["kind", "src_mac", "sender_ip", "override"],
                 timing: .withinOnly(reason: Self.reason)
             ) { Self.decode($0, first: true) },
         ]
@@ -44,7 +48,7 @@ public struct CaptureFamily: Family, AssertionFamily {
                 let capture: String
                 let match: FrameMatch
                 switch expectation.assertion {
-                case .frames(let name, let pattern, _, _): (capture, match) = (name, pattern)
+                case .frames(let name, let pattern, _, _, _): (capture, match) = (name, pattern)
                 case .firstFrame(let name, let pattern, _): (capture, match) = (name, pattern)
                 default: return
                 }
@@ -95,6 +99,14 @@ public struct CaptureFamily: Family, AssertionFamily {
             guard let ip = reader.ipAddress(node, "\(path).sender_ip") else { return nil }
             match.senderIP = ip
         }
+        if let node = input.view["override"] {
+            guard kind == .na || kind == .unsolicitedNA else {
+                reader.error(node, "\(path).override: only for neighbour advertisements (kind na or unsolicited_na)")
+                return nil
+            }
+            guard let flag = reader.bool(node, "\(path).override") else { return nil }
+            match.override = flag
+        }
         var window: Duration?
         if let node = input.view["within"] {
             guard let duration = reader.duration(node, "\(path).within") else { return nil }
@@ -119,7 +131,43 @@ public struct CaptureFamily: Family, AssertionFamily {
             case "at_least": .atLeast(count)
             default: .atMost(count)
             }
-        return .frames(capture: capture, match, comparison, window: window)
+        var spacing: FrameSpacing?
+        if let node = input.view["spacing"] {
+            guard case .equals(let expected) = comparison else {
+                reader.error(node, "\(path).spacing: needs 'is' (the exact number of frames whose gaps it gives)")
+                return nil
+            }
+            guard let decoded = decodeSpacing(node, "\(path).spacing", frames: expected, reader: reader) else {
+                return nil
+            }
+            spacing = decoded
+        }
+        return .frames(capture: capture, match, comparison, window: window, spacing: spacing)
+    }
+
+    /// `spacing: {gaps: [100ms, 200ms], tolerance: 40ms}`: `frames` − 1 gaps, a tolerance.
+    static func decodeSpacing(_ node: Node, _ path: String, frames: Int, reader: NodeReader) -> FrameSpacing? {
+        guard let view = reader.mapping(node, path, expected: "a mapping {gaps: [...], tolerance: ...}"),
+            reader.checkKeys(view, allowed: ["gaps", "tolerance"], context: path)
+        else { return nil }
+        guard let gapsNode = view["gaps"], let toleranceNode = view["tolerance"] else {
+            reader.error(node, "\(path): needs 'gaps' (a list of durations) and 'tolerance' (a duration)")
+            return nil
+        }
+        guard let items = reader.list(gapsNode, "\(path).gaps") else { return nil }
+        var gaps: [Duration] = []
+        for (index, item) in items.enumerated() {
+            guard let gap = reader.duration(item, "\(path).gaps[\(index)]") else { return nil }
+            gaps.append(gap)
+        }
+        guard gaps.count == frames - 1 else {
+            reader.error(
+                gapsNode,
+                "\(path).gaps: \(frames) frames have \(max(0, frames - 1)) gaps between them, found \(gaps.count)")
+            return nil
+        }
+        guard let tolerance = reader.duration(toleranceNode, "\(path).tolerance") else { return nil }
+        return FrameSpacing(gaps: gaps, tolerance: tolerance)
     }
 
     public func readsTimeline(_ assertion: Assertion) -> Bool { false }
