@@ -241,9 +241,20 @@ public final class NamespaceBackend: NetworkBackend {
             ack = try await peers.start(peer)
         case .signalPeer(_, let name, let signal):
             ack = try peers.signal(name, named: signal)
-        case .filterProtocol(let port, let table, let ipProtocol, let drop):
-            let namespace = port.namespace
-            let commands = RunOperation.nftCommands(port: port.name, table: table, ipProtocol: ipProtocol, drop: drop)
+        case .filterProtocol, .filterFrames:
+            let namespace: String
+            let commands: [[String]]
+            switch planned.operation {
+            case .filterProtocol(let port, let table, let ipProtocol, let drop):
+                namespace = port.namespace
+                commands = RunOperation.nftCommands(port: port.name, table: table, ipProtocol: ipProtocol, drop: drop)
+            case .filterFrames(let port, let table, let frames, let drop):
+                namespace = port.namespace
+                commands = RunOperation.nftNetdevCommands(port: port.name, table: table, frames: frames, drop: drop)
+            default:
+                commands = []
+                namespace = ""
+            }
             for argv in commands {
                 let result = try wrap("run nft", namespace) {
                     try SupervisedProcess.run(["/usr/sbin/nft"] + argv.dropFirst(), networkNamespace: namespace)

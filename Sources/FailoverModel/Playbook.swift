@@ -84,6 +84,11 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     /// All frames on a cable dropped, carrier kept (grey failure).
     case blackhole(InterfaceRef)
     case restore(InterfaceRef)
+    /// Some frames of a cable to a switch dropped on the switch's port, both directions, carrier
+    /// kept: LACPDUs only (`lacpdu`: data still flows, the LACP partner times out), everything but
+    /// LACPDUs (`data`), or all (`all`). `passFrames` removes the filter.
+    case dropFrames(InterfaceRef, FrameFilter)
+    case passFrames(InterfaceRef)
     /// Repeated carrier loss: the far end of the cable goes down for `down`, comes back up, and
     /// after `up` goes down again, `times` times in all; the cable ends plugged.
     case flap(InterfaceRef, times: Int, down: Duration, up: Duration)
@@ -116,6 +121,8 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
         case .switchUp(let name): "switch_up \(name)"
         case .blackhole(let ref): "blackhole \(ref)"
         case .restore(let ref): "restore \(ref)"
+        case .dropFrames(let ref, let frames): "drop_frames \(ref) (\(frames.rawValue))"
+        case .passFrames(let ref): "pass_frames \(ref)"
         case .flap(let ref, let times, let down, let up):
             "flap \(ref) \(times) times (down \(down.playbookText), up \(up.playbookText))"
         case .set(let bond, let option, let value, let expectError):
@@ -134,8 +141,8 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     /// and assertions). Every fault step opens a new fault window.
     public var faultPolarity: FaultPolarity? {
         switch self {
-        case .pull, .down, .switchDown, .blackhole, .flap: .failure
-        case .plug, .up, .switchUp, .restore: .repair
+        case .pull, .down, .switchDown, .blackhole, .flap, .dropFrames: .failure
+        case .plug, .up, .switchUp, .restore, .passFrames: .repair
         case .set: .reconfiguration
         case .peer(let fault, _, _): fault == .thaw ? .repair : .failure
         case .partition: .failure
@@ -146,6 +153,12 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// True for steps that inject a fault or a repair (they open a new fault window).
     public var isFault: Bool { faultPolarity != nil }
+}
+
+/// Which frames `drop_frames` drops on a switch port: all of them (a grey failure with carrier
+/// kept), LACPDUs only (slow protocols, ethertype 0x8809), or everything but LACPDUs.
+public enum FrameFilter: String, Sendable, Hashable, Codable, CaseIterable {
+    case all, lacpdu, data
 }
 
 /// What a fault step does to the path, a property of the fault itself: the probe windows it
