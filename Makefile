@@ -3,7 +3,7 @@
 SWIFT      ?= swift
 BUILD_FLAGS ?= -Xswiftc -warnings-as-errors
 BIN        := .build/debug/failover
-STANDARD   := Playbooks/host Playbooks/seed-001 Playbooks/options Playbooks/seed-003 Playbooks/seed-004
+STANDARD   := Playbooks/host Playbooks/seed-000 Playbooks/seed-001 Playbooks/options Playbooks/seed-003 Playbooks/seed-004
 
 .PHONY: all deps build run test unit integration validate format lint bench cleanup clean
 

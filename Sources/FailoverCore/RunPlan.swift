@@ -359,7 +359,8 @@ public enum RunPlanCompiler {
         if !peerLinks.isEmpty { build.append(.section("peer links")) }
         for peer in peerLinks {
             build.append(.note("\(peer.a) <-> \(peer.b): a cable between the two bridges"))
-            let location = topology.switch(named: peer.a)?.marks["peer_link"]?.location
+            let location =
+                topology.switch(named: peer.a)?.marks["peer_link"]?.location
                 ?? topology.switch(named: peer.a)?.location
             let a = NamespacedLink(namespace: ns(peer.a), name: peer.portA)
             let b = NamespacedLink(namespace: ns(peer.b), name: peer.portB)
@@ -541,7 +542,9 @@ public enum RunPlanCompiler {
             let repair: Bool = if case .restore = action { true } else { false }
             if case .switch(let sw)? = topology.cable(at: ref)?.b, topology.switch(named: sw)?.lag(of: ref) != nil {
                 // A LAG member is a bond slave, not a bridge port: drop every frame on the port itself.
-                return [.filterFrames(port: port, table: RunNames.frameFilterTable(port.name), frames: .all, drop: !repair)]
+                return [
+                    .filterFrames(port: port, table: RunNames.frameFilterTable(port.name), frames: .all, drop: !repair)
+                ]
             }
             return [.setBridgePortState(port, forwarding: repair)]
         case .dropFrames(let ref, let frames):

@@ -78,7 +78,8 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Admin state of an interface (slave, bond, any).
     case down(InterfaceRef)
     case up(InterfaceRef)
-    /// A whole switch stops forwarding; carrier stays up on every port.
+    /// A whole switch stops forwarding; carrier stays up on every port except its LAG ports,
+    /// which go down with it (their hosts lose carrier, its LACPDUs stop).
     case switchDown(String)
     case switchUp(String)
     /// All frames on a cable dropped, carrier kept (grey failure).

@@ -24,7 +24,8 @@ extension PlaybookDecoder {
         }
         var marks = SourceMarks(["name": reader.mark(nameNode, "\(path).name")])
         var peerLink: String?
-        if let node = view["peer_link"], let other = reader.string(node, "\(path).peer_link", expected: "a switch name") {
+        if let node = view["peer_link"], let other = reader.string(node, "\(path).peer_link", expected: "a switch name")
+        {
             peerLink = other
             marks["peer_link"] = reader.mark(node, "\(path).peer_link")
         }

@@ -65,6 +65,8 @@ struct FamilyRegistryTests {
         "switch_up": ("sw1", "switch_up sw1"),
         "blackhole": ("server/eth1", "blackhole server/eth1"),
         "restore": ("server/eth1", "restore server/eth1"),
+        "drop_frames": ("{interface: server/eth1, frames: lacpdu}", "drop_frames server/eth1 (lacpdu)"),
+        "pass_frames": ("server/eth1", "pass_frames server/eth1"),
         "kill_peer": ("{group: g1, node: client}", "kill_peer g1/client"),
         "stop_peer": ("{group: g1, node: client}", "stop_peer g1/client"),
         "freeze": ("{group: g1, node: client}", "freeze g1/client"),

@@ -14,8 +14,10 @@ struct SwitchLAGTests {
     /// An MC-LAG pair sw1/sw2 (peer link declared on sw2), the server's eth0 on sw1 and eth1 on sw2,
     /// a client on sw1. `lags1`/`lags2` are the `lags:` values of sw1 and sw2.
     static func yaml(
-        lags1: String = "{po1: {ports: [server/eth0], lacp_rate: fast, ad_actor_system: \"02:00:00:00:00:aa\", ad_user_port_key: 10}}",
-        lags2: String = "{po1: {ports: [server/eth1], lacp_rate: fast, ad_actor_system: \"02:00:00:00:00:aa\", ad_user_port_key: 10}}",
+        lags1: String =
+            "{po1: {ports: [server/eth0], lacp_rate: fast, ad_actor_system: \"02:00:00:00:00:aa\", ad_user_port_key: 10}}",
+        lags2: String =
+            "{po1: {ports: [server/eth1], lacp_rate: fast, ad_actor_system: \"02:00:00:00:00:aa\", ad_user_port_key: 10}}",
         peer: String = "sw1", extraSwitch: String = "", steps: String = "  - hold: 1s"
     ) -> String {
         """
@@ -120,7 +122,10 @@ struct SwitchLAGTests {
             Issue.record("no wait until up last")
             return
         }
-        for port in [Self.link("sw1", "po1"), Self.link("sw2", "po1"), Self.link("sw1", "peer-sw2"), Self.link("sw2", "peer-sw1")] {
+        for port in [
+            Self.link("sw1", "po1"), Self.link("sw2", "po1"), Self.link("sw1", "peer-sw2"),
+            Self.link("sw2", "peer-sw1"),
+        ] {
             #expect(waited.contains(port), "\(port)")
         }
     }
@@ -145,15 +150,18 @@ struct SwitchLAGTests {
         #expect(steps[1] == [.filterFrames(port: port, table: "fo_frames_server_eth0", frames: .all, drop: false)])
         #expect(
             steps[2] == [
-                .filterFrames(port: Self.link("sw2", "server-eth1"), table: "fo_frames_server_eth1", frames: .lacpdu, drop: true)
+                .filterFrames(
+                    port: Self.link("sw2", "server-eth1"), table: "fo_frames_server_eth1", frames: .lacpdu, drop: true)
             ])
         #expect(
             steps[3] == [
-                .filterFrames(port: Self.link("sw2", "server-eth1"), table: "fo_frames_server_eth1", frames: .all, drop: false)
+                .filterFrames(
+                    port: Self.link("sw2", "server-eth1"), table: "fo_frames_server_eth1", frames: .all, drop: false)
             ])
         #expect(
             steps[4] == [
-                .filterFrames(port: Self.link("sw1", "client-eth0"), table: "fo_frames_client_eth0", frames: .data, drop: true)
+                .filterFrames(
+                    port: Self.link("sw1", "client-eth0"), table: "fo_frames_client_eth0", frames: .data, drop: true)
             ])
         #expect(steps[5] == [.setLinkState(Self.link("sw1", "br0"), up: false), .setLinkState(port, up: false)])
         #expect(steps[6] == [.setLinkState(port, up: true), .setLinkState(Self.link("sw1", "br0"), up: true)])
@@ -187,52 +195,56 @@ struct SwitchLAGTests {
             ])
     }
 
-    @Test("bad LAGs and peer links are refused with file:line:column", arguments: [
-        (
-            "{po1: {ports: [client/eth0, server/eth0]}}", "sw1", "", "",
-            "l.yaml:5:14: warning: topology.switches[0].lags.po1: the ports face client and server: each partner system gets its own aggregator and only one is active"
-        ),
-        (
-            "{po1: {ports: [server/eth1]}}", "sw1", "", "",
-            "l.yaml:5:28: error: topology.switches[0].lags.po1.ports: server/eth1 is cabled to sw2, not to sw1"
-        ),
-        (
-            "{po1: {ports: [server/eth0]}, po2: {ports: [server/eth0]}}", "sw1", "", "",
-            "l.yaml:5:57: error: topology.switches[0].lags.po2.ports: server/eth0 is already a port of LAG po1"
-        ),
-        (
-            "{po1: {ports: [server/eth7]}}", "sw1", "", "",
-            "l.yaml:5:28: error: topology.switches[0].lags.po1.ports: no cable from server/eth7 to a switch; cables to sw1: server/eth0, client/eth0"
-        ),
-        (
-            "{po1: {ports: [server/eth0], mode: active-backup}}", "sw1", "", "",
-            "l.yaml:5:48: error: topology.switches[0].lags.po1.mode: a LAG is 802.3ad (LACP) or balance-xor (static), found active-backup"
-        ),
-        (
-            "{po1: {ports: [server/eth0], mode: balance-xor, lacp_rate: fast}}", "sw1", "", "",
-            "l.yaml:5:61: error: topology.switches[0].lags.po1.lacp_rate: lacp_rate is an LACP option; a balance-xor LAG is static"
-        ),
-        (
-            "{po1: {ports: [server/eth0], lacp_rte: fast}}", "sw1", "", "",
-            "l.yaml:5:42: error: unknown key 'lacp_rte' in LAG po1; did you mean 'lacp_rate'?"
-        ),
-        (
-            "{po1: {ports: [server/eth0]}}", "sw3", "", "",
-            "l.yaml:6:30: error: topology.switches[1].peer_link: no switch sw3; switches: sw1, sw2"
-        ),
-        (
-            "{po1: {ports: [server/eth0]}}", "sw2", "", "",
-            "l.yaml:6:30: error: topology.switches[1].peer_link: a switch cannot have a peer link to itself"
-        ),
-        (
-            "{po1: {ports: [server/eth0]}}", "sw1", "    - {name: sw3, peer_link: sw2}\n    - {name: sw4, peer_link: sw3}", "",
-            ""
-        ),
-        (
-            "{po1: {ports: [server/eth0]}}", "sw3", "    - {name: sw3, peer_link: sw4}\n    - {name: sw4, peer_link: sw2}", "",
-            "l.yaml:8:30: error: topology.switches[3].peer_link: the peer link sw4–sw2 closes a loop of switches (bridges run without STP)"
-        ),
-    ])
+    @Test(
+        "bad LAGs and peer links are refused with file:line:column",
+        arguments: [
+            (
+                "{po1: {ports: [client/eth0, server/eth0]}}", "sw1", "", "",
+                "l.yaml:5:14: warning: topology.switches[0].lags.po1: the ports face client and server: each partner system gets its own aggregator and only one is active"
+            ),
+            (
+                "{po1: {ports: [server/eth1]}}", "sw1", "", "",
+                "l.yaml:5:28: error: topology.switches[0].lags.po1.ports: server/eth1 is cabled to sw2, not to sw1"
+            ),
+            (
+                "{po1: {ports: [server/eth0]}, po2: {ports: [server/eth0]}}", "sw1", "", "",
+                "l.yaml:5:57: error: topology.switches[0].lags.po2.ports: server/eth0 is already a port of LAG po1"
+            ),
+            (
+                "{po1: {ports: [server/eth7]}}", "sw1", "", "",
+                "l.yaml:5:28: error: topology.switches[0].lags.po1.ports: no cable from server/eth7 to a switch; cables to sw1: server/eth0, client/eth0"
+            ),
+            (
+                "{po1: {ports: [server/eth0], mode: active-backup}}", "sw1", "", "",
+                "l.yaml:5:48: error: topology.switches[0].lags.po1.mode: a LAG is 802.3ad (LACP) or balance-xor (static), found active-backup"
+            ),
+            (
+                "{po1: {ports: [server/eth0], mode: balance-xor, lacp_rate: fast}}", "sw1", "", "",
+                "l.yaml:5:61: error: topology.switches[0].lags.po1.lacp_rate: lacp_rate is an LACP option; a balance-xor LAG is static"
+            ),
+            (
+                "{po1: {ports: [server/eth0], lacp_rte: fast}}", "sw1", "", "",
+                "l.yaml:5:42: error: unknown key 'lacp_rte' in LAG po1; did you mean 'lacp_rate'?"
+            ),
+            (
+                "{po1: {ports: [server/eth0]}}", "sw3", "", "",
+                "l.yaml:6:30: error: topology.switches[1].peer_link: no switch sw3; switches: sw1, sw2"
+            ),
+            (
+                "{po1: {ports: [server/eth0]}}", "sw2", "", "",
+                "l.yaml:6:30: error: topology.switches[1].peer_link: a switch cannot have a peer link to itself"
+            ),
+            (
+                "{po1: {ports: [server/eth0]}}", "sw1",
+                "    - {name: sw3, peer_link: sw2}\n    - {name: sw4, peer_link: sw3}", "",
+                ""
+            ),
+            (
+                "{po1: {ports: [server/eth0]}}", "sw3",
+                "    - {name: sw3, peer_link: sw4}\n    - {name: sw4, peer_link: sw2}", "",
+                "l.yaml:8:30: error: topology.switches[3].peer_link: the peer link sw4–sw2 closes a loop of switches (bridges run without STP)"
+            ),
+        ])
     func refused(lags1: String, peer: String, extra: String, unused: String, message: String) {
         let diagnostics = Self.diagnostics(
             Self.yaml(lags1: lags1, lags2: "{po1: {ports: [server/eth1]}}", peer: peer, extraSwitch: extra))

@@ -74,7 +74,8 @@ extension PlaybookDecoder {
         }
         let ref = need("interface").flatMap { reader.ref($0, "\(path).interface") }
         var frames: FrameFilter?
-        if let node = need("frames"), let text = reader.string(node, "\(path).frames", expected: "lacpdu, data or all") {
+        if let node = need("frames"), let text = reader.string(node, "\(path).frames", expected: "lacpdu, data or all")
+        {
             frames = FrameFilter(rawValue: text)
             if frames == nil {
                 reader.error(

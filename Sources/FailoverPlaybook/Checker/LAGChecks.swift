@@ -13,7 +13,8 @@ enum LAGChecks {
             var lagNames: Set<String> = []
             for lag in sw.lags {
                 let lagPath = "\(path).lags.\(lag.name)"
-                let lagMark = lag.marks["name"] ?? SourceMark(location: context.index.location(lag.location), path: lagPath)
+                let lagMark =
+                    lag.marks["name"] ?? SourceMark(location: context.index.location(lag.location), path: lagPath)
                 if let problem = NameRules.interfaceNameProblem(lag.name) {
                     context.error(lagMark, "\(lagPath): \(problem)")
                 }
@@ -25,7 +26,9 @@ enum LAGChecks {
                         lag.marks["mode"] ?? lagMark,
                         "\(lagPath).mode: a LAG is 802.3ad (LACP) or balance-xor (static), found \(lag.mode.rawValue)")
                 }
-                if lag.ports.isEmpty { context.error(lagMark, "\(lagPath).ports: LAG \(lag.name) needs at least one port") }
+                if lag.ports.isEmpty {
+                    context.error(lagMark, "\(lagPath).ports: LAG \(lag.name) needs at least one port")
+                }
                 for port in lag.ports {
                     let mark = lag.marks["port:\(port)"] ?? lagMark
                     guard let cable = topology.cable(at: port), cable.a == port, case .switch(let far) = cable.b else {
@@ -66,7 +69,8 @@ enum LAGChecks {
                 } else if topology.switch(named: other)?.peerLink == sw.name,
                     topology.switches.firstIndex(where: { $0.name == other }).map({ $0 < position }) == true
                 {
-                    context.error(mark, "\(path).peer_link: the peer link \(other)–\(sw.name) is already declared on \(other)")
+                    context.error(
+                        mark, "\(path).peer_link: the peer link \(other)–\(sw.name) is already declared on \(other)")
                 }
             }
         }
@@ -103,7 +107,8 @@ enum LAGChecks {
                         location: context.index.location(sw.location), path: "topology.switches[\(position)]")
                 context.error(
                     mark,
-                    "\(mark.path): the peer link \(sw.name)–\(other) closes a loop of switches (bridges run without STP)")
+                    "\(mark.path): the peer link \(sw.name)–\(other) closes a loop of switches (bridges run without STP)"
+                )
                 continue
             }
             parent[a] = b
