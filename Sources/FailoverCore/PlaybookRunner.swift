@@ -623,7 +623,8 @@ public struct PlaybookRunner: Sendable {
                 return try await captures.evaluate(
                     assertion, faults: faults, stepStarted: stepStarted, now: clock.now(), sourceMAC: mac)
             },
-            forwarding: { try await backend.forwardingEntries(of: $0) })
+            forwarding: { try await backend.forwardingEntries(of: $0) },
+            lacp: { try await backend.lacpStatus(of: $0) })
         return try await families.family(of: assertion).check(assertion, sources: sources)
     }
 

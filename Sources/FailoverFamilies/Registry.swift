@@ -13,6 +13,7 @@ public enum StandardFamilies {
         NeighbourFamily(),
         CarpPeerFamily(),
         CaptureFamily(),
+        LacpFamily(),
     ]
 
     /// Given to `PlaybookLoader` (the keys a playbook may use, their decoders and checks).

@@ -286,6 +286,9 @@ public enum AssertionFamilyID: String, Sendable, Hashable, Codable, CaseIterable
     case carpPeer = "carp_peer"
     /// Frames seen by a playbook's capture (`frames`, `first_frame`).
     case capture
+    /// LACP of an 802.3ad bond: its active aggregator and its ports' state bits
+    /// (`lacp_aggregator`, `lacp_state`).
+    case lacp
 }
 
 /// The state of a neighbour-table entry (NUD_* of <linux/neighbour.h>), as `ip neigh` spells it.
@@ -362,6 +365,11 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     case frames(capture: String, FrameMatch, CountComparison, window: Duration?)
     /// A frame matching a pattern was seen by a capture at most `within` after the last fault.
     case firstFrame(capture: String, FrameMatch, within: Duration)
+    /// The active aggregator of an 802.3ad bond (netlink IFLA_BOND_AD_INFO and the slaves'
+    /// aggregator ids, cross-checked with /proc/net/bonding).
+    case lacpAggregator(bond: InterfaceRef, expected: LacpAggregatorExpectation)
+    /// The LACP state of one port (slave) of an 802.3ad bond.
+    case lacpState(InterfaceRef, expected: LacpPortExpectation)
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -386,6 +394,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .splitBrain: "split_brain"
         case .frames: "frames"
         case .firstFrame: "first_frame"
+        case .lacpAggregator: "lacp_aggregator"
+        case .lacpState: "lacp_state"
         }
     }
 
@@ -398,6 +408,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .neighbour, .fdb: .neighbour
         case .vipOwner, .carpMaster, .orphanVIP, .singleMaster, .splitBrain: .carpPeer
         case .frames, .firstFrame: .capture
+        case .lacpAggregator, .lacpState: .lacp
         }
     }
 
@@ -405,7 +416,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     public var subject: String {
         switch self {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
-            .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
+            .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _),
+            .lacpAggregator(let ref, _), .lacpState(let ref, _):
             ref.description
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
@@ -423,7 +435,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     public var interface: InterfaceRef? {
         switch self {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
-            .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
+            .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _),
+            .lacpAggregator(let ref, _), .lacpState(let ref, _):
             ref
         case .loss, .outage, .reordered, .neighbour, .fdb, .vipOwner, .carpMaster, .orphanVIP, .singleMaster,
             .splitBrain,
@@ -454,6 +467,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .frames(_, _, let comparison, let window):
             "\(comparison) " + (window == nil ? "from the last fault to this step" : "after the last fault")
         case .firstFrame: "one after the last fault"
+        case .lacpAggregator(_, let expected): expected.description
+        case .lacpState(_, let expected): expected.description
         }
     }
 
