@@ -53,6 +53,9 @@ struct FamilyRegistryTests {
         "split_brain": ("{group: g1}", "split_brain"),
         "frames": ("{capture: sw1:server-eth1, kind: garp, src_mac: {same_as: server/bond0}, is: 1}", "frames"),
         "first_frame": ("{capture: sw1/server-eth1, kind: unsolicited_na, within: 1s}", "first_frame"),
+        // The head's bond is active-backup: LACP assertions on it load with a warning.
+        "lacp_aggregator": ("{bond: server/bond0, ports: [eth0], within: auto}", "lacp_aggregator"),
+        "lacp_state": ("{interface: server/eth0, in_aggregator: true, within: 2s}", "lacp_state"),
     ]
 
     /// One valid use of every step key, and how the model spells the step.

@@ -16,9 +16,9 @@ import Yams
 /// port is (not) in the bond's active aggregator, and its `actor` / `partner` state bits
 /// (activity, timeout, aggregation, synchronization, collecting, distributing, defaulted,
 /// expired) are set (`true`) or clear (`false`); bits not named are not looked at.
-/// `within: auto`: the LACP timers of bond_3ad.c for the bond's `lacp_rate`: one periodic
-/// interval (fast 1 s, slow 30 s) + the timeout (3 × the interval: 3 s, 90 s) + the mux
-/// wait-while timer (2 s) + one state-machine tick (100 ms).
+/// `within: auto`: the LACP timers of bond_3ad.c for the bond's `lacp_rate`: its timeout (fast
+/// 3 s, slow 90 s) + the expired-to-defaulted short timeout (3 s) + 3 state-machine ticks
+/// (300 ms): 6.3 s or 93.3 s (`deadline(_:)`).
 public struct LacpFamily: Family, AssertionFamily {
     public init() {}
 
@@ -184,7 +184,8 @@ public struct LacpFamily: Family, AssertionFamily {
                         return
                     }
                     guard kind.mode == .ieee8023ad else {
-                        context.error(at, "\(at.path): \(ref) is \(kind.mode.rawValue); LACP needs an 802.3ad bond")
+                        context.warning(
+                            at, "\(at.path): \(ref) is \(kind.mode.rawValue), not 802.3ad: the check will be errored")
                         return
                     }
                     if case .host(let bond) = kind {
@@ -204,8 +205,8 @@ public struct LacpFamily: Family, AssertionFamily {
                         return
                     }
                     if kind.mode != .ieee8023ad {
-                        context.error(
-                            at, "\(at.path): \(bond) is \(kind.mode.rawValue); LACP needs an 802.3ad bond")
+                        context.warning(
+                            at, "\(at.path): \(bond) is \(kind.mode.rawValue), not 802.3ad: the check will be errored")
                     }
                 default:
                     return
@@ -282,6 +283,20 @@ public struct LacpFamily: Family, AssertionFamily {
         }
     }
 
+    /// The LACP timers of bond_3ad.c for a bond's `lacp_rate`: a port whose partner falls silent
+    /// expires after its timeout (short 3 s for fast, long 90 s for slow: 3 LACPDU intervals from
+    /// the last LACPDU, which came before the fault), loses sync and stops distributing; it
+    /// defaults after one more short timeout (3 s: an expired port uses the short timeout) and
+    /// then leaves the aggregator. Each step waits for a state-machine tick (100 ms): 3 ticks.
+    /// Joining (one periodic interval + the mux wait-while timer of 2 s + ticks) is shorter.
+    public static func deadline(_ rate: LACPRate) -> (Duration, String) {
+        let timeout: Duration = rate == .fast ? .seconds(3) : .seconds(90)
+        return (
+            timeout + .seconds(3) + .milliseconds(300),
+            "LACP (bond_3ad.c), lacp_rate \(rate.rawValue): timeout \(timeout.playbookText) + expired-to-defaulted 3s + 3 ticks of 100ms"
+        )
+    }
+
     public func derivedDeadline(_ assertion: Assertion, in topology: Topology) -> (Duration, String)? {
         let kind: BondKind?
         switch assertion {
@@ -290,10 +305,6 @@ public struct LacpFamily: Family, AssertionFamily {
         default: kind = nil
         }
         let rate = kind?.lacpRate ?? .slow
-        let periodic: Duration = rate == .fast ? .seconds(1) : .seconds(30)
-        return (
-            periodic * 4 + .seconds(2) + .milliseconds(100),
-            "LACP (bond_3ad.c), lacp_rate \(rate.rawValue): periodic \(periodic.playbookText) + timeout 3 x \(periodic.playbookText) + wait-while 2s + tick 100ms"
-        )
+        return Self.deadline(rate)
     }
 }
