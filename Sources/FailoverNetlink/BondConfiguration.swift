@@ -241,7 +241,8 @@ public struct BondSlaveInfo: Sendable, Hashable {
                 // u8 and u16 in bond_netlink.c; read either width (little-endian host order).
                 let bytes = attribute.payload
                 let value: UInt16? =
-                    bytes.count == 1 ? UInt16(bytes[0]) : bytes.count >= 2 ? UInt16(bytes[0]) | UInt16(bytes[1]) << 8 : nil
+                    bytes.count == 1
+                    ? UInt16(bytes[0]) : bytes.count >= 2 ? UInt16(bytes[0]) | UInt16(bytes[1]) << 8 : nil
                 if attribute.type == Attribute.actorOperPortState {
                     actorOperPortState = value
                 } else {

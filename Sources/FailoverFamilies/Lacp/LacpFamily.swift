@@ -76,7 +76,8 @@ public struct LacpFamily: Family, AssertionFamily {
         }
         guard ok else { return nil }
         if expected.ports == nil && expected.partnerSystem == nil && expected.partnerKey == nil && expected.id == nil {
-            reader.error(input.view.keyNode("bond"), "\(path): give at least one of ports, partner_system, partner_key, id")
+            reader.error(
+                input.view.keyNode("bond"), "\(path): give at least one of ports, partner_system, partner_key, id")
             return nil
         }
         return .lacpAggregator(bond: bond, expected: expected)
@@ -89,7 +90,11 @@ public struct LacpFamily: Family, AssertionFamily {
         var expected = LacpPortExpectation()
         var ok = true
         if let node = input.view["in_aggregator"] {
-            if let value = reader.bool(node, "\(path).in_aggregator") { expected.inAggregator = value } else { ok = false }
+            if let value = reader.bool(node, "\(path).in_aggregator") {
+                expected.inAggregator = value
+            } else {
+                ok = false
+            }
         }
         func bits(_ key: String) -> LacpBits? {
             guard let node = input.view[key] else { return LacpBits() }
@@ -250,7 +255,8 @@ public struct LacpFamily: Family, AssertionFamily {
         guard let port = status.port(named: name) else {
             return Check(
                 holds: false, actual: "n/a",
-                error: "\(name) is not a slave of the bond (slaves: \(status.ports.map(\.name).joined(separator: ", ")))")
+                error:
+                    "\(name) is not a slave of the bond (slaves: \(status.ports.map(\.name).joined(separator: ", ")))")
         }
         let inAggregator = status.aggregatorID != nil && port.aggregatorID == status.aggregatorID
         var holds = true
@@ -276,7 +282,8 @@ public struct LacpFamily: Family, AssertionFamily {
                 return PlanRenderer.comment("(\(port) is not a port of an 802.3ad bond)")
             }
             return PlanRenderer.command(["ip", "-n", plan.ns(port.host), "-d", "link", "show", port.interface])
-                + "\n" + PlanRenderer.command(
+                + "\n"
+                + PlanRenderer.command(
                     ["ip", "netns", "exec", plan.ns(bond.host), "cat", "/proc/net/bonding/\(bond.interface)"])
         default:
             return PlanRenderer.comment("(not an LACP assertion)")
