@@ -9,7 +9,7 @@ TESTS      := .build/debug/failoverPackageTests.xctest
 # per lab kernel: every kernel series installed in /boot with a bonding module (scripts/lab-kernels.sh;
 # none when this kernel has bonding: they then run here). Override: make run LAB_KERNELS="/boot/vmlinuz-…".
 HOST_SUITES := Playbooks/host Playbooks/seed-004
-LAB_SUITES  := Playbooks/seed-001 Playbooks/seed-002 Playbooks/options Playbooks/seed-003
+LAB_SUITES  := Playbooks/seed-000 Playbooks/seed-001 Playbooks/seed-002 Playbooks/options Playbooks/seed-003
 # (Found when the recipe runs, after `deps` installed the kernels.)
 LAB_KERNELS ?=
 KERNELS_SH  = kernels="$(LAB_KERNELS)"; [ -n "$$kernels" ] || kernels=$$(scripts/lab-kernels.sh)

@@ -117,6 +117,10 @@ public protocol NetworkBackend: Sendable {
     /// The learned (not local) forwarding entries of a switch's bridge: which port each MAC is on.
     func forwardingEntries(of switchName: String) async throws -> [ForwardingEntry]
 
+    /// The LACP state of the 802.3ad bond `bond` (a host's or a switch LAG's), as the kernel
+    /// reports it now; a disagreement between netlink and /proc/net/bonding is an error.
+    func lacpStatus(of bond: InterfaceRef) async throws -> LacpStatus
+
     /// A barrier: returns once every kernel event emitted before the call is in the
     /// observation log, so that the log is complete up to the instant of the call.
     /// - Throws: when an observer cannot confirm it (the timeline is then unknown).
@@ -133,6 +137,11 @@ extension NetworkBackend {
     /// Backends that cannot read neighbour tables: the `neighbour` assertion is errored on them.
     public func neighbours(of host: String) async throws -> [Neighbour] {
         throw BackendError(operation: "read neighbours", object: host, detail: "this backend has no neighbour tables")
+    }
+
+    /// Backends without 802.3ad bonds: the LACP assertions are errored on them.
+    public func lacpStatus(of bond: InterfaceRef) async throws -> LacpStatus {
+        throw BackendError(operation: "read LACP state", object: bond.description, detail: "this backend has no bonds")
     }
 
     /// Backends without bridges' forwarding databases: the `fdb` assertion is errored on them.

@@ -19,6 +19,8 @@ public struct TimingPolicy: Sendable, Hashable {
 /// Runs one playbook against a backend: build, steps in order, assertions with condition
 /// waiting, teardown in every case. Produces the `PlaybookRecord` the reports are made of.
 public struct PlaybookRunner: Sendable {
+    /// How often a pending assertion read from the kernel on demand (not on the timeline) is read again.
+    public static let pollInterval: Duration = .milliseconds(100)
     public var backend: any NetworkBackend
     public var probes: (any TrafficProbes)?
     public var clock: any MonotonicClock
@@ -330,8 +332,12 @@ public struct PlaybookRunner: Sendable {
                     topology: playbook.topology)
             }
             let pending = members.indices.filter { results[$0] == nil }
-            guard let next = pending.map({ members[$0].end }).min() else { break }
-            // Wait for the next kernel event or the next deadline, whichever comes first.
+            guard let deadline = pending.map({ members[$0].end }).min() else { break }
+            // Kernel facts read on demand (not on the timeline: neighbours, fdb, LACP) change without
+            // a link event: read them again every poll interval until their deadline.
+            let polled = pending.contains { !members[$0].fromTimeline }
+            let next = polled ? min(deadline, clock.now().advanced(by: Self.pollInterval)) : deadline
+            // Wait for the next kernel event, poll or deadline, whichever comes first.
             let clock = self.clock
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await log.waitForRecord(after: seen) }
@@ -623,7 +629,8 @@ public struct PlaybookRunner: Sendable {
                 return try await captures.evaluate(
                     assertion, faults: faults, stepStarted: stepStarted, now: clock.now(), sourceMAC: mac)
             },
-            forwarding: { try await backend.forwardingEntries(of: $0) })
+            forwarding: { try await backend.forwardingEntries(of: $0) },
+            lacp: { try await backend.lacpStatus(of: $0) })
         sources.lastFault = faults.last?.at
         return try await families.family(of: assertion).check(assertion, sources: sources)
     }

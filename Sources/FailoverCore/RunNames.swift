@@ -42,6 +42,37 @@ public struct RunNames: Sendable, Hashable {
         return result
     }
 
+    /// A peer link between the bridges of switches `a` and `b`: its port in each.
+    public struct PeerLink: Sendable, Hashable {
+        public var a: String
+        public var b: String
+        public var portA: String
+        public var portB: String
+    }
+
+    /// The topology's peer links, once each (declared on either switch), in declaration order.
+    /// The port in each switch is `peer-<other switch>` when that fits in 15 characters, else `peer<index>`.
+    public static func peerLinks(_ topology: Topology) -> [PeerLink] {
+        var result: [PeerLink] = []
+        for (index, sw) in topology.switches.enumerated() {
+            guard let other = sw.peerLink, other != sw.name, topology.switch(named: other) != nil,
+                !result.contains(where: { Set([$0.a, $0.b]) == Set([sw.name, other]) })
+            else { continue }
+            func port(facing name: String) -> String {
+                let text = "peer-\(name)"
+                return text.utf8.count <= 15 ? text : "peer\(index)"
+            }
+            result.append(PeerLink(a: sw.name, b: other, portA: port(facing: other), portB: port(facing: sw.name)))
+        }
+        return result
+    }
+
+    /// The nftables netdev table of the frame filter on a switch port (`blackhole` on a LAG
+    /// member, `drop_frames`): one per port, so its repair deletes exactly it.
+    public static func frameFilterTable(_ port: String) -> String {
+        "fo_frames_" + port.map { $0.isLetter || $0.isNumber ? $0 : "_" }
+    }
+
     /// True when `name` is a namespace of some failover run (`fo` + 6 hex + `-`).
     public static func isRunNamespace(_ name: String) -> Bool {
         let chars = Array(name.utf8)

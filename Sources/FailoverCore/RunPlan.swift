@@ -56,6 +56,11 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
     /// other traffic. Packet sockets (ucarp reads adverts with libpcap) see frames before a host's
     /// own netfilter, so the filter is in the switch. Teardown deletes the namespace and the table.
     case filterProtocol(port: NamespacedLink, table: String, ipProtocol: Int, drop: Bool)
+    /// Drops (or, `drop` false, stops dropping) `frames` in both directions on the link `port`
+    /// itself, with an nftables table `table` of family netdev (ingress and egress hooks on the
+    /// device, Linux ≥ 5.16) in its namespace: it sees a switch port that is a LAG member (a bond
+    /// slave, not a bridge port) before the bond does. Teardown deletes the namespace and the table.
+    case filterFrames(port: NamespacedLink, table: String, frames: FrameFilter, drop: Bool)
     /// Something the plan cannot do (the loader never lets one through): executing it is an error.
     case unsupported(String)
 
@@ -123,6 +128,10 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
             return Self.nftCommands(port: port.name, table: table, ipProtocol: ipProtocol, drop: drop).map {
                 ["ip", "netns", "exec", port.namespace] + $0
             }
+        case .filterFrames(let port, let table, let frames, let drop):
+            return Self.nftNetdevCommands(port: port.name, table: table, frames: frames, drop: drop).map {
+                ["ip", "netns", "exec", port.namespace] + $0
+            }
         case .readBackBondOptions, .waitUntilUp, .unsupported:
             return []
         }
@@ -146,6 +155,28 @@ public enum RunOperation: Sendable, Hashable, Codable, CustomStringConvertible {
                 "drop",
             ],
         ]
+    }
+
+    /// The `nft` command lines of `filterFrames`, as the backend runs them in the namespace: one
+    /// netdev table bound to the device, a chain on its ingress and one on its egress hook.
+    public static func nftNetdevCommands(port: String, table: String, frames: FrameFilter, drop: Bool) -> [[String]] {
+        guard drop else { return [["nft", "delete", "table", "netdev", table]] }
+        let match: [String] =
+            switch frames {
+            case .all: []
+            case .lacpdu: ["ether", "type", "0x8809"]
+            case .data: ["ether", "type", "!=", "0x8809"]
+            }
+        return [["nft", "add", "table", "netdev", table]]
+            + ["ingress", "egress"].flatMap { hook in
+                [
+                    [
+                        "nft", "add", "chain", "netdev", table, hook, "{", "type", "filter", "hook", hook, "device",
+                        port, "priority", "0", ";", "}",
+                    ],
+                    ["nft", "add", "rule", "netdev", table, hook] + match + ["drop"],
+                ]
+            }
     }
 
     /// One line naming the operation and every value in it: its commands, or the check.
@@ -308,8 +339,12 @@ public enum RunPlanCompiler {
                     .createVeth(
                         namespace: port.namespace, name: port.name, peerNamespace: ns(cable.a.host),
                         peerName: cable.a.interface), cable.location)
-                add(.setMaster(port, master: RunNames.bridgeName), cable.location)
-                add(.setLinkState(port, up: true), cable.location)
+                if let lag = topology.switch(named: sw)?.lag(of: cable.a) {
+                    build.append(.note("  \(sw)/\(port.name) stays down: LAG \(lag.name) brings it up"))
+                } else {
+                    add(.setMaster(port, master: RunNames.bridgeName), cable.location)
+                    add(.setLinkState(port, up: true), cable.location)
+                }
                 hostEnd(cable.a)
             case .host(let far):
                 add(
@@ -319,6 +354,41 @@ public enum RunPlanCompiler {
                 hostEnd(cable.a)
                 hostEnd(far)
             }
+        }
+        let peerLinks = RunNames.peerLinks(topology)
+        if !peerLinks.isEmpty { build.append(.section("peer links")) }
+        for peer in peerLinks {
+            build.append(.note("\(peer.a) <-> \(peer.b): a cable between the two bridges"))
+            let location =
+                topology.switch(named: peer.a)?.marks["peer_link"]?.location
+                ?? topology.switch(named: peer.a)?.location
+            let a = NamespacedLink(namespace: ns(peer.a), name: peer.portA)
+            let b = NamespacedLink(namespace: ns(peer.b), name: peer.portB)
+            add(
+                .createVeth(namespace: a.namespace, name: a.name, peerNamespace: b.namespace, peerName: b.name),
+                location)
+            for end in [a, b] {
+                add(.setMaster(end, master: RunNames.bridgeName), location)
+                add(.setLinkState(end, up: true), location)
+            }
+        }
+        let lags = topology.switches.flatMap { sw in sw.lags.map { (sw, $0) } }
+        if !lags.isEmpty { build.append(.section("switch LAGs")) }
+        for (sw, lag) in lags {
+            let lagLink = NamespacedLink(namespace: ns(sw.name), name: lag.name)
+            let members = lag.ports.compactMap { ports[$0] }
+            build.append(
+                .note(
+                    "\(sw.name)/\(lag.name): \(lag.mode.rawValue) over \(members.joined(separator: ", ")) (facing \(lag.ports.map(\.description).joined(separator: ", ")))"
+                ))
+            add(.createBond(lagLink, mode: lag.mode, options: lag.bondOptions, mac: nil), lag.location)
+            for member in members {
+                let memberLink = NamespacedLink(namespace: ns(sw.name), name: member)
+                add(.setLinkState(memberLink, up: false), lag.location)
+                add(.setMaster(memberLink, master: lag.name), lag.location)
+            }
+            add(.setMaster(lagLink, master: RunNames.bridgeName), lag.location)
+            add(.setLinkState(lagLink, up: true), lag.location)
         }
         let bonds = topology.hosts.flatMap { host in host.bonds.map { (host, $0) } }
         if !bonds.isEmpty { build.append(.section("bonds")) }
@@ -353,6 +423,12 @@ public enum RunPlanCompiler {
             for route in host.routes { add(.addRoute(namespace: ns(host.name), route), host.location) }
         }
         // Checks: the options the kernel took, then every declared interface up with carrier.
+        for (sw, lag) in lags {
+            add(
+                .readBackBondOptions(
+                    NamespacedLink(namespace: ns(sw.name), name: lag.name), mode: lag.mode, options: lag.bondOptions),
+                lag.location)
+        }
         for (host, bond) in bonds {
             add(
                 .readBackBondOptions(
@@ -366,6 +442,11 @@ public enum RunPlanCompiler {
         }
         for cable in topology.cables {
             if case .switch(let sw) = cable.b, let port = ports[cable.a] { expected[sw, default: []].insert(port) }
+        }
+        for (sw, lag) in lags { expected[sw.name, default: []].insert(lag.name) }
+        for peer in peerLinks {
+            expected[peer.a, default: []].insert(peer.portA)
+            expected[peer.b, default: []].insert(peer.portB)
         }
         let waited = expected.sorted { $0.key < $1.key }.flatMap { role, links in
             links.sorted().map { NamespacedLink(namespace: ns(role), name: $0) }
@@ -434,14 +515,31 @@ public enum RunPlanCompiler {
             return [.setLinkState(link(ref), up: false)]
         case .up(let ref):
             return [.setLinkState(link(ref), up: true)]
-        case .switchDown(let sw):
-            return [.setLinkState(NamespacedLink(namespace: ns(sw), name: RunNames.bridgeName), up: false)]
-        case .switchUp(let sw):
-            return [.setLinkState(NamespacedLink(namespace: ns(sw), name: RunNames.bridgeName), up: true)]
+        case .switchDown(let sw), .switchUp(let sw):
+            // A switch with LAGs also takes its LAG member ports down (their hosts lose carrier
+            // and the switch's LACPDUs stop), as a dead switch does; its other ports keep carrier.
+            let up: Bool = if case .switchUp = action { true } else { false }
+            let bridge = RunOperation.setLinkState(NamespacedLink(namespace: ns(sw), name: RunNames.bridgeName), up: up)
+            let members = (topology.switch(named: sw)?.lags ?? []).flatMap(\.ports).compactMap { port in
+                ports[port].map { RunOperation.setLinkState(NamespacedLink(namespace: ns(sw), name: $0), up: up) }
+            }
+            return up ? members + [bridge] : [bridge] + members
         case .blackhole(let ref), .restore(let ref):
             guard let port = bridgePort(ref) else { return [.unsupported("blackhole needs a cable to a switch")] }
-            let forwarding: Bool = if case .restore = action { true } else { false }
-            return [.setBridgePortState(port, forwarding: forwarding)]
+            let repair: Bool = if case .restore = action { true } else { false }
+            if case .switch(let sw)? = topology.cable(at: ref)?.b, topology.switch(named: sw)?.lag(of: ref) != nil {
+                // A LAG member is a bond slave, not a bridge port: drop every frame on the port itself.
+                return [
+                    .filterFrames(port: port, table: RunNames.frameFilterTable(port.name), frames: .all, drop: !repair)
+                ]
+            }
+            return [.setBridgePortState(port, forwarding: repair)]
+        case .dropFrames(let ref, let frames):
+            guard let port = bridgePort(ref) else { return [.unsupported("drop_frames needs a cable to a switch")] }
+            return [.filterFrames(port: port, table: RunNames.frameFilterTable(port.name), frames: frames, drop: true)]
+        case .passFrames(let ref):
+            guard let port = bridgePort(ref) else { return [.unsupported("pass_frames needs a cable to a switch")] }
+            return [.filterFrames(port: port, table: RunNames.frameFilterTable(port.name), frames: .all, drop: false)]
         case .flap(let ref, let times, let down, let up):
             guard let far = farEnd(ref) else { return [.unsupported("no cable at \(ref)")] }
             let cycle: [RunOperation] = [.setLinkState(far, up: false), .pause(down), .setLinkState(far, up: true)]

@@ -14,6 +14,7 @@ public enum StandardFamilies {
         CarpPeerFamily(),
         CaptureFamily(),
         FlowFamily(),
+        LacpFamily(),
     ]
 
     /// Given to `PlaybookLoader` (the keys a playbook may use, their decoders and checks).

@@ -9,7 +9,19 @@ public struct BondProcStatus: Sendable, Hashable {
         public var permanentMAC: String?
         public var speed: String?
         public var duplex: String?
+        /// 802.3ad: `Aggregator ID:` and the `port state:` of the `details actor lacp pdu:` and
+        /// `details partner lacp pdu:` blocks (bond_procfs.c).
+        public var aggregatorID: Int?
+        public var actorPortState: Int?
+        public var partnerPortState: Int?
     }
+
+    /// 802.3ad `Active Aggregator Info:` (nil fields: not shown).
+    public var aggregatorID: Int?
+    public var numberOfPorts: Int?
+    public var actorKey: Int?
+    public var partnerKey: Int?
+    public var partnerMAC: String?
 
     /// `fault-tolerance (active-backup)` …, without a `(fail_over_mac …)` suffix.
     public var modeDescription: String?
@@ -31,18 +43,28 @@ public struct BondProcStatus: Sendable, Hashable {
     /// Parses the text; unknown lines are ignored.
     public init(text: String) {
         var current: Slave?
+        /// Inside a slave's `details actor/partner lacp pdu:` block.
+        var details = ""
         for rawLine in text.split(whereSeparator: \.isNewline) {
             let line = trimmed(rawLine)
+            if line == "details actor lacp pdu:" || line == "details partner lacp pdu:" {
+                details = line.contains("actor") ? "actor" : "partner"
+                continue
+            }
             guard let colon = line.firstIndex(of: ":") else { continue }
             let key = String(line[..<colon])
             let value = trimmed(line[line.index(after: colon)...])
             if key == "Slave Interface" {
                 if let current { slaves.append(current) }
                 current = Slave(name: value)
+                details = ""
                 continue
             }
             if current != nil {
                 switch key {
+                case "Aggregator ID": current?.aggregatorID = Int(value)
+                case "port state" where details == "actor": current?.actorPortState = Int(value)
+                case "port state" where details == "partner": current?.partnerPortState = Int(value)
                 case "MII Status": current?.miiStatus = Self.mii(value)
                 case "Link Failure Count": current?.linkFailureCount = Int(value)
                 case "Permanent HW addr": current?.permanentMAC = value
@@ -76,6 +98,11 @@ public struct BondProcStatus: Sendable, Hashable {
             case "Up Delay (ms)": updelay = Int(value)
             case "Down Delay (ms)": downdelay = Int(value)
             case "Peer Notification Delay (ms)": peerNotifDelay = Int(value)
+            case "Aggregator ID": aggregatorID = Int(value)
+            case "Number of ports": numberOfPorts = Int(value)
+            case "Actor Key": actorKey = Int(value)
+            case "Partner Key": partnerKey = Int(value)
+            case "Partner Mac Address": partnerMAC = value
             default: break
             }
         }

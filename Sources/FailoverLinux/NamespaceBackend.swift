@@ -241,9 +241,20 @@ public final class NamespaceBackend: NetworkBackend {
             ack = try await peers.start(peer)
         case .signalPeer(_, let name, let signal):
             ack = try peers.signal(name, named: signal)
-        case .filterProtocol(let port, let table, let ipProtocol, let drop):
-            let namespace = port.namespace
-            let commands = RunOperation.nftCommands(port: port.name, table: table, ipProtocol: ipProtocol, drop: drop)
+        case .filterProtocol, .filterFrames:
+            let namespace: String
+            let commands: [[String]]
+            switch planned.operation {
+            case .filterProtocol(let port, let table, let ipProtocol, let drop):
+                namespace = port.namespace
+                commands = RunOperation.nftCommands(port: port.name, table: table, ipProtocol: ipProtocol, drop: drop)
+            case .filterFrames(let port, let table, let frames, let drop):
+                namespace = port.namespace
+                commands = RunOperation.nftNetdevCommands(port: port.name, table: table, frames: frames, drop: drop)
+            default:
+                commands = []
+                namespace = ""
+            }
             for argv in commands {
                 let result = try wrap("run nft", namespace) {
                     try SupervisedProcess.run(["/usr/sbin/nft"] + argv.dropFirst(), networkNamespace: namespace)
@@ -434,6 +445,86 @@ public final class NamespaceBackend: NetworkBackend {
             return result
         }
         throw BackendError(operation: "read state", object: object, detail: "state kept changing while being read")
+    }
+
+    public func lacpStatus(of bond: InterfaceRef) async throws -> LacpStatus {
+        let context = try context(bond.host)
+        let object = "\(context.namespace)/\(bond.interface)"
+        for _ in 0..<5 {
+            let first = try wrap("read LACP state", object) {
+                try Self.lacpStatus(bond.interface, links: try context.socket.links())
+            }
+            // Cross-check with /proc/net/bonding/<bond>, read by a thread inside the namespace.
+            let text = try wrap("read /proc/net/bonding/\(bond.interface)", context.namespace) {
+                try NamespaceThread.run(namespaceFD: context.fd, label: context.namespace) {
+                    String(
+                        decoding: try readSmallFile("/proc/thread-self/net/bonding/\(bond.interface)"), as: UTF8.self)
+                }
+            }
+            // A change between the reads is not a disagreement: read again and compare again.
+            let again = try wrap("read LACP state", object) {
+                try Self.lacpStatus(bond.interface, links: try context.socket.links())
+            }
+            guard again == first else { continue }
+            if let problem = Self.lacpDisagreement(first, proc: BondProcStatus(text: text)) {
+                throw BackendError(operation: "read LACP state", object: object, detail: problem)
+            }
+            return first
+        }
+        throw BackendError(operation: "read LACP state", object: object, detail: "state kept changing while being read")
+    }
+
+    /// The LACP state of bond `name` from a link dump (IFLA_BOND_AD_INFO, IFLA_BOND_SLAVE_AD_*).
+    static func lacpStatus(_ name: String, links: [Link]) throws -> LacpStatus {
+        guard let bond = links.first(where: { $0.name == name }) else {
+            throw BackendError(operation: "read LACP state", object: name, detail: "no such interface")
+        }
+        guard bond.kind == "bond", let configuration = bond.bond else {
+            throw BackendError(operation: "read LACP state", object: name, detail: "not a bond")
+        }
+        guard configuration.mode == UInt8(BondMode.ieee8023ad.number) else {
+            throw BackendError(
+                operation: "read LACP state", object: name,
+                detail: "not an 802.3ad bond (mode \(configuration.mode.map(String.init) ?? "unknown"))")
+        }
+        let ad = configuration.adInfo
+        let ports = links.filter { $0.master == bond.index && $0.slaveKind == "bond" }.map { link in
+            LacpStatus.Port(
+                name: link.name, aggregatorID: link.bondSlave?.aggregatorID.map(Int.init),
+                actorState: link.bondSlave?.actorOperPortState, partnerState: link.bondSlave?.partnerOperPortState)
+        }
+        return LacpStatus(
+            aggregatorID: ad?.aggregator.map(Int.init), actorKey: ad?.actorKey.map(Int.init),
+            partnerKey: ad?.partnerKey.map(Int.init),
+            partnerMAC: ad?.partnerMAC.flatMap { $0.count == 6 ? MACAddress(bytes: $0) : nil }, ports: ports)
+    }
+
+    /// Where netlink and /proc/net/bonding disagree on a bond's LACP state.
+    static func lacpDisagreement(_ status: LacpStatus, proc: BondProcStatus) -> String? {
+        let bond: [(String, String?, String?)] = [
+            ("active aggregator", status.aggregatorID.map(String.init), proc.aggregatorID.map(String.init)),
+            ("actor key", status.actorKey.map(String.init), proc.actorKey.map(String.init)),
+            ("partner key", status.partnerKey.map(String.init), proc.partnerKey.map(String.init)),
+            ("partner MAC", status.partnerMAC?.description, proc.partnerMAC.flatMap { MACAddress($0)?.description }),
+        ]
+        for (name, netlink, procValue) in bond where netlink != procValue {
+            return "\(name): netlink \(netlink ?? "none"), /proc \(procValue ?? "none")"
+        }
+        for port in status.ports {
+            guard let procPort = proc.slave(named: port.name) else {
+                return "\(port.name) missing from /proc/net/bonding"
+            }
+            let fields: [(String, Int?, Int?)] = [
+                ("aggregator id", port.aggregatorID, procPort.aggregatorID),
+                ("actor port state", port.actorState.map(Int.init), procPort.actorPortState),
+                ("partner port state", port.partnerState.map(Int.init), procPort.partnerPortState),
+            ]
+            for (name, netlink, procValue) in fields where netlink != procValue {
+                return
+                    "\(port.name) \(name): netlink \(netlink.map(String.init) ?? "none"), /proc \(procValue.map(String.init) ?? "none")"
+            }
+        }
+        return nil
     }
 
     /// Waits until every observer has put each kernel event emitted before the call in the log.

@@ -78,12 +78,18 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Admin state of an interface (slave, bond, any).
     case down(InterfaceRef)
     case up(InterfaceRef)
-    /// A whole switch stops forwarding; carrier stays up on every port.
+    /// A whole switch stops forwarding; carrier stays up on every port except its LAG ports,
+    /// which go down with it (their hosts lose carrier, its LACPDUs stop).
     case switchDown(String)
     case switchUp(String)
     /// All frames on a cable dropped, carrier kept (grey failure).
     case blackhole(InterfaceRef)
     case restore(InterfaceRef)
+    /// Some frames of a cable to a switch dropped on the switch's port, both directions, carrier
+    /// kept: LACPDUs only (`lacpdu`: data still flows, the LACP partner times out), everything but
+    /// LACPDUs (`data`), or all (`all`). `passFrames` removes the filter.
+    case dropFrames(InterfaceRef, FrameFilter)
+    case passFrames(InterfaceRef)
     /// Repeated carrier loss: the far end of the cable goes down for `down`, comes back up, and
     /// after `up` goes down again, `times` times in all; the cable ends plugged.
     case flap(InterfaceRef, times: Int, down: Duration, up: Duration)
@@ -116,6 +122,8 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
         case .switchUp(let name): "switch_up \(name)"
         case .blackhole(let ref): "blackhole \(ref)"
         case .restore(let ref): "restore \(ref)"
+        case .dropFrames(let ref, let frames): "drop_frames \(ref) (\(frames.rawValue))"
+        case .passFrames(let ref): "pass_frames \(ref)"
         case .flap(let ref, let times, let down, let up):
             "flap \(ref) \(times) times (down \(down.playbookText), up \(up.playbookText))"
         case .set(let bond, let option, let value, let expectError):
@@ -134,8 +142,8 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
     /// and assertions). Every fault step opens a new fault window.
     public var faultPolarity: FaultPolarity? {
         switch self {
-        case .pull, .down, .switchDown, .blackhole, .flap: .failure
-        case .plug, .up, .switchUp, .restore: .repair
+        case .pull, .down, .switchDown, .blackhole, .flap, .dropFrames: .failure
+        case .plug, .up, .switchUp, .restore, .passFrames: .repair
         case .set: .reconfiguration
         case .peer(let fault, _, _): fault == .thaw || fault == .start ? .repair : .failure
         case .partition: .failure
@@ -146,6 +154,12 @@ public enum StepAction: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// True for steps that inject a fault or a repair (they open a new fault window).
     public var isFault: Bool { faultPolarity != nil }
+}
+
+/// Which frames `drop_frames` drops on a switch port: all of them (a grey failure with carrier
+/// kept), LACPDUs only (slow protocols, ethertype 0x8809), or everything but LACPDUs.
+public enum FrameFilter: String, Sendable, Hashable, Codable, CaseIterable {
+    case all, lacpdu, data
 }
 
 /// What a fault step does to the path, a property of the fault itself: the probe windows it
@@ -275,6 +289,9 @@ public enum AssertionFamilyID: String, Sendable, Hashable, Codable, CaseIterable
     /// Where a bond puts the flows of a probe (`flow_placement`, `distribution`), on the captures
     /// of its members.
     case flow
+    /// LACP of an 802.3ad bond: its active aggregator and its ports' state bits
+    /// (`lacp_aggregator`, `lacp_state`).
+    case lacp
 }
 
 /// The state of a neighbour-table entry (NUD_* of <linux/neighbour.h>), as `ip neigh` spells it.
@@ -376,6 +393,11 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// packets and every other flow lost none: a member that fails while the bond keeps hashing
     /// flows onto it (loss per flow, the probe's figures).
     case flowLoss(probe: String, bond: InterfaceRef, member: String, scope: ProbeScope)
+    /// The active aggregator of an 802.3ad bond (netlink IFLA_BOND_AD_INFO and the slaves'
+    /// aggregator ids, cross-checked with /proc/net/bonding).
+    case lacpAggregator(bond: InterfaceRef, expected: LacpAggregatorExpectation)
+    /// The LACP state of one port (slave) of an 802.3ad bond.
+    case lacpState(InterfaceRef, expected: LacpPortExpectation)
 
     /// The key that spells it in a playbook.
     public var key: String {
@@ -403,6 +425,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .flowPlacement: "flow_placement"
         case .distribution: "distribution"
         case .flowLoss: "flow_loss"
+        case .lacpAggregator: "lacp_aggregator"
+        case .lacpState: "lacp_state"
         }
     }
 
@@ -416,6 +440,7 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .vipOwner, .carpMaster, .orphanVIP, .singleMaster, .splitBrain: .carpPeer
         case .frames, .firstFrame: .capture
         case .flowPlacement, .distribution, .flowLoss: .flow
+        case .lacpAggregator, .lacpState: .lacp
         }
     }
 
@@ -423,7 +448,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     public var subject: String {
         switch self {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
-            .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
+            .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _),
+            .lacpAggregator(let ref, _), .lacpState(let ref, _):
             ref.description
         case .loss(let probe, let scope, _), .outage(let probe, let scope, _, _), .reordered(let probe, let scope, _):
             "probe \(probe) (\(scope))"
@@ -445,7 +471,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
     public var interface: InterfaceRef? {
         switch self {
         case .activeSlave(let ref, _), .bondMode(let ref, _), .miiStatus(let ref, _), .linkFailures(let ref, _),
-            .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _):
+            .carrier(let ref, _), .adminState(let ref, _), .mac(let ref, _), .option(let ref, _, _),
+            .lacpAggregator(let ref, _), .lacpState(let ref, _):
             ref
         case .loss, .outage, .reordered, .neighbour, .fdb, .vipOwner, .carpMaster, .orphanVIP, .singleMaster,
             .splitBrain,
@@ -485,6 +512,8 @@ public enum Assertion: Sendable, Hashable, Codable, CustomStringConvertible {
         case .distribution(_, _, _, let percent, _):
             "between \(Self.percentText(percent.lowerBound))% and \(Self.percentText(percent.upperBound))%"
         case .flowLoss(_, _, let member, _): "loss on every flow that left on \(member), none on the others"
+        case .lacpAggregator(_, let expected): expected.description
+        case .lacpState(_, let expected): expected.description
         }
     }
 

@@ -60,13 +60,87 @@ public struct InterfaceRef: Sendable, Hashable, Codable, CustomStringConvertible
 }
 
 /// A switch: a namespace holding one Linux bridge (STP off, forward delay 0), one port per cable.
+/// Ports grouped into a LAG are slaves of a bond in the switch's namespace (the kernel's LACP
+/// is the partner of the hosts' 802.3ad bonds), and that bond is the bridge port.
 public struct Switch: Sendable, Hashable, Codable {
     public var name: String
     public var location: SourceLocation?
+    /// Link aggregation groups, in declaration order (their bonds are built in this order).
+    public var lags: [SwitchLAG]
+    /// The switch at the other end of this switch's peer link (a cable between the two
+    /// bridges, as between the two switches of an MC-LAG pair); declared on one of the two.
+    public var peerLink: String?
+    /// Where the parts were written: `name`, `peer_link`. Not part of equality.
+    public var marks: SourceMarks
 
-    public init(name: String, location: SourceLocation? = nil) {
+    public init(
+        name: String, location: SourceLocation? = nil, lags: [SwitchLAG] = [], peerLink: String? = nil,
+        marks: SourceMarks = SourceMarks()
+    ) {
         self.name = name
         self.location = location
+        self.lags = lags
+        self.peerLink = peerLink
+        self.marks = marks
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, location, lags, peerLink, marks }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        location = try container.decodeIfPresent(SourceLocation.self, forKey: .location)
+        lags = try container.decodeIfPresent([SwitchLAG].self, forKey: .lags) ?? []
+        peerLink = try container.decodeIfPresent(String.self, forKey: .peerLink)
+        marks = try container.decodeIfPresent(SourceMarks.self, forKey: .marks) ?? SourceMarks()
+    }
+
+    /// The LAG that `port` (the host end of a cable to this switch) is a member of.
+    public func lag(of port: InterfaceRef) -> SwitchLAG? { lags.first { $0.ports.contains(port) } }
+}
+
+/// A link aggregation group of a switch: a bond named `name` in the switch's namespace over the
+/// switch-side ends of the cables whose host ends are `ports`. `802.3ad` speaks LACP (the
+/// default); `balance-xor` is a static LAG.
+public struct SwitchLAG: Sendable, Hashable, Codable {
+    public var name: String
+    public var mode: BondMode
+    /// Host ends of the member cables, in enslave order.
+    public var ports: [InterfaceRef]
+    /// `lacp_rate`, `lacp_active`, `ad_actor_system`, `ad_actor_sys_prio`, `ad_user_port_key`,
+    /// `xmit_hash_policy`, `miimon` (100 ms unless given: a switch sees its port's carrier).
+    public var options: BondOptions
+    public var location: SourceLocation?
+    /// Where the parts were written: `name`, `mode`, `port:HOST/IF`, `option:KEY`. Not part of equality.
+    public var marks: SourceMarks
+
+    /// The modes a LAG takes: LACP, or static.
+    public static let modes: [BondMode] = [.ieee8023ad, .balanceXOR]
+    /// The options a LAG takes (kernel spelling).
+    public static let optionKeys = [
+        "lacp_rate", "lacp_active", "ad_actor_system", "ad_actor_sys_prio", "ad_user_port_key", "xmit_hash_policy",
+        "miimon",
+    ]
+    /// The MII monitor interval of a LAG's bond when the playbook gives none (milliseconds).
+    public static let defaultMiimon = 100
+
+    public init(
+        name: String, mode: BondMode = .ieee8023ad, ports: [InterfaceRef], options: BondOptions = BondOptions(),
+        location: SourceLocation? = nil, marks: SourceMarks = SourceMarks()
+    ) {
+        self.name = name
+        self.mode = mode
+        self.ports = ports
+        self.options = options
+        self.location = location
+        self.marks = marks
+    }
+
+    /// The options the bond is created with: the given ones, `miimon` defaulted.
+    public var bondOptions: BondOptions {
+        var result = options
+        if result.miimon == nil { result.miimon = Self.defaultMiimon }
+        return result
     }
 }
 

@@ -37,6 +37,8 @@ public struct BondConfiguration: Sendable, Hashable {
     public var missedMax: UInt8?
     /// IPv6 targets, 16 bytes each, sent as a nest of attributes 0, 1, ….
     public var nsIP6Targets: [[UInt8]]?
+    /// IFLA_BOND_AD_INFO (read only; 802.3ad with an active aggregator).
+    public var adInfo: BondADInfo?
 
     public init() {}
 
@@ -155,6 +157,40 @@ public struct BondConfiguration: Sendable, Hashable {
             case A.adLACPActive: adLACPActive = attribute.uint8
             case A.missedMax: missedMax = attribute.uint8
             case A.nsIP6Target: nsIP6Targets = attribute.nested.map(\.payload)
+            case A.adInfo: adInfo = BondADInfo(attributes: attribute.nested)
+            default: break
+            }
+        }
+    }
+}
+
+/// IFLA_BOND_AD_INFO of an 802.3ad bond (enum IFLA_BOND_AD_INFO_*): its active aggregator.
+public struct BondADInfo: Sendable, Hashable {
+    public var aggregator: UInt16?
+    public var numPorts: UInt16?
+    public var actorKey: UInt16?
+    public var partnerKey: UInt16?
+    /// 6 bytes.
+    public var partnerMAC: [UInt8]?
+
+    public init() {}
+
+    public enum Attribute {
+        public static let aggregator: UInt16 = 1
+        public static let numPorts: UInt16 = 2
+        public static let actorKey: UInt16 = 3
+        public static let partnerKey: UInt16 = 4
+        public static let partnerMAC: UInt16 = 5
+    }
+
+    public init(attributes: [NetlinkAttribute]) {
+        for attribute in attributes {
+            switch attribute.type {
+            case Attribute.aggregator: aggregator = attribute.uint16
+            case Attribute.numPorts: numPorts = attribute.uint16
+            case Attribute.actorKey: actorKey = attribute.uint16
+            case Attribute.partnerKey: partnerKey = attribute.uint16
+            case Attribute.partnerMAC: partnerMAC = attribute.payload
             default: break
             }
         }
@@ -172,6 +208,9 @@ public struct BondSlaveInfo: Sendable, Hashable {
     public var permanentAddress: [UInt8]?
     public var queueID: UInt16?
     public var aggregatorID: UInt16?
+    /// IFLA_BOND_SLAVE_AD_ACTOR_OPER_PORT_STATE (u8) and …_PARTNER_OPER_PORT_STATE (u16).
+    public var actorOperPortState: UInt16?
+    public var partnerOperPortState: UInt16?
     public var prio: Int32?
 
     public init() {}
@@ -183,6 +222,8 @@ public struct BondSlaveInfo: Sendable, Hashable {
         public static let permanentAddress: UInt16 = 4
         public static let queueID: UInt16 = 5
         public static let aggregatorID: UInt16 = 6
+        public static let actorOperPortState: UInt16 = 7
+        public static let partnerOperPortState: UInt16 = 8
         /// Linux 6.0.
         public static let prio: UInt16 = 9
     }
@@ -196,6 +237,17 @@ public struct BondSlaveInfo: Sendable, Hashable {
             case Attribute.permanentAddress: permanentAddress = attribute.payload
             case Attribute.queueID: queueID = attribute.uint16
             case Attribute.aggregatorID: aggregatorID = attribute.uint16
+            case Attribute.actorOperPortState, Attribute.partnerOperPortState:
+                // u8 and u16 in bond_netlink.c; read either width (little-endian host order).
+                let bytes = attribute.payload
+                let value: UInt16? =
+                    bytes.count == 1
+                    ? UInt16(bytes[0]) : bytes.count >= 2 ? UInt16(bytes[0]) | UInt16(bytes[1]) << 8 : nil
+                if attribute.type == Attribute.actorOperPortState {
+                    actorOperPortState = value
+                } else {
+                    partnerOperPortState = value
+                }
             case Attribute.prio: prio = attribute.int32
             default: break
             }

@@ -100,7 +100,11 @@ public final class PlaybookDecoder {
         if let node = view["switches"], let items = reader.list(node, "topology.switches") {
             for (index, item) in items.enumerated() {
                 let path = "topology.switches[\(index)]"
-                guard let name = reader.string(item, path, expected: "a switch name"),
+                if case .mapping = item {
+                    if let sw = decodeSwitchMapping(item, path) { switches.append(sw) }
+                    continue
+                }
+                guard let name = reader.string(item, path, expected: "a switch name (or a mapping with name, lags)"),
                     checkNodeName(name, item, path, what: "switch")
                 else { continue }
                 if switches.contains(where: { $0.name == name }) {

@@ -56,6 +56,9 @@ struct FamilyRegistryTests {
         "flow_placement": ("{probe: p1, bond: server/bond0}", "flow_placement"),
         "distribution": ("{probe: p1, bond: server/bond0, member: eth0, between: [30%, 70%]}", "distribution"),
         "flow_loss": ("{probe: p1, bond: server/bond0, member: eth0}", "flow_loss"),
+        // The head's bond is active-backup: LACP assertions on it load with a warning.
+        "lacp_aggregator": ("{bond: server/bond0, ports: [eth0], within: auto}", "lacp_aggregator"),
+        "lacp_state": ("{interface: server/eth0, in_aggregator: true, within: 2s}", "lacp_state"),
     ]
 
     /// One valid use of every step key, and how the model spells the step.
@@ -68,6 +71,8 @@ struct FamilyRegistryTests {
         "switch_up": ("sw1", "switch_up sw1"),
         "blackhole": ("server/eth1", "blackhole server/eth1"),
         "restore": ("server/eth1", "restore server/eth1"),
+        "drop_frames": ("{interface: server/eth1, frames: lacpdu}", "drop_frames server/eth1 (lacpdu)"),
+        "pass_frames": ("server/eth1", "pass_frames server/eth1"),
         "kill_peer": ("{group: g1, node: client}", "kill_peer g1/client"),
         "stop_peer": ("{group: g1, node: client}", "stop_peer g1/client"),
         "freeze": ("{group: g1, node: client}", "freeze g1/client"),

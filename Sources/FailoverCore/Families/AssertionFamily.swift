@@ -35,6 +35,8 @@ public struct AssertionSources {
     /// The captures' evaluation of a capture assertion on the frames seen so far (nil: no
     /// capture engine here).
     public var captures: ((Assertion) async throws -> ProbeEvaluation)?
+    /// An 802.3ad bond's LACP state, read from the kernel now (nil: not available here).
+    public var lacp: ((InterfaceRef) async throws -> LacpStatus)?
 
     /// The observation log, after a barrier (every event emitted before the call is in it); nil
     /// where there is none. CARP assertions read VIP ownership and peer states from it.
@@ -49,8 +51,10 @@ public struct AssertionSources {
         neighbours: ((String) async throws -> [Neighbour])? = nil,
         observations: (() async throws -> [ObservationRecord])? = nil, topology: Topology? = nil,
         captures: ((Assertion) async throws -> ProbeEvaluation)? = nil,
-        forwarding: ((String) async throws -> [ForwardingEntry])? = nil
+        forwarding: ((String) async throws -> [ForwardingEntry])? = nil,
+        lacp: ((InterfaceRef) async throws -> LacpStatus)? = nil
     ) {
+        self.lacp = lacp
         self.captures = captures
         self.state = state
         self.probes = probes

@@ -17,6 +17,8 @@ extension PlaybookDecoder {
         StepEntry(key: "blackhole") { $0.reader.ref($1.value, $1.path).map { [.blackhole($0)] } ?? [] },
         StepEntry(key: "restore") { $0.reader.ref($1.value, $1.path).map { [.restore($0)] } ?? [] },
         StepEntry(key: "flap") { $0.decodeFlap($1) },
+        StepEntry(key: "drop_frames") { $0.decodeDropFrames($1) },
+        StepEntry(key: "pass_frames") { $0.reader.ref($1.value, $1.path).map { [.passFrames($0)] } ?? [] },
     ]
 
     /// `flap: {interface: host/eth0, times: 3, down: 200ms, up: 300ms}`.
@@ -53,6 +55,38 @@ extension PlaybookDecoder {
         return [.flap(ref, times: times, down: down, up: up)]
     }
 
+    /// `drop_frames: {interface: host/eth0, frames: lacpdu}` (`lacpdu`, `data` or `all`).
+    func decodeDropFrames(_ input: StepInput) -> [StepAction] {
+        let path = input.path
+        guard
+            let view = reader.mapping(
+                input.value, path, expected: "a mapping like {interface: host/eth0, frames: lacpdu}")
+        else { return [] }
+        let allowed = ["interface", "frames"]
+        var ok = reader.checkKeys(view, allowed: allowed, context: "drop_frames step")
+        func need(_ key: String) -> Node? {
+            if let node = view[key] { return node }
+            if !reader.misspelled(key, in: view, allowed: allowed) {
+                reader.error(input.value, "\(path): drop_frames needs '\(key)'")
+            }
+            ok = false
+            return nil
+        }
+        let ref = need("interface").flatMap { reader.ref($0, "\(path).interface") }
+        var frames: FrameFilter?
+        if let node = need("frames"), let text = reader.string(node, "\(path).frames", expected: "lacpdu, data or all")
+        {
+            frames = FrameFilter(rawValue: text)
+            if frames == nil {
+                reader.error(
+                    node,
+                    "\(path).frames: expected lacpdu (LACPDUs only), data (all but LACPDUs) or all, found '\(text)'")
+            }
+        }
+        guard ok, let ref, let frames else { return [] }
+        return [.dropFrames(ref, frames)]
+    }
+
     func decodeSwitchName(_ input: StepInput) -> String? {
         reader.string(input.value, input.path, expected: "a switch name")
     }
@@ -75,6 +109,14 @@ extension PlaybookDecoder {
             guard case .switch = cable.b else {
                 context.error(
                     mark, "\(mark.path): blackhole needs a cable to a switch (v1); \(cable) is a host-to-host cable")
+                return
+            }
+        case .dropFrames(let ref, _), .passFrames(let ref):
+            guard let cable = context.requireCableEnd(ref, at: mark) else { return }
+            guard case .switch = cable.b else {
+                context.error(
+                    mark,
+                    "\(mark.path): frames are dropped on the switch's port; \(cable) is a host-to-host cable")
                 return
             }
         case .set, .peer, .partition, .heal, .hold, .startProbe, .stopProbe, .expect:

@@ -76,6 +76,7 @@ public struct PlaybookChecker: Sendable {
         ObjectChecks.run(&context)
         TopologyChecks.run(&context)
         CarpChecks.run(&context)
+        LAGChecks.run(&context)
         CaptureChecks.run(playbook.captures, &context)
         for (index, step) in playbook.steps.enumerated() {
             context.faultBefore = playbook.steps[..<index].contains { $0.action.isFault }
