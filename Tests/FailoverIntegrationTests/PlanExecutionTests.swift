@@ -13,11 +13,12 @@ import Testing
     "plan equals execution", .serialized,
     .enabled(if: IntegrationGate.enabled, "needs root and FAILOVER_INTEGRATION=1"))
 struct PlanExecutionTests {
-    /// Every shipped playbook, except the deliberately wrong ones (they stop at a failed step).
+    /// Every shipped playbook, except the deliberately wrong ones (they stop at a failed step) and
+    /// `Playbooks/extended/` (out of `make run`: minutes long, or not yet trusted; see each file).
     static func shippedPlaybooks() throws -> [String] {
         let root = FailoverBinary.repository + "/Playbooks"
         return try FileManager.default.subpathsOfDirectory(atPath: root)
-            .filter { $0.hasSuffix(".yaml") && !$0.hasPrefix("wrong/") }
+            .filter { $0.hasSuffix(".yaml") && !$0.hasPrefix("wrong/") && !$0.hasPrefix("extended/") }
             .map { "Playbooks/" + $0 }.sorted()
     }
 
